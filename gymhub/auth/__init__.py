@@ -1,0 +1,1 @@
+"""Authentication and the access policy: passwords, tokens, sessions, who may do what."""

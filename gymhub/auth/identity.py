@@ -1,0 +1,121 @@
+"""Who is calling: bearer token or session cookie, checked against the database on every request."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from gymhub.appkeys import config_key, db_key, keys_key
+from gymhub.auth import tokens
+from gymhub.auth.policy import Viewer
+from gymhub.data import users
+from gymhub.errors import CsrfFailed, Unauthenticated
+
+SESSION_COOKIE = "gymhub_session"
+LOGIN_PATH = "/api/auth/login"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+viewer_rkey = web.RequestKey("viewer", Viewer)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of an `Authorization: Bearer` header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def claims_of(request: web.Request, token: str | None = None) -> tokens.Claims:
+    """The caller's claims from a token (given, or the bearer header) or the session cookie."""
+    token = token or bearer_token(request)
+    if token is not None:
+        try:
+            return tokens.verify(request.app[keys_key].jwt, token)
+        except tokens.TokenError:
+            raise Unauthenticated("The token is invalid or expired.") from None
+    if SESSION_COOKIE in request.cookies:
+        session = await get_session(request)
+        uid, ver, role = session.get("uid"), session.get("ver"), session.get("role")
+        if isinstance(uid, int) and isinstance(ver, int) and isinstance(role, str):
+            return tokens.Claims(uid, role, ver)
+    raise Unauthenticated()
+
+
+def viewer_from(conn: sqlite3.Connection, claims: tokens.Claims) -> Viewer:
+    """The live account behind claims: it exists, is enabled, and the token version matches."""
+    row = users.get_user(conn, claims.user_id)
+    if row is None or row["disabled"] or row["token_version"] != claims.ver:
+        raise Unauthenticated("The credentials have been revoked.")
+    return Viewer(id=row["id"], role=row["role"], username=row["username"])
+
+
+async def current_viewer(request: web.Request) -> Viewer:
+    """Authenticate the request (once) and return its viewer, or raise 401."""
+    cached = request.get(viewer_rkey)
+    if cached is not None:
+        return cached
+    claims = await claims_of(request)
+    viewer = await request.app[db_key].read(lambda c: viewer_from(c, claims))
+    request[viewer_rkey] = viewer
+    return viewer
+
+
+async def start_session(request: web.Request, user: sqlite3.Row) -> None:
+    """Give the browser a fresh encrypted session cookie for this user."""
+    session = await new_session(request)
+    session["uid"] = user["id"]
+    session["ver"] = user["token_version"]
+    session["role"] = user["role"]
+
+
+async def end_session(request: web.Request) -> None:
+    """Forget the browser's session cookie."""
+    if SESSION_COOKIE in request.cookies:
+        session = await get_session(request)
+        session.invalidate()
+
+
+def origin_allowed(request: web.Request, origin: str) -> bool:
+    """This server's own origin (by Host) or one configured in public_origin/allowed_origins."""
+    origin = origin.rstrip("/")
+    if origin == "null":
+        return False
+    if origin in request.app[config_key].origins:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A cookie-authenticated unsafe request must come from our own page.
+
+    Login carries its credentials in the body, so it is checked only when a browser names a
+    foreign origin (login CSRF); bearer requests are exempt.
+    """
+    if request.method in UNSAFE and bearer_token(request) is None:
+        source = request_origin(request)
+        if request.path == LOGIN_PATH:
+            if source is not None and not origin_allowed(request, source):
+                raise CsrfFailed()
+        elif SESSION_COOKIE in request.cookies and (
+            source is None or not origin_allowed(request, source)
+        ):
+            raise CsrfFailed()
+    return await handler(request)
+
+
+def request_origin(request: web.Request) -> str | None:
+    """The Origin header, else the origin of the Referer, else None."""
+    source = request.headers.get("Origin")
+    if source is None and request.headers.get("Referer"):
+        parts = urlsplit(request.headers["Referer"])
+        source = f"{parts.scheme}://{parts.netloc}"
+    return source

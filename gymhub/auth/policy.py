@@ -1,0 +1,181 @@
+"""The access policy: every "may X see or do Y" of API.md is answered here and nowhere else.
+
+Functions that need facts take a sqlite3 connection and run inside `Database.read` (or a write
+transaction), so a handler asks the policy and loads the resource in one database round trip.
+Anything the viewer may not see raises NotFound: existence is never revealed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from gymhub.data import users
+from gymhub.errors import Forbidden, InvalidRequest, NotFound
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The authenticated caller of a request."""
+
+    id: int
+    role: str
+    username: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class FileAccess:
+    """What a viewer may do with one stored file."""
+
+    original: bool
+    variants: bool
+    delete: bool
+
+    @property
+    def visible(self) -> bool:
+        return self.original or self.variants
+
+
+NO_ACCESS = FileAccess(False, False, False)
+
+
+def require_admin(viewer: Viewer) -> None:
+    """Admins only; everyone else is told they may not."""
+    if not viewer.is_admin:
+        raise Forbidden("Only an admin may do this.")
+
+
+def trains(conn: sqlite3.Connection, viewer: Viewer, client_id: int) -> bool:
+    """Whether the viewer is a trainer currently assigned to this client."""
+    return viewer.role == "trainer" and users.is_assigned(conn, viewer.id, client_id)
+
+
+def related(conn: sqlite3.Connection, viewer: Viewer, other: sqlite3.Row) -> bool:
+    """Trainer and assigned client, in either direction."""
+    if viewer.role == "trainer" and other["role"] == "client":
+        return users.is_assigned(conn, viewer.id, other["id"])
+    if viewer.role == "client" and other["role"] == "trainer":
+        return users.is_assigned(conn, other["id"], viewer.id)
+    return False
+
+
+def visible_user(conn: sqlite3.Connection, viewer: Viewer, user_id: int) -> sqlite3.Row:
+    """The user row if the viewer may see it (self, related, or viewer is admin), else 404."""
+    row = users.get_user(conn, user_id)
+    if row is None:
+        raise NotFound("No such user.")
+    if viewer.is_admin or row["id"] == viewer.id or related(conn, viewer, row):
+        return row
+    raise NotFound("No such user.")
+
+
+def listable_users(conn: sqlite3.Connection, viewer: Viewer) -> list[sqlite3.Row]:
+    """GET /api/users: admin all, trainer their clients, client their trainers."""
+    if viewer.is_admin:
+        return users.list_all(conn)
+    if viewer.role == "trainer":
+        return users.clients_of(conn, viewer.id)
+    return users.trainers_of(conn, viewer.id)
+
+
+def trainer_clients(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int) -> list[sqlite3.Row]:
+    """GET /api/trainers/{id}/clients: the admin or that trainer."""
+    if viewer.is_admin:
+        row = users.get_user(conn, trainer_id)
+        if row is None:
+            raise NotFound("No such user.")
+        if row["role"] != "trainer":
+            raise NotFound("No such trainer.")
+    elif viewer.id != trainer_id:
+        visible_user(conn, viewer, trainer_id)
+        raise Forbidden("Only the admin or this trainer may list the trainer's clients.")
+    return users.clients_of(conn, trainer_id)
+
+
+def assignment_pair(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> None:
+    """Both users exist and have the roles an assignment needs (admin's call)."""
+    trainer = users.get_user(conn, trainer_id)
+    client = users.get_user(conn, client_id)
+    if trainer is None or client is None:
+        raise NotFound("No such user.")
+    if trainer["role"] != "trainer":
+        raise InvalidRequest("trainer_id: the user is not a trainer.")
+    if client["role"] != "client":
+        raise InvalidRequest("client_id: the user is not a client.")
+
+
+def client_data(conn: sqlite3.Connection, viewer: Viewer, client_id: int) -> None:
+    """Meals, progress and photos of a client: the client, an assigned trainer, or an admin."""
+    if viewer.id == client_id or viewer.is_admin or trains(conn, viewer, client_id):
+        return
+    raise NotFound("No such client.")
+
+
+def upload_owner(conn: sqlite3.Connection, viewer: Viewer, owner_id: int | None) -> int:
+    """Whose file an upload becomes: self, an assigned client for a trainer, anyone for an admin."""
+    if owner_id is None or owner_id == viewer.id:
+        return viewer.id
+    target = users.get_user(conn, owner_id)
+    if target is None:
+        raise NotFound("No such user.")
+    if viewer.is_admin:
+        return owner_id
+    if viewer.role == "trainer" and target["role"] == "client" and trains(conn, viewer, owner_id):
+        return owner_id
+    if related(conn, viewer, target):
+        raise Forbidden("You may not upload files for this user.")
+    raise NotFound("No such user.")
+
+
+def file_access(conn: sqlite3.Connection, viewer: Viewer, file: sqlite3.Row) -> FileAccess:
+    """API.md's access table for one file row (owner_id, uploaded_by, category)."""
+    owner_id = file["owner_id"]
+    if viewer.is_admin or viewer.id in (owner_id, file["uploaded_by"]):
+        return FileAccess(True, True, True)
+    if trains(conn, viewer, owner_id):
+        # Image originals carry the home's GPS position: they stay with their owner.
+        return FileAccess(file["category"] == "documents", True, False)
+    if (
+        file["category"] == "profile_photos"
+        and viewer.role == "client"
+        and users.is_assigned(conn, owner_id, viewer.id)
+    ):
+        return FileAccess(False, True, False)
+    return NO_ACCESS
+
+
+def require_delete(access: FileAccess) -> None:
+    """404 for a file the viewer cannot see, 403 for one they see but may not delete."""
+    if not access.visible:
+        raise NotFound("No such file.")
+    if not access.delete:
+        raise Forbidden("Only the owner, the uploader or an admin may delete this file.")
+
+
+def message_peer(conn: sqlite3.Connection, viewer: Viewer, other_id: int) -> sqlite3.Row:
+    """The other party of a conversation: an assigned trainer/client, or any user with an admin."""
+    row = users.get_user(conn, other_id)
+    if row is None or row["id"] == viewer.id:
+        raise NotFound("No such recipient.")
+    if viewer.is_admin or row["role"] == "admin" or related(conn, viewer, row):
+        return row
+    raise NotFound("No such recipient.")
+
+
+def own_socket(viewer: Viewer, user_id: int) -> None:
+    """A WebSocket may only be opened for the token's own user."""
+    if viewer.id != user_id:
+        raise Forbidden("This token belongs to another user.")
+
+
+def stats_scope(viewer: Viewer) -> int | None:
+    """Media stats: None for the whole store (admin), a trainer's id for their clients."""
+    if viewer.is_admin:
+        return None
+    if viewer.role == "trainer":
+        return viewer.id
+    raise Forbidden("Only an admin or a trainer may see storage statistics.")

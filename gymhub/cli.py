@@ -1,0 +1,310 @@
+"""The `gymhub` command: serve, user add/list/disable, assign/unassign, and maintenance."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from gymhub import __version__
+from gymhub.auth import passwords
+from gymhub.config import Config, ConfigError, load_config
+from gymhub.data import users
+from gymhub.data.db import connect_sync, migrate, run_write
+from gymhub.errors import InvalidRequest
+from gymhub.schemas.common import decode
+from gymhub.schemas.users import UserCreate
+
+Command = Callable[[argparse.Namespace, Config], int]
+COMMANDS: dict[str, Command] = {}
+
+
+class CliError(Exception):
+    """A clear message for the user and exit status 1."""
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (default ./gymhub-data)")
+    parser.add_argument("--config", type=Path, help="TOML configuration file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of every subcommand."""
+    parser = argparse.ArgumentParser(prog="gymhub", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"gymhub {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the server")
+    _common(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument("--log-format", choices=["text", "json"], help="log format")
+    serve.add_argument("--workers", type=int, help="image worker processes")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="fill an empty data dir with demo users and data, print the logins",
+    )
+
+    user = sub.add_parser("user", help="manage accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser("add", help="create an account")
+    _common(add)
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["admin", "trainer", "client"])
+    add.add_argument("--display-name", help="name shown to others (default: the username)")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of a prompt",
+    )
+    listing = user_sub.add_parser("list", help="list accounts")
+    _common(listing)
+    disable = user_sub.add_parser("disable", help="disable an account and revoke its tokens")
+    _common(disable)
+    disable.add_argument("username")
+    enable = user_sub.add_parser("enable", help="enable a disabled account")
+    _common(enable)
+    enable.add_argument("username")
+
+    for name, text in (
+        ("assign", "assign a trainer to a client"),
+        ("unassign", "end a trainer's assignment to a client"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _common(p)
+        p.add_argument("trainer")
+        p.add_argument("client")
+
+    for name, text in (
+        ("cleanup", "remove orphaned media files and stale temp files"),
+        ("stats", "print storage statistics"),
+        ("check", "verify the data directory"),
+        ("backup", "back up the database and media"),
+        ("restore", "restore a backup into an empty data directory"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _common(p)
+        if name == "cleanup":
+            p.add_argument("--dry-run", action="store_true", help="report, remove nothing")
+        if name in ("backup", "restore"):
+            p.add_argument("path", type=Path, help="backup directory")
+    return parser
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    """The Config for a command: flags over GYMHUB_* over the config file over defaults."""
+    overrides: dict[str, Any] = {"data_dir": getattr(args, "data_dir", None)}
+    for name in ("host", "port", "log_format", "workers"):
+        overrides[name] = getattr(args, name, None)
+    return load_config(getattr(args, "config", None), overrides=overrides)
+
+
+def open_db(config: Config) -> sqlite3.Connection:
+    """The data dir's database for a short CLI job (safe while the server runs)."""
+    if not config.data_dir.is_dir():
+        raise CliError(
+            f"no data directory at {config.data_dir} (start `gymhub serve` first, "
+            "or pass --data-dir)"
+        )
+    conn = connect_sync(config.db_path)
+    migrate(conn)
+    return conn
+
+
+def _find(conn: sqlite3.Connection, username: str) -> sqlite3.Row:
+    row = users.get_login(conn, username)
+    if row is None:
+        raise CliError(f"no user named {username!r}")
+    return row
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise CliError("no terminal to prompt for a password: use --password-stdin")
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise CliError("the passwords do not match")
+    if len(password) < 8:
+        raise CliError("the password must have at least 8 characters")
+    return password
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from gymhub import server
+
+    if args.demo:
+        from gymhub import demo
+
+        demo.prepare(config)
+    server.run(config)
+    return 0
+
+
+@command("user add")
+def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
+    password = _read_password(args)
+    payload = {"username": args.username, "password": password, "role": args.role}
+    if args.display_name:
+        payload["display_name"] = args.display_name
+    try:
+        decode(msgspec.json.encode(payload), UserCreate)
+    except InvalidRequest as exc:
+        raise CliError(exc.message) from None
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = connect_sync(config.db_path)
+    migrate(conn)
+    hashed = passwords.hash_sync(password)
+    try:
+        row = run_write(
+            conn,
+            lambda c: users.insert_user(c, args.username, args.role, hashed, args.display_name),
+        )
+    except users.DuplicateUsername:
+        raise CliError(f"the username {args.username!r} is taken") from None
+    print(f"created {row['role']} {row['username']!r} (id {row['id']})")
+    return 0
+
+
+@command("user list")
+def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
+    conn = open_db(config)
+    rows = users.list_all(conn)
+    print(f"{'id':>5}  {'username':<24} {'role':<8} {'status':<9} {'related':<30} display name")
+    for row in rows:
+        if row["role"] == "trainer":
+            peers = [r["username"] for r in users.clients_of(conn, row["id"])]
+        elif row["role"] == "client":
+            peers = [r["username"] for r in users.trainers_of(conn, row["id"])]
+        else:
+            peers = []
+        status = "disabled" if row["disabled"] else "active"
+        print(
+            f"{row['id']:>5}  {row['username']:<24} {row['role']:<8} {status:<9} "
+            f"{','.join(peers) or '-':<30} {row['display_name']}"
+        )
+    return 0
+
+
+def _set_disabled(config: Config, username: str, disabled: bool) -> int:
+    conn = open_db(config)
+    row = _find(conn, username)
+    run_write(conn, lambda c: users.update_user(c, row["id"], {"disabled": disabled}))
+    print(f"{'disabled' if disabled else 'enabled'} {row['username']!r}")
+    return 0
+
+
+@command("user disable")
+def cmd_user_disable(args: argparse.Namespace, config: Config) -> int:
+    return _set_disabled(config, args.username, True)
+
+
+@command("user enable")
+def cmd_user_enable(args: argparse.Namespace, config: Config) -> int:
+    return _set_disabled(config, args.username, False)
+
+
+def _pair(conn: sqlite3.Connection, args: argparse.Namespace) -> tuple[sqlite3.Row, sqlite3.Row]:
+    trainer, client = _find(conn, args.trainer), _find(conn, args.client)
+    if trainer["role"] != "trainer":
+        raise CliError(f"{trainer['username']!r} is a {trainer['role']}, not a trainer")
+    if client["role"] != "client":
+        raise CliError(f"{client['username']!r} is a {client['role']}, not a client")
+    return trainer, client
+
+
+@command("assign")
+def cmd_assign(args: argparse.Namespace, config: Config) -> int:
+    conn = open_db(config)
+    trainer, client = _pair(conn, args)
+    new = run_write(conn, lambda c: users.assign(c, trainer["id"], client["id"]))
+    state = "assigned" if new else "already assigned:"
+    print(f"{state} {trainer['username']!r} → {client['username']!r}")
+    return 0
+
+
+@command("unassign")
+def cmd_unassign(args: argparse.Namespace, config: Config) -> int:
+    conn = open_db(config)
+    trainer, client = _pair(conn, args)
+    gone = run_write(conn, lambda c: users.unassign(c, trainer["id"], client["id"]))
+    if not gone:
+        raise CliError(f"{trainer['username']!r} was not assigned to {client['username']!r}")
+    print(f"unassigned {trainer['username']!r} from {client['username']!r}")
+    return 0
+
+
+@command("cleanup")
+def cmd_cleanup(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.storage.maintenance import cleanup_command
+
+    return cleanup_command(config, dry_run=args.dry_run)
+
+
+@command("stats")
+def cmd_stats(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.storage.maintenance import stats_command
+
+    return stats_command(config)
+
+
+@command("backup")
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.ops.backup import backup_command
+
+    return backup_command(config, args.path)
+
+
+@command("restore")
+def cmd_restore(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.ops.backup import restore_command
+
+    return restore_command(config, args.path)
+
+
+@command("check")
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.ops.check import check_command
+
+    return check_command(config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `gymhub` console script."""
+    args = build_parser().parse_args(argv)
+    name = args.command
+    if name == "user":
+        name = f"user {args.user_command}"
+    try:
+        config = config_from(args)
+        fn = COMMANDS.get(name)
+        if fn is None:
+            raise CliError(f"`gymhub {name}` is not available in this version")
+        return fn(args, config)
+    except ConfigError as exc:
+        print(f"gymhub: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except CliError as exc:
+        print(f"gymhub: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"gymhub: database error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,179 @@
+"""The one frozen Config: defaults < TOML file < GYMHUB_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MB = 1_000_000
+
+
+class ConfigError(ValueError):
+    """A setting has a bad value; the message names the key."""
+
+
+def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, repr=not secret, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of gymhub, each with a default and a line of help."""
+
+    host: str = _setting("127.0.0.1", "address to listen on")
+    port: int = _setting(8080, "TCP port to listen on")
+    data_dir: Path = _setting(Path("gymhub-data"), "directory holding the database, media and key")
+    public_origin: str = _setting("", "the origin users reach, e.g. https://gym.example.org")
+    allowed_origins: tuple[str, ...] = _setting(
+        (), "extra origins allowed for cookies and WebSockets"
+    )
+    cookie_secure: bool | None = _setting(None, "mark the session cookie Secure (default: https)")
+    token_ttl: int = _setting(12 * 3600, "lifetime of access tokens and sessions, seconds")
+    limit_meal_photos: int = _setting(10 * MB, "size limit of a meal photo, bytes")
+    limit_progress_photos: int = _setting(10 * MB, "size limit of a progress photo, bytes")
+    limit_profile_photos: int = _setting(5 * MB, "size limit of a profile photo, bytes")
+    limit_documents: int = _setting(25 * MB, "size limit of a document, bytes")
+    max_pixels: int = _setting(50_000_000, "largest image accepted, in pixels")
+    quota_bytes: int = _setting(2_000 * MB, "storage per owner, originals and variants")
+    workers: int = _setting(0, "image worker processes (0: one per spare core, at least one)")
+    worker_nice: int = _setting(10, "niceness of image workers, so requests stay prompt")
+    orphan_max_age: int = _setting(3600, "age in seconds after which a file with no row is swept")
+    sweep_interval: int = _setting(3600, "seconds between orphan sweeps")
+    notification_retention_days: int = _setting(30, "days notifications are kept")
+    notification_max_per_user: int = _setting(1000, "notifications kept per user")
+    ws_queue_size: int = _setting(256, "messages queued per WebSocket before it counts as slow")
+    ws_heartbeat: float = _setting(30.0, "seconds between WebSocket pings")
+    login_max_failures: int = _setting(5, "failed logins per username and address per window")
+    login_window: int = _setting(900, "login rate-limit window, seconds")
+    media_cache_bytes: int = _setting(32 * MB, "RAM for small immutable variants")
+    shutdown_timeout: float = _setting(20.0, "seconds running requests get on SIGTERM")
+    log_format: str = _setting("text", "access and app log format: text or json")
+    log_level: str = _setting("INFO", "logging level")
+    admin_password: str = _setting(
+        "", "password of the first admin account (random and printed once if empty)", secret=True
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                raise ConfigError(f"{f.name}: must not be negative (got {value})")
+        if self.port > 65535:
+            raise ConfigError(f"port: must be between 0 and 65535 (got {self.port})")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log_format: must be 'text' or 'json' (got {self.log_format!r})")
+        for origin in (self.public_origin, *self.allowed_origins):
+            if origin and not origin.startswith(("http://", "https://")):
+                raise ConfigError(f"allowed_origins: {origin!r} is not an http(s) origin")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the session cookie carries the Secure flag."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_origin.startswith("https://")
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Configured origins allowed besides the request's own host."""
+        values = (self.public_origin, *self.allowed_origins)
+        return frozenset(v.rstrip("/") for v in values if v)
+
+    def limit_for(self, category: str) -> int:
+        """Upload size limit of a category."""
+        return int(getattr(self, f"limit_{category}"))
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "gymhub.sqlite3"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / "secret.key"
+
+
+def _coerce(name: str, kind: str, raw: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, or say which key is wrong."""
+    text = isinstance(raw, str)
+    try:
+        if kind in ("bool", "bool | None"):
+            if raw is None or (text and raw.strip().lower() in ("", "auto", "none")):
+                return None if "None" in kind else False
+            if isinstance(raw, bool):
+                return raw
+            if text and raw.strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if text and raw.strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if kind == "int":
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+        if kind == "tuple[str, ...]":
+            if text:
+                return tuple(p.strip() for p in raw.split(",") if p.strip())
+            if isinstance(raw, list) and all(isinstance(p, str) for p in raw):
+                return tuple(raw)
+            raise ValueError
+        if kind == "str":
+            if not isinstance(raw, str):
+                raise ValueError
+            return raw
+    except (TypeError, ValueError):
+        pass
+    raise ConfigError(f"{name}: {raw!r} is not a valid {kind}")
+
+
+def load_config(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the Config once: defaults, then the TOML file, then GYMHUB_* variables, then flags."""
+    environ = os.environ if environ is None else environ
+    known = {f.name: str(f.type) for f in dataclasses.fields(Config)}
+    values: dict[str, Any] = {}
+    if config_file is None and environ.get("GYMHUB_CONFIG"):
+        config_file = Path(environ["GYMHUB_CONFIG"])
+    if config_file is not None:
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"config: cannot read {config_file}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {config_file} is not valid TOML: {exc}") from None
+        section = data.get("gymhub", data)
+        for key, raw in section.items():
+            if key not in known:
+                raise ConfigError(f"{key}: unknown setting in {config_file}")
+            values[key] = _coerce(key, known[key], raw)
+    for key, kind in known.items():
+        env_name = f"GYMHUB_{key.upper()}"
+        if env_name in environ:
+            values[key] = _coerce(key, kind, environ[env_name])
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            values[key] = _coerce(key, known[key], raw) if isinstance(raw, str) else raw
+    return Config(**values)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, default, help) for every setting, for the CLI's help and the README."""
+    rows = []
+    for f in dataclasses.fields(Config):
+        rows.append((f.name, repr(f.default), str(f.metadata.get("help", ""))))
+    return rows

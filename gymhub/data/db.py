@@ -1,0 +1,182 @@
+"""The Database: one write connection for short BEGIN IMMEDIATE transactions, one for reads."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+log = logging.getLogger("gymhub.data")
+
+T = TypeVar("T")
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utcnow() -> str:
+    """Now as the API's timestamp: ISO 8601 in UTC with milliseconds and a Z."""
+    now = dt.datetime.now(dt.UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The numbered SQL steps shipped in data/migrations, in order."""
+    steps = []
+    for entry in resources.files("gymhub.data.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            steps.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(steps)
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # A 201 must survive a power cut; a gym writes little, so FULL costs nothing that matters.
+    conn.execute("PRAGMA synchronous = FULL")
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every migration above PRAGMA user_version, each in its own transaction."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, sql in migrations():
+        if number <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Statement by statement: executescript() would commit our transaction.
+            for statement in _split(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("applied migration %04d", number)
+        current = number
+    return int(current)
+
+
+def _split(sql: str) -> Iterable[str]:
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
+    if buffer.strip():
+        yield buffer
+
+
+def connect_sync(path: Path) -> sqlite3.Connection:
+    """A plain connection for the CLI's short jobs, configured like the server's."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    _configure(conn)
+    conn.execute("PRAGMA journal_mode = WAL")
+    return conn
+
+
+def run_write(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run fn as one BEGIN IMMEDIATE transaction, committing or rolling back as a unit."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+class Database:
+    """Owns the aiosqlite connections; writes go whole through one writer, reads through another."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self.schema_version = 0
+
+    async def open(self) -> None:
+        """Open both connections, set the pragmas and bring the schema up to date."""
+        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._run(self._writer, self._setup_writer)
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._run(self._reader, self._setup_reader)
+
+    def _setup_writer(self, conn: sqlite3.Connection) -> None:
+        _configure(conn)
+        conn.execute("PRAGMA journal_mode = WAL")
+        self.schema_version = migrate(conn)
+
+    @staticmethod
+    def _setup_reader(conn: sqlite3.Connection) -> None:
+        _configure(conn)
+        conn.execute("PRAGMA query_only = ON")
+
+    async def close(self) -> None:
+        """Close the reader, then the writer (checkpointing the WAL)."""
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @staticmethod
+    async def _run(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+        # aiosqlite interleaves statements from different coroutines; sending the whole unit
+        # as one function to the connection's thread keeps a transaction indivisible.
+        # `_execute` and `_conn` are aiosqlite's own (stable since 0.17) way to do that.
+        return await conn._execute(lambda: fn(conn._conn))
+
+    def _need(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
+        if conn is None:
+            raise RuntimeError("database is not open")
+        return conn
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run fn(conn) in the writer's thread as one BEGIN IMMEDIATE transaction."""
+        return await self._run(self._need(self._writer), lambda conn: run_write(conn, fn))
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run fn(conn) in the reader's thread: several queries for one round trip."""
+        return await self._run(self._need(self._reader), fn)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """First row of a read query, or None."""
+        return await self.read(lambda c: c.execute(sql, params).fetchone())
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of a read query."""
+        return await self.read(lambda c: c.execute(sql, params).fetchall())
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """True when the database answers a trivial query in time."""
+        try:
+            row = await asyncio.wait_for(self.fetchone("SELECT 1"), timeout)
+        except (TimeoutError, sqlite3.Error, RuntimeError):
+            return False
+        return row is not None
+
+    async def backup_to(self, target: Path) -> None:
+        """Copy the database with SQLite's online backup API, consistent while writes go on."""
+
+        def copy(conn: sqlite3.Connection) -> None:
+            dest = sqlite3.connect(target)
+            try:
+                conn.backup(dest)
+            finally:
+                dest.close()
+
+        await self._run(self._need(self._writer), copy)

@@ -1,0 +1,161 @@
+"""The API's error family and the one middleware that renders every failure as JSON."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+import msgspec
+from aiohttp import web
+
+log = logging.getLogger("gymhub.errors")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+request_id_key = web.RequestKey("request_id", str)
+
+
+class ApiError(Exception):
+    """An expected failure: its class fixes the status and code, the instance says why."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "invalid_request"
+    default_message: ClassVar[str] = "The request is invalid."
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
+        self.message = message or self.default_message
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class InvalidRequest(ApiError):
+    status, code = 400, "invalid_request"
+
+
+class Unauthenticated(ApiError):
+    status, code = 401, "unauthenticated"
+    default_message = "Authentication is required."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="gymhub"'})
+
+
+class InvalidCredentials(ApiError):
+    status, code = 401, "invalid_credentials"
+    default_message = "Wrong username or password."
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+    default_message = "You may not do this."
+
+
+class CsrfFailed(ApiError):
+    status, code = 403, "csrf_failed"
+    default_message = "This request must come from the gymhub page (Origin check failed)."
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+    default_message = "Not found."
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, "method_not_allowed"
+    default_message = "This method is not allowed here."
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+    default_message = "This conflicts with an existing resource."
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"
+    default_message = "The request body is too large."
+
+
+class UnsupportedType(ApiError):
+    status, code = 415, "unsupported_type"
+    default_message = "This type of content is not accepted here."
+
+
+class InvalidFile(ApiError):
+    status, code = 422, "invalid_file"
+    default_message = "The file is corrupt or unusable."
+
+
+class RateLimited(ApiError):
+    status, code = 429, "rate_limited"
+    default_message = "Too many failed attempts; try again later."
+
+    def __init__(self, retry_after: int, message: str | None = None):
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class Unavailable(ApiError):
+    status, code = 503, "unavailable"
+    default_message = "The service is not available right now."
+
+
+class QuotaExceeded(ApiError):
+    status, code = 507, "quota_exceeded"
+    default_message = "The storage quota would be exceeded."
+
+
+class InternalError(ApiError):
+    status, code = 500, "internal_error"
+    default_message = "An internal error occurred."
+
+
+_encoder = msgspec.json.Encoder()
+
+# aiohttp raises these for routing and body limits; they map onto the documented codes.
+_HTTP_CODES: dict[int, type[ApiError]] = {
+    400: InvalidRequest,
+    401: Unauthenticated,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: TooLarge,
+    415: UnsupportedType,
+}
+
+
+def error_response(err: ApiError) -> web.Response:
+    """The documented error body for an ApiError."""
+    body = _encoder.encode({"error": {"code": err.code, "message": err.message}})
+    return web.Response(
+        status=err.status, body=body, content_type="application/json", headers=err.headers
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into the JSON error shape; log unexpected ones with a request id."""
+    request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    request[request_id_key] = request_id
+    try:
+        response = await handler(request)
+    except ApiError as api_error:
+        response = error_response(api_error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        cls = _HTTP_CODES.get(exc.status)
+        if cls is None:
+            cls = InternalError if exc.status >= 500 else InvalidRequest
+        response = error_response(cls())
+        if exc.status == 405:
+            response.headers["Allow"] = exc.headers.get("Allow", "")
+    except Exception:
+        log.exception(
+            "unexpected error handling %s %s [request %s]", request.method, request.path, request_id
+        )
+        response = error_response(
+            InternalError(f"An internal error occurred (request id {request_id}).")
+        )
+    if not response.prepared:
+        response.headers.setdefault("X-Request-Id", request_id)
+    return response

@@ -1,0 +1,94 @@
+"""POST /api/auth/login, /api/auth/logout, GET /api/me, POST /api/me/password."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gymhub.appkeys import config_key, db_key, hub_key, keys_key, limiter_key
+from gymhub.auth import identity, passwords, tokens
+from gymhub.data import users
+from gymhub.errors import InvalidCredentials, RateLimited
+from gymhub.handlers.common import user_shape
+from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.users import LoginRequest, LoginResponse, PasswordChange, User
+
+routes = web.RouteTableDef()
+REVOKED = 4401
+
+
+@routes.post("/api/auth/login")
+@documented(
+    "Log in: a bearer token and a session cookie",
+    request=LoginRequest,
+    response=LoginResponse,
+    auth=False,
+)
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request, LoginRequest)
+    limiter = request.app[limiter_key]
+    address = request.remote or ""
+    wait = limiter.retry_after(body.username, address)
+    if wait:
+        raise RateLimited(wait, f"Too many failed logins; try again in {wait} seconds.")
+    db = request.app[db_key]
+    row = await db.read(lambda c: users.get_login(c, body.username))
+    stored = None if row is None else row["password_hash"]
+    ok = await passwords.verify_password(stored, body.password)
+    if not ok or row is None or row["disabled"]:
+        limiter.failed(body.username, address)
+        raise InvalidCredentials()
+    limiter.succeeded(body.username, address)
+    ttl = request.app[config_key].token_ttl
+    token = tokens.issue(
+        request.app[keys_key].jwt, row["id"], row["role"], row["token_version"], ttl
+    )
+    await identity.start_session(request, row)
+    return json_response(
+        LoginResponse(access_token=token, token_type="bearer", expires_in=ttl, user=user_shape(row))
+    )
+
+
+@routes.post("/api/auth/logout")
+@documented(
+    "Log out; with all=1 every token and session of the user is revoked",
+    status=204,
+    query={"all": "1 to revoke every token, session and WebSocket"},
+)
+async def logout(request: web.Request) -> web.Response:
+    viewer = await identity.current_viewer(request)
+    if request.query.get("all") in ("1", "true", "yes"):
+        await request.app[db_key].write(lambda c: users.bump_token_version(c, viewer.id))
+        await request.app[hub_key].disconnect_user(viewer.id, REVOKED)
+    await identity.end_session(request)
+    return no_content()
+
+
+@routes.get("/api/me")
+@documented("The caller's own account", response=User)
+async def me(request: web.Request) -> web.Response:
+    viewer = await identity.current_viewer(request)
+    row = await request.app[db_key].read(lambda c: users.get_user(c, viewer.id))
+    assert row is not None
+    return json_response(user_shape(row))
+
+
+@routes.post("/api/me/password")
+@documented(
+    "Change the caller's password; revokes every earlier token", request=PasswordChange, status=204
+)
+async def change_password(request: web.Request) -> web.Response:
+    viewer = await identity.current_viewer(request)
+    body = await read_json(request, PasswordChange)
+    db = request.app[db_key]
+    stored = await db.read(lambda c: users.password_hash(c, viewer.id))
+    if not await passwords.verify_password(stored, body.current_password):
+        raise InvalidCredentials("The current password is wrong.")
+    new_hash = await passwords.hash_password(body.new_password)
+    await db.write(lambda c: users.set_password(c, viewer.id, new_hash))
+    await request.app[hub_key].disconnect_user(viewer.id, REVOKED)
+    if identity.bearer_token(request) is None:
+        # The browser that changed the password stays signed in; every other session ends.
+        row = await db.read(lambda c: users.get_user(c, viewer.id))
+        if row is not None:
+            await identity.start_session(request, row)
+    return no_content()

@@ -1,0 +1,7 @@
+"""The built-in web page: GET / and /static/."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+routes = web.RouteTableDef()

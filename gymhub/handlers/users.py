@@ -1,0 +1,130 @@
+"""Users and trainer assignments."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from aiohttp import web
+
+from gymhub.appkeys import db_key, hub_key
+from gymhub.auth import passwords, policy
+from gymhub.auth.identity import current_viewer
+from gymhub.data import users
+from gymhub.errors import Conflict, NotFound
+from gymhub.handlers.common import ID, path_id, user_shape
+from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.users import User, UserCreate, UserList, UserPatch
+
+routes = web.RouteTableDef()
+REVOKED = 4401
+
+
+@routes.post("/api/users")
+@documented("Create an account (admin)", request=UserCreate, response=User, status=201)
+async def create_user(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    policy.require_admin(viewer)
+    body = await read_json(request, UserCreate)
+    password_hash = await passwords.hash_password(body.password)
+    try:
+        row = await request.app[db_key].write(
+            lambda c: users.insert_user(
+                c, body.username, body.role, password_hash, body.display_name
+            )
+        )
+    except users.DuplicateUsername:
+        raise Conflict(f"The username {body.username!r} is taken.") from None
+    return json_response(user_shape(row), status=201)
+
+
+@routes.get("/api/users")
+@documented(
+    "Users the caller may see: admin all, trainer their clients, client their trainers",
+    response=UserList,
+)
+async def list_users(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    rows = await request.app[db_key].read(lambda c: policy.listable_users(c, viewer))
+    return json_response(UserList([user_shape(r) for r in rows]))
+
+
+@routes.get("/api/users/" + ID % "id")
+@documented("One user, if visible to the caller", response=User)
+async def get_user(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    user_id = path_id(request, "id")
+    row = await request.app[db_key].read(lambda c: policy.visible_user(c, viewer, user_id))
+    return json_response(user_shape(row))
+
+
+@routes.patch("/api/users/" + ID % "id")
+@documented("Change display name, role or disabled (admin)", request=UserPatch, response=User)
+async def patch_user(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    policy.require_admin(viewer)
+    user_id = path_id(request, "id")
+    body = await read_json(request, UserPatch)
+    changes = {"display_name": body.display_name, "disabled": body.disabled, "role": body.role}
+
+    def apply(conn: sqlite3.Connection) -> tuple[int, sqlite3.Row]:
+        row = users.get_user(conn, user_id)
+        if row is None:
+            raise NotFound("No such user.")
+        demoted = body.disabled or body.role not in (None, "admin")
+        if row["role"] == "admin" and demoted and _admins(conn) == 1 and not row["disabled"]:
+            raise Conflict("This is the last active admin; appoint another one first.")
+        updated = users.update_user(conn, user_id, changes)
+        assert updated is not None
+        return row["token_version"], updated
+
+    version_before, row = await request.app[db_key].write(apply)
+    if row["token_version"] != version_before:
+        await request.app[hub_key].disconnect_user(user_id, REVOKED)
+    return json_response(user_shape(row))
+
+
+def _admins(conn: sqlite3.Connection) -> int:
+    return int(
+        conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0").fetchone()[
+            0
+        ]
+    )
+
+
+@routes.put("/api/trainers/" + ID % "trainer_id" + "/clients/" + ID % "client_id")
+@documented("Assign a trainer to a client (admin, idempotent)", status=204)
+async def assign(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    policy.require_admin(viewer)
+    trainer_id, client_id = path_id(request, "trainer_id"), path_id(request, "client_id")
+
+    def apply(conn: sqlite3.Connection) -> None:
+        policy.assignment_pair(conn, trainer_id, client_id)
+        users.assign(conn, trainer_id, client_id)
+
+    await request.app[db_key].write(apply)
+    return no_content()
+
+
+@routes.delete("/api/trainers/" + ID % "trainer_id" + "/clients/" + ID % "client_id")
+@documented("End an assignment (admin); access and notifications stop at once", status=204)
+async def unassign(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    policy.require_admin(viewer)
+    trainer_id, client_id = path_id(request, "trainer_id"), path_id(request, "client_id")
+
+    def apply(conn: sqlite3.Connection) -> None:
+        policy.assignment_pair(conn, trainer_id, client_id)
+        users.unassign(conn, trainer_id, client_id)
+
+    await request.app[db_key].write(apply)
+    return no_content()
+
+
+@routes.get("/api/trainers/" + ID % "trainer_id" + "/clients")
+@documented("A trainer's clients (admin or that trainer)", response=UserList)
+async def trainer_clients(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    trainer_id = path_id(request, "trainer_id")
+    rows = await request.app[db_key].read(lambda c: policy.trainer_clients(c, viewer, trainer_id))
+    return json_response(UserList([user_shape(r) for r in rows]))

@@ -1,0 +1,45 @@
+"""Prometheus metrics of gymhub, exposed at GET /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# One registry for gymhub's own metrics (not the process-global default), so several apps in
+# one test process do not collide on registration.
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "gymhub_http_requests_total", "HTTP requests answered", ["method", "status"], registry=REGISTRY
+)
+UPLOAD_BYTES = Counter(
+    "gymhub_upload_bytes_total", "Bytes of uploads stored", ["category"], registry=REGISTRY
+)
+UPLOAD_SECONDS = Histogram(
+    "gymhub_upload_seconds",
+    "Time to receive, check and store an upload",
+    ["category"],
+    registry=REGISTRY,
+)
+IMAGE_SECONDS = Histogram(
+    "gymhub_image_pipeline_seconds",
+    "Time the process pool spent making an image's variants",
+    registry=REGISTRY,
+)
+UPLOADS_REJECTED = Counter(
+    "gymhub_uploads_rejected_total", "Uploads refused, by error code", ["code"], registry=REGISTRY
+)
+WEBSOCKETS_OPEN = Gauge("gymhub_websockets_open", "Open WebSocket connections", registry=REGISTRY)
+NOTIFICATIONS_SENT = Counter(
+    "gymhub_notifications_sent_total", "Notifications written to WebSockets", registry=REGISTRY
+)
+NOTIFICATIONS_STORED = Counter(
+    "gymhub_notifications_stored_total", "Notifications stored for recipients", registry=REGISTRY
+)
+DROPPED_SLOW = Counter(
+    "gymhub_websockets_dropped_slow_total",
+    "WebSockets closed with 1013 because they could not keep up",
+    registry=REGISTRY,
+)
+STORAGE_BYTES = Gauge(
+    "gymhub_storage_bytes", "Bytes of stored media, originals and variants", registry=REGISTRY
+)

@@ -1,0 +1,1 @@
+"""Real time: the notification hub that fans stored notifications out to open WebSockets."""

@@ -1,0 +1,1 @@
+"""Request and response shapes: msgspec Structs that validate on decode and feed the OpenAPI."""

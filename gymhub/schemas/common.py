@@ -1,0 +1,107 @@
+"""Decoding request bodies into Structs, encoding responses, and OpenAPI annotations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+from aiohttp import web
+
+from gymhub.errors import InvalidRequest, TooLarge
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+JSON_BODY_LIMIT = 1024 * 1024
+_encoder = msgspec.json.Encoder()
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def _field_message(err: msgspec.ValidationError) -> str:
+    # msgspec says "... - at `$.field`"; the API names the field plainly.
+    text = str(err)
+    if " - at `$." in text:
+        detail, _, where = text.partition(" - at `$.")
+        return f"{where.rstrip('`')}: {detail}"
+    return text
+
+
+def decode(body: bytes, kind: type[T]) -> T:
+    """Decode and validate JSON into kind, or raise a 400 naming the field."""
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as err:
+        raise InvalidRequest(_field_message(err)) from None
+    except msgspec.DecodeError:
+        raise InvalidRequest("The body is not valid JSON.") from None
+
+
+async def read_json(request: web.Request, kind: type[T]) -> T:
+    """Read a JSON body of at most 1 MiB and decode it into kind."""
+    if request.content_length is not None and request.content_length > JSON_BODY_LIMIT:
+        raise TooLarge("The JSON body is larger than 1 MiB.")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > JSON_BODY_LIMIT:
+            raise TooLarge("The JSON body is larger than 1 MiB.")
+    return decode(bytes(body), kind)
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Encode a Struct (or plain data) once with msgspec."""
+    return web.Response(
+        body=_encoder.encode(data),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def no_content() -> web.Response:
+    """A 204 with no body."""
+    return web.Response(status=204)
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What the OpenAPI document says of one handler."""
+
+    summary: str
+    request: Any = None
+    response: Any = None
+    status: int = 200
+    query: tuple[tuple[str, str], ...] = ()
+    auth: bool = True
+
+
+DOC_ATTR = "__gymhub_doc__"
+
+
+def documented(
+    summary: str,
+    *,
+    request: Any = None,
+    response: Any = None,
+    status: int = 200,
+    query: dict[str, str] | None = None,
+    auth: bool = True,
+) -> Callable[[F], F]:
+    """Attach the request and response types of a handler for /api/openapi.json."""
+
+    def mark(fn: F) -> F:
+        setattr(
+            fn,
+            DOC_ATTR,
+            Doc(summary, request, response, status, tuple((query or {}).items()), auth),
+        )
+        return fn
+
+    return mark

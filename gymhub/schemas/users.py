@@ -1,0 +1,69 @@
+"""Shapes of the authentication, user and assignment endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Role = Literal["admin", "trainer", "client"]
+Username = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\w.@+-]+$",
+        description="letters, digits and . _ @ + - (no spaces or control characters)",
+    ),
+]
+DisplayName = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Password = Annotated[str, Meta(min_length=1, max_length=1024)]
+NewPassword = Annotated[str, Meta(min_length=8, max_length=1024)]
+
+
+class User(msgspec.Struct, kw_only=True):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    disabled: bool
+    created_at: str
+
+
+class UserList(msgspec.Struct):
+    users: list[User]
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=False):
+    username: Annotated[str, Meta(min_length=1, max_length=256)]
+    password: Password
+
+
+class LoginResponse(msgspec.Struct, kw_only=True):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    user: User
+
+
+class PasswordChange(msgspec.Struct):
+    current_password: Password
+    new_password: NewPassword
+
+
+class UserCreate(msgspec.Struct, kw_only=True):
+    username: Username
+    password: NewPassword
+    role: Role
+    display_name: DisplayName | None = None
+
+
+class UserPatch(msgspec.Struct, kw_only=True, omit_defaults=True):
+    display_name: DisplayName | None = None
+    disabled: bool | None = None
+    role: Role | None = None
+
+
+class Health(msgspec.Struct):
+    status: str

@@ -1,0 +1,149 @@
+"""make_app(config) wires gymhub together; run(config) serves it until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import warnings
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from aiohttp.web_exceptions import NotAppKeyWarning
+from aiohttp_session import setup as setup_session
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from gymhub import firstrun, sdnotify
+from gymhub.appkeys import config_key, db_key, extras_key, keys_key, limiter_key
+from gymhub.auth import identity, keys
+from gymhub.auth.ratelimit import LoginLimiter
+from gymhub.config import Config
+from gymhub.data.db import Database
+from gymhub.errors import error_middleware
+from gymhub.handlers import (
+    auth,
+    files,
+    meal_photos,
+    meals,
+    media,
+    messages,
+    meta,
+    notifications,
+    ops,
+    page,
+    progress,
+    users,
+    ws,
+)
+from gymhub.headers import security_headers
+from gymhub.logs import AccessLogger, setup_logging
+from gymhub.realtime.lifecycle import hub_ctx
+from gymhub.storage.lifecycle import pool_ctx, storage_ctx
+
+log = logging.getLogger("gymhub")
+
+HANDLERS = (
+    meta,
+    auth,
+    users,
+    files,
+    media,
+    meal_photos,
+    meals,
+    progress,
+    messages,
+    notifications,
+    ws,
+    ops,
+    page,
+)
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the database (migrating it) and make sure an admin exists; close it last."""
+    config = app[config_key]
+    db = Database(config.db_path)
+    await db.open()
+    app[db_key] = db
+    password = await firstrun.ensure_admin(db, config.admin_password)
+    if password is not None:
+        shown = "(from GYMHUB_ADMIN_PASSWORD)" if config.admin_password else password
+        # Printed once, on the console of the first start: it is stored only as a hash.
+        print(f"gymhub: created the first account: username 'admin', password {shown}", flush=True)
+    try:
+        yield
+    finally:
+        await db.close()
+
+
+def make_app(config: Config) -> web.Application:
+    """The whole gymhub application for this configuration (resources open on startup)."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    master = keys.load_or_create(config.key_path)
+    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    app[config_key] = config
+    app[keys_key] = keys.Keys.derive(master)
+    app[limiter_key] = LoginLimiter(config.login_max_failures, config.login_window)
+    app[extras_key] = {}
+    setup_session(
+        app,
+        EncryptedCookieStorage(
+            app[keys_key].cookie,
+            cookie_name=identity.SESSION_COOKIE,
+            max_age=config.token_ttl,
+            secure=config.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        ),
+    )
+    app.middlewares.append(identity.csrf_middleware)
+    app.on_response_prepare.append(security_headers)
+    # Opened in this order, closed in reverse: the hub first, the database last.
+    app.cleanup_ctx.extend([database_ctx, pool_ctx, storage_ctx, hub_ctx])
+    for module in HANDLERS:
+        app.router.add_routes(module.routes)
+    return app
+
+
+async def serve(config: Config) -> None:
+    """Serve until SIGTERM or SIGINT, telling systemd when ready and when stopping."""
+    app = make_app(config)
+    runner = web.AppRunner(
+        app,
+        access_log_class=AccessLogger,
+        handle_signals=False,
+        shutdown_timeout=config.shutdown_timeout,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    for address in runner.addresses:
+        host, port = address[0], address[1]
+        host = f"[{host}]" if ":" in host else host
+        print(f"gymhub: listening on http://{host}:{port}", flush=True)
+    sdnotify.notify("READY=1")
+    try:
+        await stop.wait()
+    finally:
+        sdnotify.notify("STOPPING=1")
+        log.info("shutting down")
+        await runner.cleanup()
+
+
+def run(config: Config) -> None:
+    """Set up logging and serve the app with this configuration."""
+    setup_logging(config.log_format, config.log_level)
+    # aiohttp-session keeps its state under plain string keys; nothing for an admin to act on.
+    warnings.filterwarnings("ignore", category=NotAppKeyWarning)
+    try:
+        asyncio.run(serve(config))
+    except OSError as exc:
+        print(
+            f"gymhub: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr
+        )
+        raise SystemExit(1) from None

@@ -1,0 +1,1 @@
+"""The media tree: layout, streaming writes, atomic placement, deletion, orphan sweep, stats."""

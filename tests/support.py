@@ -1,0 +1,59 @@
+"""Helpers for tests: users, logins and requests against the real app."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+ADMIN_PASSWORD = "admin-password-1"
+PASSWORD = "password-123"
+_names = itertools.count(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log in over HTTP and return the access token."""
+    resp = await client.post("/api/auth/login", json={"username": username, "password": password})
+    assert resp.status == 200, await resp.text()
+    return str((await resp.json())["access_token"])
+
+
+async def admin_token(client: TestClient) -> str:
+    return await login(client, "admin", ADMIN_PASSWORD)
+
+
+async def create_user(
+    client: TestClient, admin: str, role: str, name: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Create a user through the API as the admin; returns the User with its token added."""
+    name = name or f"{role}{next(_names)}"
+    resp = await client.post(
+        "/api/users",
+        headers=bearer(admin),
+        json={"username": name, "password": PASSWORD, "role": role, **extra},
+    )
+    assert resp.status == 201, await resp.text()
+    user: dict[str, Any] = await resp.json()
+    user["token"] = await login(client, name)
+    return user
+
+
+async def assign(client: TestClient, admin: str, trainer_id: int, client_id: int) -> None:
+    resp = await client.put(
+        f"/api/trainers/{trainer_id}/clients/{client_id}", headers=bearer(admin)
+    )
+    assert resp.status == 204, await resp.text()
+
+
+async def error_of(resp: Any, status: int, code: str) -> str:
+    """Assert the documented error shape, status and code; return the message."""
+    assert resp.status == status, (resp.status, await resp.text())
+    body = await resp.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    assert body["error"]["code"] == code, body
+    return str(body["error"]["message"])
