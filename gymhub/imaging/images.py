@@ -1,0 +1,243 @@
+"""Validate an uploaded image and write its upright, metadata-free variants."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from PIL import Image, ImageFile
+
+from .errors import ImagingError, InvalidFile, UnsupportedType
+from .sniff import EMPTY, GIF, HEIC, HEIF, IMAGE_MIMES, JPEG, PNG, WEBP, describe, sniff_path
+
+# Boxes of the variants, largest first: each is made from the one before it.
+VARIANTS: tuple[tuple[str, tuple[int, int]], ...] = (
+    ("large", (1920, 1920)),
+    ("medium", (800, 800)),
+    ("thumbnail", (150, 150)),
+)
+JPEG_QUALITY = 85
+# Below this shrink factor bicubic is within 1 dB of Lanczos (PSNR, measured) and ~30% cheaper.
+BICUBIC_BELOW = 2.0
+# Past a factor of 2, box-reduce by 2 first and Lanczos the rest: twice as fast as a fair Lanczos
+# and still ~42 dB from it on a noisy 12 MP photo; reducing by more costs quality (37 dB).
+BOX_REDUCE = 2
+# Pillow format names, so that no decoder other than the sniffed type's is ever reached.
+PILLOW_FORMATS = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP", GIF: "GIF", HEIC: "HEIF", HEIF: "HEIF"}
+CORRUPT = "the image is truncated or corrupt"
+# What Pillow's plugins raise on malformed input; anything else is a bug and should surface.
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    RuntimeError,
+)
+# EXIF orientation → the transpose that makes the picture upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_heif_registered = False
+
+
+def ensure_heif() -> None:
+    """Register pillow-heif's opener once per process."""
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+@contextlib.contextmanager
+def strict_pillow(max_pixels: int) -> Iterator[None]:
+    """Make Pillow refuse bombs and truncated data for the duration, then restore its globals."""
+    saved = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
+def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled to fit in ``box`` with its aspect kept, never enlarged."""
+    w, h = size
+    scale = min(1.0, box[0] / w, box[1] / h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def shrink(
+    img: Image.Image,
+    size: tuple[int, int],
+    box: tuple[float, float, float, float] | None = None,
+) -> Image.Image:
+    """``img`` (or its ``box``) resized down to ``size``, with the filter that suits the factor."""
+    factor = (img.width if box is None else box[2] - box[0]) / size[0]
+    if factor < BICUBIC_BELOW:
+        return img.resize(size, Image.Resampling.BICUBIC, box=box)
+    # Pillow reduces by int(factor / reducing_gap): this gap makes that exactly BOX_REDUCE.
+    gap = max(1.0, factor / (BOX_REDUCE + 0.5))
+    return img.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=gap)
+
+
+def _too_big(max_pixels: int) -> InvalidFile:
+    return InvalidFile(f"the image has more than {max_pixels / 1e6:g} megapixels, the limit")
+
+
+def _orientation(img: Image.Image) -> int:
+    # A broken EXIF block is no reason to refuse a photo: it is dropped from the variants anyway.
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+
+
+def _has_alpha(img: Image.Image) -> bool:
+    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+
+
+def _icc_for_rgb(img: Image.Image) -> bytes | None:
+    # Only an RGB profile still describes the RGB variants; a CMYK or grey one would lie.
+    icc = img.info.get("icc_profile")
+    if isinstance(icc, bytes) and len(icc) >= 20 and icc[16:20] == b"RGB ":
+        return icc
+    return None
+
+
+def _to_rgb(img: Image.Image, alpha: bool) -> Image.Image:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit and float samples: scale to 8 bits rather than clip everything to white.
+        img = img.convert("I").point(lambda v: v / 257).convert("L")
+    mode = "RGBA" if alpha else "RGB"
+    return img if img.mode == mode else img.convert(mode)
+
+
+def decode_upright(
+    path: str, fmt: str, max_pixels: int
+) -> tuple[Image.Image, tuple[int, int], bytes | None]:
+    """Open, check, decode (scaled down in the decoder for JPEG) and turn upright.
+
+    Returns the image fitted in the large box, the original's upright size and its RGB ICC profile.
+    """
+    with Image.open(path, formats=[fmt]) as img:
+        w, h = img.size
+        if w * h > max_pixels:
+            raise _too_big(max_pixels)
+        target = fit((w, h), VARIANTS[0][1])
+        box: tuple[float, float, float, float] | None = None
+        if img.format == "JPEG":
+            # Scaled inside the decoder: the largest DCT scale whose result still covers target.
+            drafted = img.draft("RGB", target)
+            if drafted is not None:
+                box = drafted[1]
+        img.load()  # decodes every byte: only this proves the data is whole
+        orientation = _orientation(img)  # after load(): a PNG's eXIf chunk may follow its pixels
+        icc = _icc_for_rgb(img)
+        frame = _to_rgb(img, _has_alpha(img))
+    if frame.size != target:
+        frame = shrink(frame, target, box)
+    if orientation in _TRANSPOSE:
+        # After the downscale: rotating 2 MP costs a fifth of rotating 12 MP.
+        frame = frame.transpose(_TRANSPOSE[orientation])
+    upright = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+    return frame, upright, icc
+
+
+def cascade(image: Image.Image) -> Iterator[tuple[str, Image.Image]]:
+    """Each variant's name and pixels, each made from the one before it."""
+    for name, box in VARIANTS:
+        size = fit(image.size, box)
+        if size != image.size:
+            image = shrink(image, size)
+        yield name, image
+
+
+def _save(img: Image.Image, path: str, icc: bytes | None) -> int:
+    """Write ``img`` without metadata (except ICC), fsync it and return its size in bytes."""
+    params: dict[str, Any] = {}
+    if img.mode == "RGBA":
+        fmt = "PNG"
+    else:
+        fmt = "JPEG"
+        params = {"quality": JPEG_QUALITY, "optimize": False, "progressive": False}
+    if icc is not None:
+        params["icc_profile"] = icc
+    img.info = {}  # nothing inherited (exif, xmp, text chunks) may reach the encoder
+    with open(path, "wb") as f:
+        img.save(f, format=fmt, **params)
+        f.flush()
+        os.fsync(f.fileno())
+        return f.tell()
+
+
+def process_image(
+    path: str, out_dir: str, stem: str, max_pixels: int, allowed: frozenset[str]
+) -> dict[str, Any]:
+    """Check the image at ``path`` and write its three variants into ``out_dir``.
+
+    Returns the sniffed mime, the upright size and each variant's path, size, mime and bytes.
+    Raises UnsupportedType for a non-image or a type not in ``allowed``, InvalidFile for a
+    corrupt, truncated or oversized one; variants already written are removed on any error.
+    """
+    mime = sniff_path(path)
+    if mime == EMPTY:
+        raise InvalidFile("the file is empty")
+    accepted = allowed & IMAGE_MIMES
+    if mime not in accepted:
+        raise UnsupportedType(
+            f"files of type {mime} are not accepted here (accepted: {describe(accepted)})"
+        )
+    fmt = PILLOW_FORMATS[mime]
+    if fmt == "HEIF":
+        ensure_heif()
+    written: list[str] = []
+    try:
+        with strict_pillow(max_pixels):
+            try:
+                upright, (width, height), icc = decode_upright(path, fmt, max_pixels)
+            except ImagingError:
+                raise
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise _too_big(max_pixels) from None
+            except _DECODE_ERRORS:
+                raise InvalidFile(CORRUPT) from None
+        variants: dict[str, dict[str, Any]] = {}
+        for name, image in cascade(upright):
+            ext, vmime = ("png", PNG) if image.mode == "RGBA" else ("jpg", JPEG)
+            out = os.path.join(out_dir, f"{stem}_{name}.{ext}")
+            written.append(out)
+            nbytes = _save(image, out, icc)
+            variants[name] = {
+                "path": out,
+                "width": image.width,
+                "height": image.height,
+                "size": nbytes,
+                "mime": vmime,
+            }
+    except BaseException:
+        for out in written:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(out)
+        raise
+    return {"mime": mime, "width": width, "height": height, "variants": variants}

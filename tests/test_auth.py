@@ -1,0 +1,269 @@
+"""Login, tokens, cookies, revocation, CSRF and the login rate limit, over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+
+import jwt
+import pytest
+
+from gymhub.appkeys import keys_key, limiter_key
+from gymhub.config import Config
+from gymhub.server import make_app
+from tests.support import ADMIN_PASSWORD, PASSWORD, bearer, error_of, login
+
+
+def _token(app, **overrides):
+    now = int(time.time())
+    claims = {"sub": "1", "role": "admin", "ver": 0, "iat": now, "exp": now + 600, "iss": "gymhub"}
+    claims.update(overrides)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, app[keys_key].jwt, algorithm="HS256")
+
+
+async def test_login_returns_token_user_and_session_cookie(client, people):
+    member = people["client"]
+    resp = await client.post(
+        "/api/auth/login", json={"username": member["username"], "password": PASSWORD}
+    )
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 12 * 3600
+    assert body["user"] == {k: member[k] for k in body["user"]}
+    assert set(body["user"]) == {"id", "username", "display_name", "role", "disabled", "created_at"}
+    claims = jwt.decode(
+        body["access_token"], client.app[keys_key].jwt, algorithms=["HS256"], issuer="gymhub"
+    )
+    assert claims["sub"] == str(member["id"]) and claims["role"] == "client"
+    assert {"ver", "iat", "exp"} <= set(claims)
+    cookie = resp.headers["Set-Cookie"]
+    assert "gymhub_session=" in cookie and "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie and "Max-Age=" in cookie and "Secure" not in cookie
+
+
+async def test_login_is_case_insensitive_and_wrong_answers_are_identical(client, people):
+    name = people["client"]["username"]
+    assert await login(client, name.upper())
+    wrong_pw = await client.post("/api/auth/login", json={"username": name, "password": "bad-pw"})
+    no_user = await client.post("/api/auth/login", json={"username": "ghost", "password": "x"})
+    assert await error_of(wrong_pw, 401, "invalid_credentials") == await error_of(
+        no_user, 401, "invalid_credentials"
+    )
+
+
+async def test_me_with_bearer_and_with_cookie(client, people):
+    member = people["client"]
+    resp = await client.get("/api/me", headers=bearer(member["token"]))
+    assert (await resp.json())["id"] == member["id"]
+    await login(client, member["username"])  # the jar now holds this user's session cookie
+    resp = await client.get("/api/me")
+    assert resp.status == 200 and (await resp.json())["id"] == member["id"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["expired", "tampered", "alg_none", "issuer", "missing_ver", "wrong_key", "bad_sub", "garbage"],
+)
+async def test_bad_tokens_are_401(client, admin, case):
+    app = client.app
+    if case == "expired":
+        token = _token(app, iat=int(time.time()) - 100, exp=int(time.time()) - 10)
+    elif case == "tampered":
+        head, payload, sig = admin.split(".")
+        data = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        data["role"] = "admin"
+        data["sub"] = "2"
+        forged = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+        token = f"{head}.{forged}.{sig}"
+    elif case == "alg_none":
+        token = jwt.encode(
+            {
+                "sub": "1",
+                "role": "admin",
+                "ver": 0,
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 60,
+                "iss": "gymhub",
+            },
+            None,
+            algorithm="none",
+        )
+    elif case == "issuer":
+        token = _token(app, iss="someone-else")
+    elif case == "missing_ver":
+        token = _token(app, ver=None)
+    elif case == "wrong_key":
+        token = jwt.encode(
+            {
+                "sub": "1",
+                "role": "admin",
+                "ver": 0,
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 60,
+                "iss": "gymhub",
+            },
+            b"k" * 32,
+            algorithm="HS256",
+        )
+    elif case == "bad_sub":
+        token = _token(app, sub="1 OR 1=1")
+    else:
+        token = "not.a.token"
+    resp = await client.get("/api/me", headers=bearer(token))
+    await error_of(resp, 401, "unauthenticated")
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_a_well_signed_token_of_a_missing_user_is_401(client):
+    resp = await client.get("/api/me", headers=bearer(_token(client.app, sub="999")))
+    await error_of(resp, 401, "unauthenticated")
+
+
+async def test_password_change_revokes_earlier_tokens(client, people):
+    member = people["client"]
+    old = member["token"]
+    resp = await client.post(
+        "/api/me/password",
+        headers=bearer(old),
+        json={"current_password": PASSWORD, "new_password": "short"},
+    )
+    assert "new_password" in await error_of(resp, 400, "invalid_request")
+    resp = await client.post(
+        "/api/me/password",
+        headers=bearer(old),
+        json={"current_password": "wrong-one", "new_password": "n3w-secret"},
+    )
+    await error_of(resp, 401, "invalid_credentials")
+    resp = await client.post(
+        "/api/me/password",
+        headers=bearer(old),
+        json={"current_password": PASSWORD, "new_password": "n3w-secret"},
+    )
+    assert resp.status == 204
+    await error_of(await client.get("/api/me", headers=bearer(old)), 401, "unauthenticated")
+    new = await login(client, member["username"], "n3w-secret")
+    assert (await client.get("/api/me", headers=bearer(new))).status == 200
+    resp = await client.post(
+        "/api/auth/login", json={"username": member["username"], "password": PASSWORD}
+    )
+    await error_of(resp, 401, "invalid_credentials")
+
+
+async def test_logout_all_revokes_tokens_and_cookie(client, people):
+    member = people["client"]
+    other_token = await login(client, member["username"])  # also the jar's cookie now
+    assert (await client.get("/api/me")).status == 200
+    resp = await client.post("/api/auth/logout?all=1", headers=bearer(member["token"]))
+    assert resp.status == 204
+    for token in (member["token"], other_token):
+        await error_of(await client.get("/api/me", headers=bearer(token)), 401, "unauthenticated")
+
+
+async def test_plain_logout_ends_the_cookie_session_only(client, people):
+    member = people["client"]
+    await login(client, member["username"])
+    origin = {"Origin": str(client.make_url("")).rstrip("/")}
+    resp = await client.post("/api/auth/logout", headers=origin)
+    assert resp.status == 204
+    await error_of(await client.get("/api/me"), 401, "unauthenticated")
+    assert (await client.get("/api/me", headers=bearer(member["token"]))).status == 200
+
+
+async def test_disabled_user_loses_tokens_cookie_and_login(client, people):
+    admin, member = people["admin"], people["client"]
+    await login(client, member["username"])  # cookie session of the client
+    resp = await client.patch(
+        f"/api/users/{member['id']}", headers=bearer(admin), json={"disabled": True}
+    )
+    assert resp.status == 200 and (await resp.json())["disabled"] is True
+    await error_of(
+        await client.get("/api/me", headers=bearer(member["token"])), 401, "unauthenticated"
+    )
+    await error_of(await client.get("/api/me"), 401, "unauthenticated")
+    resp = await client.post(
+        "/api/auth/login", json={"username": member["username"], "password": PASSWORD}
+    )
+    await error_of(resp, 401, "invalid_credentials")
+
+
+async def test_cookie_requests_need_our_origin(client, people):
+    admin = people["admin"]
+    await login(client, "admin", ADMIN_PASSWORD)
+    base = str(client.make_url("")).rstrip("/")
+    payload = {"username": "via-cookie", "password": PASSWORD, "role": "client"}
+    resp = await client.post("/api/users", json=payload)
+    await error_of(resp, 403, "csrf_failed")
+    resp = await client.post("/api/users", json=payload, headers={"Origin": "https://evil.test"})
+    await error_of(resp, 403, "csrf_failed")
+    resp = await client.post(
+        "/api/users", json=payload, headers={"Referer": "https://evil.test/page"}
+    )
+    await error_of(resp, 403, "csrf_failed")
+    resp = await client.post("/api/users", json=payload, headers={"Origin": "null"})
+    await error_of(resp, 403, "csrf_failed")
+    resp = await client.post("/api/users", json=payload, headers={"Origin": base})
+    assert resp.status == 201
+    resp = await client.post(
+        "/api/users", headers={**bearer(admin)}, json={**payload, "username": "via-bearer"}
+    )
+    assert resp.status == 201
+    resp = await client.post(
+        "/api/users",
+        json={**payload, "username": "via-referer"},
+        headers={"Referer": base + "/somewhere"},
+    )
+    assert resp.status == 201
+    # A safe method needs no Origin.
+    assert (await client.get("/api/users")).status == 200
+
+
+async def test_login_from_a_foreign_page_is_refused(client, people):
+    resp = await client.post(
+        "/api/auth/login",
+        headers={"Origin": "https://evil.test"},
+        json={"username": people["client"]["username"], "password": PASSWORD},
+    )
+    await error_of(resp, 403, "csrf_failed")
+
+
+async def test_rate_limit_after_five_failures(client, people):
+    name = people["client"]["username"]
+    for _ in range(5):
+        resp = await client.post("/api/auth/login", json={"username": name, "password": "bad!"})
+        await error_of(resp, 401, "invalid_credentials")
+    resp = await client.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+    await error_of(resp, 429, "rate_limited")
+    assert 1 <= int(resp.headers["Retry-After"]) <= 900
+    # Other usernames from the same address are not affected.
+    other = people["stranger"]["username"]
+    assert await login(client, other)
+
+
+async def test_rate_limit_window_passes(client, people, app):
+    limiter = app[limiter_key]
+    limiter.window = 3.0
+    name = people["client"]["username"]
+    for _ in range(5):
+        await client.post("/api/auth/login", json={"username": name, "password": "bad!"})
+    resp = await client.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+    await error_of(resp, 429, "rate_limited")
+    await asyncio.sleep(3.1)
+    assert await login(client, name)
+
+
+async def test_secure_cookie_when_public_origin_is_https(aiohttp_client, tmp_path):
+    app = make_app(
+        Config(
+            data_dir=tmp_path / "d",
+            admin_password=ADMIN_PASSWORD,
+            public_origin="https://gym.example.org",
+        )
+    )
+    client = await aiohttp_client(app)
+    resp = await client.post(
+        "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert "Secure" in resp.headers["Set-Cookie"]
