@@ -1,0 +1,182 @@
+"""The CLI as a subprocess against a temp data dir, then a login over HTTP with what it made."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import aiohttp
+import pytest
+
+from tests.server_process import ServerProcess
+
+
+def gymhub(data_dir, *args, stdin: str | None = None, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "gymhub", *args, "--data-dir", str(data_dir)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.slow
+async def test_cli_manages_users_while_the_server_runs(tmp_path):
+    data = tmp_path / "data"
+    with ServerProcess(data) as server:
+        r = gymhub(
+            data,
+            "user",
+            "add",
+            "coach",
+            "--role",
+            "trainer",
+            "--password-stdin",
+            stdin="coach-pass-1\n",
+        )
+        assert r.returncode == 0, r.stderr
+        r = gymhub(
+            data,
+            "user",
+            "add",
+            "anna",
+            "--role",
+            "client",
+            "--display-name",
+            "Anna B.",
+            "--password-stdin",
+            stdin="anna-pass-1\n",
+        )
+        assert r.returncode == 0, r.stderr
+        r = gymhub(data, "assign", "coach", "anna")
+        assert r.returncode == 0 and "assigned" in r.stdout, r.stderr
+        r = gymhub(data, "user", "list")
+        assert r.returncode == 0
+        lines = {line.split()[1]: line for line in r.stdout.splitlines()[1:]}
+        assert set(lines) == {"admin", "coach", "anna"}
+        assert "anna" in lines["coach"] and "Anna B." in lines["anna"]
+
+        async with aiohttp.ClientSession(server.url) as http:
+            resp = await http.post(
+                "/api/auth/login", json={"username": "coach", "password": "coach-pass-1"}
+            )
+            assert resp.status == 200
+            token = (await resp.json())["access_token"]
+            resp = await http.get("/api/users", headers={"Authorization": f"Bearer {token}"})
+            assert [u["username"] for u in (await resp.json())["users"]] == ["anna"]
+
+            r = gymhub(data, "unassign", "coach", "anna")
+            assert r.returncode == 0, r.stderr
+            resp = await http.get("/api/users", headers={"Authorization": f"Bearer {token}"})
+            assert (await resp.json())["users"] == []
+
+            r = gymhub(data, "user", "disable", "coach")
+            assert r.returncode == 0, r.stderr
+            resp = await http.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+            assert resp.status == 401
+            resp = await http.post(
+                "/api/auth/login", json={"username": "coach", "password": "coach-pass-1"}
+            )
+            assert resp.status == 401
+
+
+def test_cli_refuses_bad_input_with_clear_messages(tmp_path):
+    data = tmp_path / "data"
+    r = gymhub(
+        data,
+        "user",
+        "add",
+        "coach",
+        "--role",
+        "trainer",
+        "--password-stdin",
+        stdin="coach-pass-1\n",
+    )
+    assert r.returncode == 0, r.stderr
+    gymhub(
+        data, "user", "add", "anna", "--role", "client", "--password-stdin", stdin="anna-pass-1\n"
+    )
+    cases = [
+        (
+            ("user", "add", "COACH", "--role", "client", "--password-stdin"),
+            "pass-word-1\n",
+            "taken",
+        ),
+        (("user", "add", "bob", "--role", "client", "--password-stdin"), "short\n", "8"),
+        (
+            ("user", "add", "bad name", "--role", "client", "--password-stdin"),
+            "pass-word-1\n",
+            "username",
+        ),
+        (("user", "add", "bob", "--role", "client"), None, "--password-stdin"),
+        (("user", "disable", "ghost"), None, "no user named 'ghost'"),
+        (("assign", "anna", "coach"), None, "not a trainer"),
+        (("assign", "coach", "ghost"), None, "no user named 'ghost'"),
+        (("unassign", "coach", "anna"), None, "was not assigned"),
+    ]
+    for args, stdin, message in cases:
+        r = gymhub(data, *args, stdin=stdin)
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert message in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+    r = gymhub(data, "user", "add", "x", "--role", "owner", "--password-stdin", stdin="")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_cli_finds_the_data_dir_like_serve(tmp_path):
+    data = tmp_path / "from-env"
+    env_only = {"GYMHUB_DATA_DIR": str(data)}
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gymhub",
+            "user",
+            "add",
+            "eve",
+            "--role",
+            "client",
+            "--password-stdin",
+        ],
+        input="eve-pass-12\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env_only},
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (data / "gymhub.sqlite3").exists()
+    config = tmp_path / "gymhub.toml"
+    config.write_text(f'data_dir = "{data}"\n')
+    r = subprocess.run(
+        [sys.executable, "-m", "gymhub", "user", "list", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert r.returncode == 0 and "eve" in r.stdout, r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "gymhub", "user", "list"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GYMHUB_")},
+    )
+    assert r.returncode == 1 and "no data directory" in r.stderr
+
+
+def test_bad_config_value_names_the_key(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "gymhub", "user", "list", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GYMHUB_PORT": "eighty"},
+    )
+    assert r.returncode == 2 and "port" in r.stderr and "eighty" in r.stderr

@@ -1,0 +1,81 @@
+"""The server as a real process: sd_notify, first start, SIGTERM, and an access log without tokens."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+
+import aiohttp
+import pytest
+
+from tests.server_process import ServerProcess
+from tests.support import ADMIN_PASSWORD
+
+
+@pytest.mark.slow
+async def test_ready_and_stopping_reach_notify_socket(tmp_path):
+    sock_path = str(tmp_path / "notify.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(sock_path)
+    listener.settimeout(20)
+    try:
+        server = ServerProcess(tmp_path / "data", env={"NOTIFY_SOCKET": sock_path}).start()
+        assert listener.recv(4096) == b"READY=1"
+        async with aiohttp.ClientSession(server.url) as http:
+            assert (await http.get("/healthz")).status == 200
+        assert server.stop() == 0
+        assert listener.recv(4096) == b"STOPPING=1"
+    finally:
+        listener.close()
+
+
+@pytest.mark.slow
+async def test_first_start_creates_key_schema_and_prints_admin_password_once(tmp_path):
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "GYMHUB_ADMIN_PASSWORD"}
+    server = ServerProcess(data)
+    server.env = env
+    server.start()
+    try:
+        printed = [line for line in server.output if "created the first account" in line]
+        assert len(printed) == 1
+        password = printed[0].rsplit(" ", 1)[1]
+        assert len(password) >= 12
+        mode = stat.S_IMODE(os.stat(data / "secret.key").st_mode)
+        assert mode == 0o600
+        async with aiohttp.ClientSession(server.url) as http:
+            resp = await http.post(
+                "/api/auth/login", json={"username": "admin", "password": password}
+            )
+            assert resp.status == 200
+    finally:
+        server.stop()
+    again = ServerProcess(data)
+    again.env = env
+    again.start()
+    try:
+        assert not any("created the first account" in line for line in again.output)
+    finally:
+        again.stop()
+
+
+@pytest.mark.slow
+async def test_sigterm_lets_a_running_request_finish_and_logs_no_token(tmp_path):
+    server = ServerProcess(tmp_path / "data").start()
+    try:
+        async with aiohttp.ClientSession(server.url) as http:
+            resp = await http.post(
+                "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+            )
+            token = (await resp.json())["access_token"]
+            resp = await http.get(
+                f"/api/me?token={token}", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert resp.status == 200
+    finally:
+        assert server.stop() == 0
+    log = "\n".join(server.output)
+    assert "/api/me?token=[redacted]" in log
+    assert token not in log and token.split(".")[2] not in log
+    assert "shutting down" in log
