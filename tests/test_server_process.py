@@ -1,4 +1,4 @@
-"""The server as a real process: sd_notify, first start, SIGTERM, and an access log without tokens."""
+"""The server as a process: sd_notify, first start, SIGTERM, an access log without tokens."""
 
 from __future__ import annotations
 
