@@ -1,0 +1,348 @@
+"""Authenticated GETs per second: gymhub's media route vs nginx serving the same bytes.
+
+Starts gymhub (`python -m gymhub serve`, a temp data dir, port 0) and Debian's nginx
+(/usr/sbin/nginx, a generated config in a temp dir, one worker, loopback port), uploads a real
+image (its ~30 KB thumbnail variant) and a ~3 MB original, copies those exact bytes under the
+same path into nginx's root, and hammers both with the same client, keep-alive, the same bearer
+header, in alternating rounds. Prints req/s (median of the rounds) and gymhub/nginx ratios
+against the goals: >= 0.2x for the thumbnail, >= 0.8x for the original.
+
+The client is wrk when installed (`apt-get install wrk`), else an aiohttp client in a separate
+process. Its CPU use is printed: on a 2-core machine it shares the cores with the server.
+Everything stays on 127.0.0.1; counts and time are bounded by --seconds and --rounds.
+
+    python bench/serve.py [--seconds 5] [--rounds 3] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+ADMIN_PASSWORD = "bench-admin-password"
+NGINX = "/usr/sbin/nginx"
+GOALS = {"small variant": 0.2, "original": 0.8}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http(
+    base: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, bytes]:
+    req = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def post_json(base: str, path: str, data: dict, token: str | None = None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    status, body = http(base, "POST", path, json.dumps(data).encode(), headers)
+    assert status in (200, 201), (path, status, body[:200])
+    return json.loads(body)
+
+
+def upload(base: str, token: str, data: bytes, category: str = "meal_photos") -> dict[str, Any]:
+    boundary = "benchboundary" + os.urandom(8).hex()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+    status, reply = http(base, "POST", f"/api/files/upload?category={category}", body, headers)
+    assert status == 201, (status, reply[:300])
+    return json.loads(reply)
+
+
+def noise_jpeg(width: int, height: int, quality: int = 92) -> bytes:
+    buf = io.BytesIO()
+    img = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    img.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+class Gymhub:
+    """gymhub as a subprocess; its log goes to a file so a full pipe never stalls it."""
+
+    def __init__(self, tmp: Path):
+        self.log = (tmp / "gymhub.log").open("w+")
+        env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        cmd = [sys.executable, "-m", "gymhub", "serve", "--data-dir", str(tmp / "data")]
+        cmd += ["--port", "0", "--workers", "1"]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            match = re.search(r"listening on (http://\S+)", Path(self.log.name).read_text())
+            if match:
+                self.url = match.group(1)
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("gymhub did not start:\n" + Path(self.log.name).read_text())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.log.close()
+
+
+NGINX_CONF = """
+{user}
+worker_processes 1;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {tmp}/nginx-access.log;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    types {{ image/jpeg jpg; image/png png; }}
+    client_body_temp_path {tmp}/nginx-tmp;
+    proxy_temp_path {tmp}/nginx-tmp;
+    fastcgi_temp_path {tmp}/nginx-tmp;
+    uwsgi_temp_path {tmp}/nginx-tmp;
+    scgi_temp_path {tmp}/nginx-tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {tmp}/root;
+        add_header Cache-Control "private, max-age=31536000, immutable";
+        add_header X-Content-Type-Options nosniff;
+    }}
+}}
+"""
+
+
+class Nginx:
+    """Debian's nginx on a loopback port, configured and stopped by this bench."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        port = free_port()
+        (tmp / "nginx-tmp").mkdir()
+        user = "user root;" if os.geteuid() == 0 else ""  # workers must read the 0700 temp dir
+        conf = NGINX_CONF.format(user=user, tmp=tmp, port=port)
+        (tmp / "nginx.conf").write_text(conf)
+        cmd = [NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
+        cmd += ["-g", f"daemon off; pid {tmp}/nginx.pid; error_log stderr;"]
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.proc.stderr.read().decode()) from None  # type: ignore[union-attr]
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    def publish(self, path: str, data: bytes) -> None:
+        target = self.tmp / "root" / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def run_wrk(url: str, token: str, seconds: float, connections: int) -> float:
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "-H",
+        f"Authorization: Bearer {token}",
+    ]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    assert errors is None, out
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def _aiohttp_client(url: str, token: str, seconds: float, connections: int, out: Any) -> None:
+    import asyncio
+
+    import aiohttp
+
+    async def main() -> int:
+        done = 0
+        headers = {"Authorization": f"Bearer {token}"}
+        conn = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(connector=conn) as session:
+            end = time.monotonic() + seconds
+
+            async def worker() -> None:
+                nonlocal done
+                while time.monotonic() < end:
+                    async with session.get(url, headers=headers) as resp:
+                        await resp.read()
+                        assert resp.status == 200, resp.status
+                    done += 1
+
+            await asyncio.gather(*(worker() for _ in range(connections)))
+        return done
+
+    started = time.monotonic()
+    n = asyncio.run(main())
+    out.put(n / (time.monotonic() - started))
+
+
+def run_aiohttp(url: str, token: str, seconds: float, connections: int) -> float:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_aiohttp_client, args=(url, token, seconds, connections, queue))
+    proc.start()
+    rate = float(queue.get(timeout=seconds + 60))
+    proc.join(30)
+    return rate
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of one measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
+    parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
+    args = parser.parse_args()
+    use_wrk = shutil.which("wrk") is not None
+    measure = run_wrk if use_wrk else run_aiohttp
+    with tempfile.TemporaryDirectory(prefix="gymhub-bench-serve-") as tmp_name:
+        tmp = Path(tmp_name)
+        gymhub, nginx = Gymhub(tmp), Nginx(tmp)
+        try:
+            return bench(args, tmp, gymhub, nginx, measure, "wrk" if use_wrk else "aiohttp")
+        finally:
+            nginx.stop()
+            gymhub.stop()
+
+
+def bench(
+    args: argparse.Namespace, tmp: Path, gymhub: Gymhub, nginx: Nginx, measure: Any, client: str
+) -> int:
+    base = gymhub.url
+    admin = post_json(base, "/api/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})
+    post_json(
+        base,
+        "/api/users",
+        {"username": "bench", "password": "bench-password-1", "role": "client"},
+        admin["access_token"],
+    )
+    token = post_json(
+        base, "/api/auth/login", {"username": "bench", "password": "bench-password-1"}
+    )["access_token"]
+    # A small variant near 30 KB: variants of a small noise picture keep its size (never
+    # upscaled), so the picture's size sets the variant's bytes; the closest one is served.
+    variants = [
+        v
+        for side in (200, 230, 260)
+        for v in upload(base, token, noise_jpeg(side, side * 3 // 4))["variants"].values()
+    ]
+    thumb = min(variants, key=lambda v: abs(v["size"] - 30_000))
+    width = 1000
+    while len(big := noise_jpeg(width, width * 3 // 4)) < 2_900_000:
+        width = int(width * (3_000_000 / len(big)) ** 0.5) + 8
+    original = upload(base, token, big)["original_url"]
+    targets = {"small variant": thumb["url"], "original": original}
+    for path in targets.values():
+        status, body = http(base, "GET", path, headers={"Authorization": f"Bearer {token}"})
+        assert status == 200
+        nginx.publish(path, body)
+        status, same = http(nginx.url, "GET", path)
+        assert status == 200 and hashlib.sha256(same).digest() == hashlib.sha256(body).digest()
+    sizes = {k: len(http(nginx.url, "GET", p)[1]) for k, p in targets.items()}
+
+    print(
+        f"serve bench: {os.cpu_count()} cores, client {client} with {args.connections} "
+        f"keep-alive connections, {args.rounds} rounds x {args.seconds:g} s per server and file"
+    )
+    ok = True
+    for kind, path in targets.items():
+        rates: dict[str, list[float]] = {"gymhub": [], "nginx": []}
+        client_cpu = {"gymhub": 0.0, "nginx": 0.0}
+        server_cpu = {"gymhub": 0.0, "nginx": 0.0}
+        pids = {"gymhub": gymhub.proc.pid, "nginx": nginx_worker(nginx)}
+        for _ in range(args.rounds):
+            for name, server in (("gymhub", gymhub.url), ("nginx", nginx.url)):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                s0 = cpu_seconds(pids[name])
+                rates[name].append(measure(server + path, token, args.seconds, args.connections))
+                server_cpu[name] += cpu_seconds(pids[name]) - s0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                client_cpu[name] += (after.ru_utime + after.ru_stime) - (
+                    before.ru_utime + before.ru_stime
+                )
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        ratio = med["gymhub"] / med["nginx"]
+        verdict = "PASS" if ratio >= GOALS[kind] else "MISS"
+        ok = ok and verdict == "PASS"
+        total = args.rounds * args.seconds
+        print(f"\n{kind} ({sizes[kind]:,} bytes): {path}")
+        for name in ("gymhub", "nginx"):
+            print(
+                f"  {name:<7} {med[name]:>9,.0f} req/s (rounds: "
+                f"{', '.join(f'{r:,.0f}' for r in rates[name])}); server CPU "
+                f"{server_cpu[name] / total:.2f} cores, client CPU "
+                f"{client_cpu[name] / total:.2f} cores"
+            )
+        print(f"  ratio gymhub/nginx {ratio:.2f}x (goal >= {GOALS[kind]}x): {verdict}")
+    return 0 if ok else 1
+
+
+def nginx_worker(nginx: Nginx) -> int:
+    """The pid of nginx's one worker (the master only supervises)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == nginx.proc.pid:
+                return int(entry.name)
+    raise RuntimeError("nginx has no worker process")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

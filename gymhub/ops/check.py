@@ -1,0 +1,225 @@
+"""`gymhub check`: verify a data directory, read-only, safe while the server runs.
+
+Schema version, SQLite's integrity and foreign-key checks, every row's files (present, right
+size, originals' sha256), files no row names (orphans, stale temp files), and the permissions
+of the secret key and the directories. A file that looks missing or wrong is looked up again
+before it is reported, since the server may have deleted its row meanwhile (row first, files
+after).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gymhub.config import Config
+from gymhub.ops.media import Stored, hash_file, human, media_rows, newest_schema
+from gymhub.storage.layout import CATEGORIES, TEMP, THUMBNAILS
+
+# An upload places its files a few milliseconds before its row commits; files younger than
+# this without a row are in flight, not orphans.
+IN_FLIGHT_GRACE = 120.0
+
+
+@dataclass
+class CheckReport:
+    """Lines of the report: what passed, what is wrong (exit 1), what deserves a look."""
+
+    ok: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # Read-only: a check never migrates or writes, even by accident.
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn
+
+
+def _database(conn: sqlite3.Connection, report: CheckReport) -> bool:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    newest = newest_schema()
+    if version == newest:
+        report.ok.append(f"schema version {version} (the newest)")
+    elif version < newest:
+        report.problems.append(
+            f"schema version {version}, this gymhub's newest is {newest} "
+            "(start the server once to migrate)"
+        )
+    else:
+        report.problems.append(f"schema version {version} is newer than this gymhub ({newest})")
+    result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    if result == ["ok"]:
+        report.ok.append("database integrity check: ok")
+    else:
+        report.problems.extend(f"database integrity: {line}" for line in result[:20])
+    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        report.problems.append(f"{len(broken)} rows break foreign keys (first in {broken[0][0]})")
+    return result == ["ok"] and version <= newest
+
+
+def _verify(media: Path, item: Stored) -> str | None:
+    """What is wrong with one stored file, or None."""
+    path = media / item.name
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "missing"
+    if st.st_size != item.size:
+        return f"{st.st_size} bytes, its row says {item.size}"
+    if item.sha256 is not None and hash_file(path)[1] != item.sha256:
+        return "sha256 differs from its row (corrupted)"
+    return None
+
+
+def _still_listed(conn: sqlite3.Connection, file_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is not None
+
+
+def _files(conn: sqlite3.Connection, media: Path, report: CheckReport) -> set[str]:
+    rows = media_rows(conn)
+    originals = sum(1 for r in rows if r.sha256 is not None)
+    size = 0
+    bad = 0
+    for item in rows:
+        wrong = _verify(media, item)
+        if wrong is not None and _still_listed(conn, item.file_id):
+            report.problems.append(f"uploads/{item.name}: {wrong}")
+            bad += 1
+        size += item.size
+    if bad == 0:
+        report.ok.append(
+            f"{originals} files and {len(rows) - originals} variants present and intact "
+            f"({human(size)}, originals' sha256 verified)"
+        )
+    return {r.name for r in rows}
+
+
+def _tree(
+    conn: sqlite3.Connection, media: Path, known: set[str], config: Config, report: CheckReport
+) -> None:
+    now = time.time()
+    orphans: list[str] = []
+    in_flight = 0
+    for directory in (*CATEGORIES, THUMBNAILS, TEMP):
+        try:
+            entries = list(os.scandir(media / directory))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            name = f"{directory}/{entry.name}"
+            try:
+                age = now - entry.stat(follow_symlinks=False).st_mtime
+            except FileNotFoundError:
+                continue
+            if directory == TEMP:
+                if age > config.orphan_max_age:
+                    orphans.append(name)
+                else:
+                    in_flight += 1
+            elif name not in known:
+                if age > IN_FLIGHT_GRACE:
+                    orphans.append(name)
+                else:
+                    in_flight += 1
+    # A row committed after the listing above names its files now: look again.
+    orphans = [n for n in orphans if not _named_now(conn, n)]
+    if orphans:
+        for name in orphans[:50]:
+            report.problems.append(f"uploads/{name}: no row names it (orphan)")
+        if len(orphans) > 50:
+            report.problems.append(f"... and {len(orphans) - 50} more orphans")
+        report.notes.append("`gymhub cleanup` removes orphans (`--dry-run` lists them first)")
+    else:
+        report.ok.append("no orphaned or stale files")
+    if in_flight:
+        report.notes.append(f"{in_flight} recent files without a row yet (uploads in flight)")
+
+
+def _named_now(conn: sqlite3.Connection, name: str) -> bool:
+    directory, _, filename = name.partition("/")
+    if directory == TEMP:
+        return False
+    stem = filename.split(".", 1)[0].split("_", 1)[0]
+    rows = _names_of(conn, stem)
+    return name in rows
+
+
+def _names_of(conn: sqlite3.Connection, file_id: str) -> set[str]:
+    """The names under uploads/ that a file id's rows point at now."""
+    names: set[str] = set()
+    for row in conn.execute("SELECT category, ext FROM files WHERE id = ?", (file_id,)):
+        names.add(f"{row[0]}/{file_id}.{row[1]}")
+    for row in conn.execute("SELECT variant, ext FROM file_variants WHERE file_id = ?", (file_id,)):
+        names.add(f"{THUMBNAILS}/{file_id}_{row[0]}.{row[1]}")
+    return names
+
+
+def _permissions(config: Config, report: CheckReport) -> None:
+    key = config.key_path
+    try:
+        mode = stat.S_IMODE(key.stat().st_mode)
+    except FileNotFoundError:
+        report.problems.append(f"{key.name}: missing (tokens and cookies cannot be checked)")
+    else:
+        if mode & 0o077:
+            report.problems.append(f"{key.name}: mode {mode:04o}, must be 0600 (chmod 600 {key})")
+        else:
+            report.ok.append(f"{key.name}: mode {mode:04o}")
+    writable = []
+    for directory in (config.data_dir, config.media_dir):
+        try:
+            mode = stat.S_IMODE(directory.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o002:
+            writable.append(f"{directory} (mode {mode:04o})")
+    if writable:
+        report.problems.extend(f"world-writable: {d}" for d in writable)
+    else:
+        report.ok.append("data directory not world-writable")
+
+
+def check(config: Config) -> CheckReport:
+    """Run every check; the report says what passed and what is wrong."""
+    report = CheckReport()
+    if not config.db_path.is_file():
+        report.problems.append(f"no database in {config.data_dir}")
+        return report
+    conn = _connect(config.db_path)
+    try:
+        if _database(conn, report):
+            known = _files(conn, config.media_dir, report)
+            _tree(conn, config.media_dir, known, config, report)
+    finally:
+        conn.close()
+    _permissions(config, report)
+    return report
+
+
+def check_command(config: Config) -> int:
+    """The CLI's `gymhub check`: prints the report; 0 when all is well, 1 otherwise."""
+    try:
+        report = check(config)
+    except sqlite3.DatabaseError as exc:
+        print(f"gymhub: {config.db_path} cannot be read as a database: {exc}", file=sys.stderr)
+        return 1
+    print(f"gymhub check of {config.data_dir}")
+    for line in report.ok:
+        print(f"  ok    {line}")
+    for line in report.problems:
+        print(f"  FAIL  {line}")
+    for line in report.notes:
+        print(f"  note  {line}")
+    if report.problems:
+        print(f"{len(report.problems)} problems found")
+        return 1
+    print("all checks passed")
+    return 0

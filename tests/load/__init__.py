@@ -1,0 +1,1 @@
+"""The load-and-soak test (marker `load`)."""
