@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import sys
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 # One registry for gymhub's own metrics (not the process-global default), so several apps in
 # one test process do not collide on registration.
@@ -43,3 +47,35 @@ DROPPED_SLOW = Counter(
 STORAGE_BYTES = Gauge(
     "gymhub_storage_bytes", "Bytes of stored media, originals and variants", registry=REGISTRY
 )
+
+# Request counting (added with the live-coaching work). The lead wires it as the OUTERMOST
+# middleware in server.make_app: `web.Application(middlewares=[metrics_middleware,
+# error_middleware])`, so it sees the final status of every response, errors included.
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@web.middleware
+async def metrics_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Count every answered request by method and status (101 for a WebSocket upgrade)."""
+    # Unknown methods share one label, so a client cannot grow the label set at will.
+    method = request.method if request.method in _METHODS else "OTHER"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        REQUESTS.labels(method, str(exc.status)).inc()
+        raise
+    except Exception:
+        status = getattr(sys.exc_info()[1], "status", 500)
+        REQUESTS.labels(method, str(status if isinstance(status, int) else 500)).inc()
+        raise
+    status = 101 if isinstance(response, web.WebSocketResponse) else response.status
+    REQUESTS.labels(method, str(status)).inc()
+    return response
+
+
+def exposition() -> bytes:
+    """The Prometheus text format of gymhub's registry."""
+    return bytes(generate_latest(REGISTRY))

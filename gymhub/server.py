@@ -14,7 +14,7 @@ from aiohttp.web_exceptions import NotAppKeyWarning
 from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from gymhub import firstrun, sdnotify
+from gymhub import firstrun, metrics, sdnotify
 from gymhub.appkeys import config_key, db_key, extras_key, keys_key, limiter_key
 from gymhub.auth import identity, keys
 from gymhub.auth.ratelimit import LoginLimiter
@@ -81,7 +81,10 @@ def make_app(config: Config) -> web.Application:
     """The whole gymhub application for this configuration (resources open on startup)."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     master = keys.load_or_create(config.key_path)
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    # Metrics outermost, so they see the final status of every response.
+    app = web.Application(
+        middlewares=[metrics.metrics_middleware, error_middleware], client_max_size=1024 * 1024
+    )
     app[config_key] = config
     app[keys_key] = keys.Keys.derive(master)
     app[limiter_key] = LoginLimiter(config.login_max_failures, config.login_window)

@@ -2,6 +2,113 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from gymhub.appkeys import db_key, hub_key
+from gymhub.auth import policy
+from gymhub.auth.identity import current_viewer
+from gymhub.data import files, meals
+from gymhub.data.notifications import Stored
+from gymhub.errors import Forbidden, NotFound
+from gymhub.handlers.common import ID, page_limit, path_id, query_int
+from gymhub.handlers.fileviews import render_files
+from gymhub.realtime.events import address, client_and_trainers
+from gymhub.schemas.coaching import Meal, MealCreate, MealList, api_time
+from gymhub.schemas.common import documented, json_response, read_json
+
 routes = web.RouteTableDef()
+LIST_QUERY = {
+    "client_id": "whose meals (default: the caller's own)",
+    "limit": "1..200, default 50",
+    "before": "only meals with a smaller id (newest first)",
+}
+
+
+def meal_view(
+    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[sqlite3.Row]
+) -> Meal:
+    """A meal row as this viewer may see it (photos filtered and shaped by the file policy)."""
+    return Meal(
+        id=row["id"],
+        client_id=row["client_id"],
+        meal_name=row["meal_name"],
+        eaten_at=row["eaten_at"],
+        notes=row["notes"],
+        created_at=row["created_at"],
+        photos=render_files(conn, viewer, photos),
+    )
+
+
+def meals_view(
+    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
+) -> list[Meal]:
+    """Several meals with their photos, loaded in one query."""
+    linked = files.files_linked(conn, "meal_completion_id", [r["id"] for r in rows])
+    return [meal_view(conn, viewer, r, linked[r["id"]]) for r in rows]
+
+
+@routes.post("/api/nutrition/meals")
+@documented(
+    "Log a meal (clients); notifies the client and their trainers",
+    request=MealCreate,
+    response=Meal,
+    status=201,
+)
+async def create_meal(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    if viewer.role != "client":
+        raise Forbidden("Only clients log meals.")
+    body = await read_json(request, MealCreate)
+    eaten_at = api_time(body.eaten_at) if body.eaten_at else None
+
+    def complete(conn: sqlite3.Connection) -> tuple[Meal, list[Stored]]:
+        row = meals.insert(conn, viewer.id, body.meal_name, eaten_at, body.notes)
+        stored = address(
+            conn,
+            "MEAL_COMPLETED",
+            client_and_trainers(conn, viewer.id),
+            lambda who: {"meal": meal_view(conn, who, row, [])},
+        )
+        return meal_view(conn, viewer, row, []), stored
+
+    meal, stored = await request.app[db_key].write(complete)
+    request.app[hub_key].publish(stored)
+    return json_response(meal, status=201)
+
+
+@routes.get("/api/nutrition/meals")
+@documented("A client's meals, newest first", response=MealList, query=LIST_QUERY)
+async def list_meals(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    client_id = query_int(request, "client_id", viewer.id, low=1)
+    assert client_id is not None
+    limit = page_limit(request)
+    before = query_int(request, "before", None, low=1)
+
+    def load(conn: sqlite3.Connection) -> list[Meal]:
+        policy.client_data(conn, viewer, client_id)
+        return meals_view(conn, viewer, meals.list_for(conn, client_id, limit, before))
+
+    return json_response(MealList(await request.app[db_key].read(load)))
+
+
+@routes.get("/api/nutrition/meals/" + ID % "id")
+@documented("One meal, if the caller may see the client's data", response=Meal)
+async def get_meal(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    meal_id = path_id(request, "id")
+
+    def load(conn: sqlite3.Connection) -> Meal:
+        row = meals.get(conn, meal_id)
+        if row is None:
+            raise NotFound("No such meal.")
+        try:
+            policy.client_data(conn, viewer, row["client_id"])
+        except NotFound:
+            raise NotFound("No such meal.") from None
+        return meals_view(conn, viewer, [row])[0]
+
+    return json_response(await request.app[db_key].read(load))

@@ -2,6 +2,96 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from aiohttp import web
 
+from gymhub.appkeys import db_key, hub_key
+from gymhub.auth import policy
+from gymhub.auth.identity import current_viewer
+from gymhub.data import messages
+from gymhub.data.notifications import Stored
+from gymhub.errors import Forbidden, NotFound
+from gymhub.handlers.common import ID, page_limit, path_id, query_int
+from gymhub.realtime.events import address
+from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList
+from gymhub.schemas.common import documented, json_response, no_content, read_json
+
 routes = web.RouteTableDef()
+
+
+def message_view(row: sqlite3.Row) -> ChatMessage:
+    """A messages row as the API's Message."""
+    return ChatMessage(
+        id=row["id"],
+        sender_id=row["sender_id"],
+        recipient_id=row["recipient_id"],
+        body=row["body"],
+        created_at=row["created_at"],
+        read_at=row["read_at"],
+    )
+
+
+@routes.post("/api/messages")
+@documented(
+    "Send a message to an assigned trainer/client or an admin; notifies both parties",
+    request=MessageCreate,
+    response=ChatMessage,
+    status=201,
+)
+async def send_message(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    body = await read_json(request, MessageCreate)
+
+    def send(conn: sqlite3.Connection) -> tuple[ChatMessage, list[Stored]]:
+        policy.message_peer(conn, viewer, body.recipient_id)
+        message = message_view(messages.insert(conn, viewer.id, body.recipient_id, body.body))
+        stored = address(
+            conn, "MESSAGE", [body.recipient_id, viewer.id], lambda _: {"message": message}
+        )
+        return message, stored
+
+    message, stored = await request.app[db_key].write(send)
+    request.app[hub_key].publish(stored)
+    return json_response(message, status=201)
+
+
+@routes.get("/api/messages")
+@documented(
+    "The caller's messages (with one user if `with` is given), newest first",
+    response=MessageList,
+    query={
+        "with": "the other party's user id (default: every conversation)",
+        "limit": "1..200, default 50",
+        "before": "only messages with a smaller id",
+    },
+)
+async def list_messages(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    other = query_int(request, "with", None, low=1)
+    limit = page_limit(request)
+    before = query_int(request, "before", None, low=1)
+    # Only messages the caller sent or received are read, so no policy check is needed and
+    # an unknown `with` is just an empty conversation (existence is not revealed).
+    rows = await request.app[db_key].read(
+        lambda c: messages.conversation(c, viewer.id, other, limit, before)
+    )
+    return json_response(MessageList([message_view(r) for r in rows]))
+
+
+@routes.post("/api/messages/" + ID % "id" + "/read")
+@documented("Mark a received message read (recipient only; idempotent)", status=204)
+async def read_message(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    message_id = path_id(request, "id")
+
+    def mark(conn: sqlite3.Connection) -> None:
+        row = messages.get(conn, message_id)
+        if row is None or viewer.id not in (row["sender_id"], row["recipient_id"]):
+            raise NotFound("No such message.")
+        if row["recipient_id"] != viewer.id:
+            raise Forbidden("Only the recipient may mark a message read.")
+        messages.mark_read(conn, message_id)
+
+    await request.app[db_key].write(mark)
+    return no_content()

@@ -2,6 +2,58 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import msgspec
 from aiohttp import web
 
+from gymhub.appkeys import db_key
+from gymhub.auth.identity import current_viewer
+from gymhub.data import notifications
+from gymhub.handlers.common import page_limit, query_int
+from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.notifications import Envelope, NotificationList, ReadUpTo
+
 routes = web.RouteTableDef()
+
+
+def envelope_of(row: sqlite3.Row) -> Envelope:
+    """A stored notification row as its envelope; the stored data JSON is passed through."""
+    return Envelope(
+        id=row["id"],
+        type=row["type"],
+        created_at=row["created_at"],
+        read=bool(row["read"]),
+        data=msgspec.Raw(row["data"].encode()),
+    )
+
+
+@routes.get("/api/notifications")
+@documented(
+    "The caller's stored notifications after `since`, oldest first, and the unread count",
+    response=NotificationList,
+    query={"since": "only ids greater than this (default 0)", "limit": "1..200, default 50"},
+)
+async def list_notifications(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    since = query_int(request, "since", 0, low=0)
+    assert since is not None
+    limit = page_limit(request)
+
+    def load(conn: sqlite3.Connection) -> NotificationList:
+        rows = notifications.after(conn, viewer.id, since, limit)
+        return NotificationList(
+            notifications=[envelope_of(r) for r in rows],
+            unread=notifications.unread_count(conn, viewer.id),
+        )
+
+    return json_response(await request.app[db_key].read(load))
+
+
+@routes.post("/api/notifications/read")
+@documented("Mark the caller's notifications up to an id read", request=ReadUpTo, status=204)
+async def mark_read(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    body = await read_json(request, ReadUpTo)
+    await request.app[db_key].write(lambda c: notifications.mark_read(c, viewer.id, body.up_to))
+    return no_content()

@@ -1,7 +1,35 @@
-"""GET /metrics and admin maintenance endpoints."""
+"""GET /metrics: Prometheus text for an admin or a scraper on the same machine."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from gymhub import metrics
+from gymhub.auth import policy
+from gymhub.auth.identity import current_viewer
+from gymhub.schemas.common import documented
+
 routes = web.RouteTableDef()
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def from_loopback(request: web.Request) -> bool:
+    """A direct connection from this machine; a request relayed by a local proxy is not one.
+
+    A reverse proxy on the same host must send X-Forwarded-For, X-Real-IP or Forwarded (the
+    usual nginx configuration does), else its relayed requests would count as local.
+    """
+    proxied = any(h in request.headers for h in PROXY_HEADERS)
+    return request.remote in LOOPBACK and not proxied
+
+
+@routes.get("/metrics")
+@documented("Prometheus metrics (admin, or a direct request from loopback)", auth=False)
+async def prometheus(request: web.Request) -> web.Response:
+    if not from_loopback(request):
+        policy.require_admin(await current_viewer(request))
+    body = metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -2,6 +2,131 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
+
 from aiohttp import web
 
+from gymhub.appkeys import db_key, hub_key
+from gymhub.auth import policy
+from gymhub.auth.identity import current_viewer
+from gymhub.data import files, progress
+from gymhub.data.notifications import Stored
+from gymhub.errors import Forbidden, InvalidRequest, NotFound
+from gymhub.handlers.common import ID, page_limit, path_id, query_int
+from gymhub.handlers.fileviews import render_files
+from gymhub.realtime.events import address, client_and_trainers
+from gymhub.schemas.coaching import Progress, ProgressCreate, ProgressList, api_time
+from gymhub.schemas.common import documented, json_response, read_json
+
 routes = web.RouteTableDef()
+LIST_QUERY = {
+    "client_id": "whose entries (default: the caller's own)",
+    "limit": "1..200, default 50",
+    "before": "only entries with a smaller id (newest first)",
+}
+
+
+def entry_view(
+    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[sqlite3.Row]
+) -> Progress:
+    """A progress row as this viewer may see it (photos filtered by the file policy)."""
+    return Progress(
+        id=row["id"],
+        client_id=row["client_id"],
+        recorded_at=row["recorded_at"],
+        weight_kg=row["weight_kg"],
+        body_fat_pct=row["body_fat_pct"],
+        notes=row["notes"],
+        created_at=row["created_at"],
+        photos=render_files(conn, viewer, photos),
+    )
+
+
+def entries_view(
+    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
+) -> list[Progress]:
+    """Several entries with their photos, loaded in one query."""
+    linked = files.files_linked(conn, "progress_entry_id", [r["id"] for r in rows])
+    return [entry_view(conn, viewer, r, linked[r["id"]]) for r in rows]
+
+
+@routes.post("/api/progress")
+@documented(
+    "Log progress (clients), linking own progress photos; notifies the client and trainers",
+    request=ProgressCreate,
+    response=Progress,
+    status=201,
+)
+async def create_entry(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    if viewer.role != "client":
+        raise Forbidden("Only clients log progress.")
+    body = await read_json(request, ProgressCreate)
+    photo_ids = list(dict.fromkeys(body.photo_ids or []))
+    if body.weight_kg is None and body.body_fat_pct is None and not body.notes and not photo_ids:
+        raise InvalidRequest("weight_kg: an entry needs a weight, body fat, notes or photo_ids.")
+    recorded_at = api_time(body.recorded_at) if body.recorded_at else None
+
+    def record(conn: sqlite3.Connection) -> tuple[Progress, list[Stored]]:
+        try:
+            row = progress.insert(
+                conn,
+                viewer.id,
+                recorded_at,
+                body.weight_kg,
+                body.body_fat_pct,
+                body.notes,
+                photo_ids,
+            )
+        except progress.BadPhotos as bad:
+            raise InvalidRequest(
+                f"photo_ids: not your unlinked progress photos: {', '.join(bad.ids)}"
+            ) from None
+        photos = files.files_linked(conn, "progress_entry_id", [row["id"]])[row["id"]]
+        stored = address(
+            conn,
+            "PROGRESS_UPDATED",
+            client_and_trainers(conn, viewer.id),
+            lambda who: {"entry": entry_view(conn, who, row, photos)},
+        )
+        return entry_view(conn, viewer, row, photos), stored
+
+    entry, stored = await request.app[db_key].write(record)
+    request.app[hub_key].publish(stored)
+    return json_response(entry, status=201)
+
+
+@routes.get("/api/progress")
+@documented("A client's progress entries, newest first", response=ProgressList, query=LIST_QUERY)
+async def list_entries(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    client_id = query_int(request, "client_id", viewer.id, low=1)
+    assert client_id is not None
+    limit = page_limit(request)
+    before = query_int(request, "before", None, low=1)
+
+    def load(conn: sqlite3.Connection) -> list[Progress]:
+        policy.client_data(conn, viewer, client_id)
+        return entries_view(conn, viewer, progress.list_for(conn, client_id, limit, before))
+
+    return json_response(ProgressList(await request.app[db_key].read(load)))
+
+
+@routes.get("/api/progress/" + ID % "id")
+@documented("One progress entry, if the caller may see the client's data", response=Progress)
+async def get_entry(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    entry_id = path_id(request, "id")
+
+    def load(conn: sqlite3.Connection) -> Progress:
+        row = progress.get(conn, entry_id)
+        if row is None:
+            raise NotFound("No such progress entry.")
+        try:
+            policy.client_data(conn, viewer, row["client_id"])
+        except NotFound:
+            raise NotFound("No such progress entry.") from None
+        return entries_view(conn, viewer, [row])[0]
+
+    return json_response(await request.app[db_key].read(load))

@@ -1,0 +1,71 @@
+"""Queries on progress entries (weight, body fat, notes; progress photos link to them)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from gymhub.data import files
+from gymhub.data.db import Row, utcnow
+
+PROGRESS_COLUMNS = "id, client_id, recorded_at, weight_kg, body_fat_pct, notes, created_at"
+
+
+class BadPhotos(Exception):
+    """Some photo ids are not the owner's unlinked progress photos."""
+
+    def __init__(self, ids: Sequence[str]):
+        super().__init__(", ".join(ids))
+        self.ids = list(ids)
+
+
+def insert(
+    conn: sqlite3.Connection,
+    client_id: int,
+    recorded_at: str | None,
+    weight_kg: float | None,
+    body_fat_pct: float | None,
+    notes: str | None,
+    photo_ids: Sequence[str] = (),
+) -> Row:
+    """Store an entry and link its photos, inside the caller's transaction (BadPhotos aborts it)."""
+    now = utcnow()
+    cur = conn.execute(
+        "INSERT INTO progress_entries (client_id, recorded_at, weight_kg, body_fat_pct, notes,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (client_id, recorded_at or now, weight_kg, body_fat_pct, notes, now),
+    )
+    entry_id = int(cur.lastrowid or 0)
+    if photo_ids:
+        # A photo already shown on another entry stays there: moving it would rewrite history.
+        taken = [
+            fid
+            for fid in photo_ids
+            if conn.execute(
+                "SELECT 1 FROM files WHERE id = ? AND progress_entry_id IS NOT NULL", (fid,)
+            ).fetchone()
+        ]
+        bad = taken + files.link_progress_photos(conn, entry_id, client_id, photo_ids)
+        if bad:
+            raise BadPhotos(bad)
+    row = get(conn, entry_id)
+    assert row is not None
+    return row
+
+
+def get(conn: sqlite3.Connection, entry_id: int) -> Row | None:
+    """The entry with this id, or None."""
+    return conn.execute(
+        f"SELECT {PROGRESS_COLUMNS} FROM progress_entries WHERE id = ?", (entry_id,)
+    ).fetchone()
+
+
+def list_for(
+    conn: sqlite3.Connection, client_id: int, limit: int, before: int | None = None
+) -> list[Row]:
+    """A client's entries, newest first (by id), optionally only those with id < before."""
+    return conn.execute(
+        f"SELECT {PROGRESS_COLUMNS} FROM progress_entries WHERE client_id = ? AND id < ?"
+        " ORDER BY id DESC LIMIT ?",
+        (client_id, before if before is not None else 2**63 - 1, limit),
+    ).fetchall()

@@ -1,0 +1,84 @@
+"""Shapes of meals, progress entries and messages (requests validate, responses document)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from gymhub.schemas.files import File
+
+# A timestamp must say its offset: a naive one would be read in the server's zone.
+Timestamp = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with Z or an offset")]
+Notes = Annotated[str, Meta(max_length=2000)]
+FileId = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$", description="uuid4().hex of a file")]
+UserId = Annotated[int, Meta(ge=1, le=2**62)]
+
+
+def api_time(value: dt.datetime) -> str:
+    """A timezone-aware datetime as the API's timestamp: UTC, milliseconds, Z."""
+    utc = value.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class MealCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    meal_name: Annotated[str, Meta(min_length=1, max_length=200)]
+    eaten_at: Timestamp | None = None
+    notes: Notes | None = None
+
+
+class Meal(msgspec.Struct, kw_only=True):
+    id: int
+    client_id: int
+    meal_name: str
+    eaten_at: str
+    notes: str | None
+    created_at: str
+    photos: list[File]
+
+
+class MealList(msgspec.Struct):
+    meals: list[Meal]
+
+
+class ProgressCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    recorded_at: Timestamp | None = None
+    weight_kg: Annotated[float, Meta(ge=20, le=400)] | None = None
+    body_fat_pct: Annotated[float, Meta(ge=1, le=75)] | None = None
+    notes: Notes | None = None
+    photo_ids: Annotated[list[FileId], Meta(max_length=20)] | None = None
+
+
+class Progress(msgspec.Struct, kw_only=True):
+    id: int
+    client_id: int
+    recorded_at: str
+    weight_kg: float | None
+    body_fat_pct: float | None
+    notes: str | None
+    created_at: str
+    photos: list[File]
+
+
+class ProgressList(msgspec.Struct):
+    entries: list[Progress]
+
+
+class MessageCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    recipient_id: UserId
+    body: Annotated[str, Meta(min_length=1, max_length=5000)]
+
+
+class ChatMessage(msgspec.Struct, kw_only=True):
+    id: int
+    sender_id: int
+    recipient_id: int
+    body: str
+    created_at: str
+    read_at: str | None
+
+
+class MessageList(msgspec.Struct):
+    messages: list[ChatMessage]

@@ -1,0 +1,73 @@
+"""GET /metrics: Prometheus text for an admin or a direct loopback scraper, nobody else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from gymhub.metrics import REQUESTS, metrics_middleware
+from tests.support import bearer, error_of
+from tests.test_ws_support import connect, marker, recv
+
+
+async def test_metrics_access_and_figures(client: TestClient, people: dict[str, Any]) -> None:
+    admin, member = people["admin"], people["client"]
+    ws = await connect(client, member)
+    await marker(client, admin, member["id"], "count me")
+    await recv(ws)
+    # The test client connects from 127.0.0.1: a direct local scrape needs no credentials.
+    client.session.cookie_jar.clear()
+    resp = await client.get("/metrics")
+    text = await resp.text()
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
+    for name in (
+        "gymhub_http_requests_total",
+        "gymhub_upload_bytes_total",
+        "gymhub_upload_seconds",
+        "gymhub_image_pipeline_seconds",
+        "gymhub_storage_bytes",
+        "gymhub_websockets_dropped_slow_total",
+    ):
+        assert f"# TYPE {name}" in text, name
+    assert _value(text, "gymhub_websockets_open") >= 1
+    assert _value(text, "gymhub_notifications_sent_total") >= 1
+    assert _value(text, "gymhub_notifications_stored_total") >= 1
+    # Relayed by a proxy (even one on this host): credentials are needed.
+    proxied = {"X-Forwarded-For": "203.0.113.9"}
+    await error_of(await client.get("/metrics", headers=proxied), 401, "unauthenticated")
+    resp = await client.get("/metrics", headers={**proxied, **bearer(member["token"])})
+    await error_of(resp, 403, "forbidden")
+    resp = await client.get("/metrics", headers={**proxied, **bearer(admin)})
+    assert resp.status == 200 and "gymhub_websockets_open" in await resp.text()
+    await ws.close()
+
+
+def _value(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not exposed")
+
+
+async def test_request_middleware_counts_statuses(aiohttp_client: Any) -> None:
+    """The middleware the lead wires into make_app, on a small app of its own."""
+
+    async def ok(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def boom(_: web.Request) -> web.Response:
+        raise web.HTTPNotFound()
+
+    app = web.Application(middlewares=[metrics_middleware])
+    app.router.add_get("/ok", ok)
+    app.router.add_get("/boom", boom)
+    client = await aiohttp_client(app)
+    before_ok = REQUESTS.labels("GET", "200")._value.get()
+    before_404 = REQUESTS.labels("GET", "404")._value.get()
+    for _ in range(3):
+        assert (await client.get("/ok")).status == 200
+    assert (await client.get("/boom")).status == 404
+    assert REQUESTS.labels("GET", "200")._value.get() == before_ok + 3
+    assert REQUESTS.labels("GET", "404")._value.get() == before_404 + 1

@@ -1,0 +1,211 @@
+"""WebSocket handshake refusals, client frames, revocation, tickets, stats and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import WSMsgType, WSServerHandshakeError
+from aiohttp.test_utils import TestClient
+
+from gymhub.appkeys import db_key, hub_key
+from gymhub.data import users
+from gymhub.logs import AccessLogger
+from gymhub.realtime.lifecycle import check_revocations
+from tests.support import bearer, error_of, login
+from tests.test_ws_support import closed_with, connect, marker, next_is_marker, recv
+
+
+async def refused(client: TestClient, url: str, status: int, code: str, **kw: Any) -> None:
+    """A plain HTTP refusal with the documented error body (the upgrade never happens)."""
+    headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
+    headers["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
+    headers.update(kw.pop("headers", {}))
+    resp = await client.get(url, headers=headers, **kw)
+    await error_of(resp, status, code)
+    if status == 401:
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    with pytest.raises(WSServerHandshakeError) as info:
+        await client.ws_connect(url, headers=kw.get("ws_headers"))
+    assert info.value.status == status
+
+
+async def test_handshake_refusals(client: TestClient, people: dict[str, Any]) -> None:
+    member, trainer = people["client"], people["trainer"]
+    client.session.cookie_jar.clear()  # the fixture's logins left a session cookie
+    await refused(client, f"/api/ws/ws/{member['id']}", 401, "unauthenticated")
+    await refused(client, f"/api/ws/ws/{member['id']}?token=abc.def.ghi", 401, "unauthenticated")
+    await refused(client, f"/api/ws/ws/{member['id']}?token=not-a-ticket", 401, "unauthenticated")
+    await refused(client, "/api/ws", 401, "unauthenticated")
+    # Another user's id with a valid token.
+    await refused(client, f"/api/ws/ws/{trainer['id']}?token={member['token']}", 403, "forbidden")
+    # A page on a foreign origin (cross-site WebSocket hijacking) is refused even with a token.
+    url = f"/api/ws/ws/{member['id']}?token={member['token']}"
+    resp = await client.get(url, headers={"Origin": "https://evil.example"})
+    await error_of(resp, 403, "forbidden")
+    with pytest.raises(WSServerHandshakeError) as info:
+        await client.ws_connect(url, origin="https://evil.example")
+    assert info.value.status == 403
+    # Our own origin is fine.
+    ws = await client.ws_connect(url, origin=f"http://{client.host}:{client.port}")
+    assert (await recv(ws))["type"] == "welcome"
+    await ws.close()
+    # A bad since is a 400 naming it.
+    resp = await client.get(url + "&since=-1")
+    assert "since" in await error_of(resp, 400, "invalid_request")
+    # A disabled user's token is refused.
+    resp = await client.patch(
+        f"/api/users/{member['id']}", headers=bearer(people["admin"]), json={"disabled": True}
+    )
+    assert resp.status == 200
+    await refused(client, url, 401, "unauthenticated")
+
+
+async def test_cookie_bearer_and_ticket(client: TestClient, people: dict[str, Any]) -> None:
+    member = people["client"]
+    ws = await client.ws_connect("/api/ws", headers=bearer(member["token"]))
+    welcome = await recv(ws)
+    assert welcome == {"type": "welcome", "user_id": member["id"], "unread": 0, "last_id": 0}
+    await ws.close()
+    # The login above left a session cookie in the client's jar: the browser path.
+    client.session.cookie_jar.clear()
+    await login(client, member["username"])
+    ws = await client.ws_connect("/api/ws")
+    assert (await recv(ws))["user_id"] == member["id"]
+    await ws.close()
+    client.session.cookie_jar.clear()
+    resp = await client.post("/api/ws/ticket", headers=bearer(member["token"]))
+    body = await resp.json()
+    assert resp.status == 200 and body["expires_in"] == 30 and "." not in body["ticket"]
+    url = f"/api/ws/ws/{member['id']}?token={body['ticket']}"
+    ws = await client.ws_connect(url)
+    assert (await recv(ws))["user_id"] == member["id"]
+    await ws.close()
+    # Single use.
+    await refused(client, url, 401, "unauthenticated")
+    resp = await client.post("/api/ws/ticket")
+    await error_of(resp, 401, "unauthenticated")
+
+
+async def test_frames(client: TestClient, people: dict[str, Any]) -> None:
+    admin, member = people["admin"], people["client"]
+    ws = await connect(client, member)
+    await ws.send_str('{"type": "ping"}')
+    assert await recv(ws) == {"type": "pong"}
+    bad_frames = ["not json {", '{"type": "shout"}', '{"type": "ack"}', "[]"]
+    for bad in [*bad_frames, '{"type": "ack", "up_to": -1}']:
+        await ws.send_str(bad)
+        frame = await recv(ws)
+        assert frame["type"] == "error" and frame["code"] == "invalid_request", frame
+        assert isinstance(frame["message"], str) and frame["message"]
+    await ws.send_bytes(b"\x00\x01")
+    assert (await recv(ws))["code"] == "invalid_request"
+    # Still open and working.
+    sent = await marker(client, admin, member["id"], "one")
+    assert sent["delivered_to"] == 1
+    note = sent["notification"]
+    assert note["type"] == "SYSTEM" and note["data"] == {"message": "one"} and not note["read"]
+    await next_is_marker(ws, "one")
+    await marker(client, admin, member["id"], "two")
+    await next_is_marker(ws, "two")
+    # ack marks read; the pong after it proves the ack was applied (frames are handled in order).
+    await ws.send_json({"type": "ack", "up_to": note["id"]})
+    await ws.send_json({"type": "ping"})
+    assert await recv(ws) == {"type": "pong"}
+    resp = await client.get("/api/notifications", headers=bearer(member["token"]))
+    listed = (await resp.json())["notifications"]
+    assert [n["read"] for n in listed] == [True, False]
+    # A frame over 64 KiB closes with 1009.
+    await ws.send_str('{"type":"ping","pad":"' + "x" * (100 * 1024) + '"}')
+    await closed_with(ws, 1009)
+    assert not ws.closed or ws.close_code == 1009
+
+
+async def test_logout_all_closes_with_4401(client: TestClient, people: dict[str, Any]) -> None:
+    member = people["client"]
+    first, second = await connect(client, member), await connect(client, member)
+    resp = await client.post("/api/auth/logout?all=1", headers=bearer(member["token"]))
+    assert resp.status == 204
+    await closed_with(first, 4401, timeout=2)
+    await closed_with(second, 4401, timeout=2)
+
+
+async def test_revocation_from_another_process(client: TestClient, people: dict[str, Any]) -> None:
+    """`gymhub user disable` writes SQLite directly; the hub's periodic check notices it."""
+    member, trainer = people["client"], people["trainer"]
+    ws, keep = await connect(client, member), await connect(client, trainer)
+    db = client.app[db_key]
+    assert await check_revocations(client.app[hub_key], db) == 0
+    await db.write(lambda c: users.update_user(c, member["id"], {"disabled": True}))
+    assert await check_revocations(client.app[hub_key], db) == 1
+    await closed_with(ws, 4401, timeout=2)
+    await marker(client, people["admin"], trainer["id"], "still here")
+    await next_is_marker(keep, "still here")
+
+
+async def test_stats_and_test_notification(client: TestClient, people: dict[str, Any]) -> None:
+    admin, member = people["admin"], people["client"]
+    sockets = [await connect(client, member) for _ in range(3)]
+    resp = await client.get("/api/ws/ws/stats", headers=bearer(admin))
+    assert await resp.json() == {"connections": 3, "users": 1, "sent": 0, "dropped_slow": 0}
+    resp = await client.get("/api/ws/ws/stats", headers=bearer(member["token"]))
+    await error_of(resp, 403, "forbidden")
+    # Every connection of the user receives it (tabs, phone).
+    resp = await client.post(
+        f"/api/ws/test-notification/{member['id']}",
+        headers=bearer(admin),
+        json={"message": "hello", "title": "Gym closed"},
+    )
+    body = await resp.json()
+    assert resp.status == 202 and body["delivered_to"] == 3
+    for ws in sockets:
+        frame = await recv(ws)
+        assert frame == body["notification"]
+        assert frame["data"] == {"message": "hello", "title": "Gym closed"}
+    resp = await client.post(f"/api/ws/test-notification/{member['id']}", headers=bearer(admin))
+    assert resp.status == 202 and (await resp.json())["notification"]["data"]["message"]
+    resp = await client.post("/api/ws/test-notification/999999", headers=bearer(admin))
+    await error_of(resp, 404, "not_found")
+    resp = await client.post(
+        f"/api/ws/test-notification/{member['id']}", headers=bearer(admin), json={"message": ""}
+    )
+    assert "message" in await error_of(resp, 400, "invalid_request")
+    resp = await client.post(
+        f"/api/ws/test-notification/{member['id']}", headers=bearer(member["token"])
+    )
+    await error_of(resp, 403, "forbidden")
+    for ws in sockets:
+        await ws.close()
+    await asyncio.sleep(0.05)
+    resp = await client.get("/api/ws/ws/stats", headers=bearer(admin))
+    stats = await resp.json()
+    assert stats["connections"] == 0 and stats["sent"] == 6
+
+
+async def test_shutdown_closes_with_1001(client: TestClient, people: dict[str, Any]) -> None:
+    ws = await connect(client, people["client"])
+    await client.app.shutdown()
+    await closed_with(ws, 1001, timeout=2)
+
+
+async def test_access_log_never_holds_a_token(
+    client: TestClient, people: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    member = people["client"]
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    resp = await client.post("/api/ws/ticket", headers=bearer(member["token"]))
+    ticket = (await resp.json())["ticket"]
+    # The test server logs with the default access logger; run ours over the same requests.
+    server = client.server
+    assert server.runner is not None
+    logger = AccessLogger(logging.getLogger("aiohttp.access"), "")
+    for query in (f"token={member['token']}", f"token={ticket}", f"since=0&ticket={ticket}"):
+        req = aiohttp.test_utils.make_mocked_request("GET", f"/api/ws/ws/{member['id']}?{query}")
+        logger.log(req, aiohttp.web.Response(status=101), 0.01)
+    text = caplog.text
+    assert member["token"] not in text and ticket not in text
+    assert text.count("[redacted]") == 3
+    assert WSMsgType.TEXT  # keeps the import honest for readers of the test
