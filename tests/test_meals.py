@@ -54,13 +54,23 @@ async def test_meals_policy_and_shape(client: TestClient, people: dict[str, Any]
         await error_of(resp, 403, "forbidden")
 
 
+async def test_timestamp_without_offset_is_utc(client: TestClient, people: dict[str, Any]) -> None:
+    token = bearer(people["client"]["token"])
+    resp = await client.post(
+        "/api/nutrition/meals",
+        headers=token,
+        json={"meal_name": "naive", "eaten_at": "2024-05-01T10:00:00"},
+    )
+    assert (await resp.json())["eaten_at"] == "2024-05-01T10:00:00.000Z"
+
+
 async def test_meal_validation_and_paging(client: TestClient, people: dict[str, Any]) -> None:
     token = bearer(people["client"]["token"])
     bad_bodies = {
         "meal_name": [{}, {"meal_name": ""}, {"meal_name": "x" * 201}, {"meal_name": 5}],
         "eaten_at": [
             {"meal_name": "a", "eaten_at": "yesterday"},
-            {"meal_name": "a", "eaten_at": "2024-05-01T10:00:00"},  # no zone
+            {"meal_name": "a", "eaten_at": "2024-05-01 10:00"},
         ],
         "notes": [{"meal_name": "a", "notes": "n" * 2001}],
     }

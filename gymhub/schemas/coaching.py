@@ -10,20 +10,22 @@ from msgspec import Meta
 
 from gymhub.schemas.files import File
 
-# A timestamp must say its offset: a naive one would be read in the server's zone.
-Timestamp = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 with Z or an offset")]
+# The API speaks UTC: a timestamp without an offset is read as UTC, not in the server's zone.
+Timestamp = Annotated[dt.datetime, Meta(description="ISO 8601; Z or an offset (none means UTC)")]
 Notes = Annotated[str, Meta(max_length=2000)]
 FileId = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$", description="uuid4().hex of a file")]
 UserId = Annotated[int, Meta(ge=1, le=2**62)]
 
 
 def api_time(value: dt.datetime) -> str:
-    """A timezone-aware datetime as the API's timestamp: UTC, milliseconds, Z."""
+    """A datetime as the API's timestamp: UTC, milliseconds, Z (naive values are UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
     utc = value.astimezone(dt.UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class MealCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class MealCreate(msgspec.Struct, kw_only=True):
     meal_name: Annotated[str, Meta(min_length=1, max_length=200)]
     eaten_at: Timestamp | None = None
     notes: Notes | None = None
@@ -43,7 +45,7 @@ class MealList(msgspec.Struct):
     meals: list[Meal]
 
 
-class ProgressCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ProgressCreate(msgspec.Struct, kw_only=True):
     recorded_at: Timestamp | None = None
     weight_kg: Annotated[float, Meta(ge=20, le=400)] | None = None
     body_fat_pct: Annotated[float, Meta(ge=1, le=75)] | None = None
@@ -66,7 +68,7 @@ class ProgressList(msgspec.Struct):
     entries: list[Progress]
 
 
-class MessageCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class MessageCreate(msgspec.Struct, kw_only=True):
     recipient_id: UserId
     body: Annotated[str, Meta(min_length=1, max_length=5000)]
 

@@ -27,7 +27,7 @@ class NotificationList(msgspec.Struct, kw_only=True):
     unread: int
 
 
-class ReadUpTo(msgspec.Struct, forbid_unknown_fields=True):
+class ReadUpTo(msgspec.Struct):
     up_to: NotificationId
 
 
@@ -43,7 +43,7 @@ class HubStats(msgspec.Struct, kw_only=True):
     dropped_slow: int
 
 
-class TestNotification(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class TestNotification(msgspec.Struct, kw_only=True):
     message: Annotated[str, Meta(min_length=1, max_length=2000)] = "Test notification"
     title: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
@@ -59,11 +59,11 @@ class Welcome(msgspec.Struct, kw_only=True, tag_field="type", tag="welcome"):
     last_id: int
 
 
-class Ping(msgspec.Struct, tag_field="type", tag="ping", forbid_unknown_fields=True):
+class Ping(msgspec.Struct, tag_field="type", tag="ping"):
     """Client frame: answered with {"type": "pong"}."""
 
 
-class Ack(msgspec.Struct, tag_field="type", tag="ack", forbid_unknown_fields=True):
+class Ack(msgspec.Struct, tag_field="type", tag="ack"):
     """Client frame: marks the caller's notifications up to this id read."""
 
     up_to: NotificationId
