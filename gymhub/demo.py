@@ -1,0 +1,211 @@
+"""`gymhub serve --demo`: fill an empty data dir with a small, believable gym before serving."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import os
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from gymhub import imaging
+from gymhub.auth import passwords
+from gymhub.auth.policy import Viewer
+from gymhub.config import Config
+from gymhub.data import files, meals, messages, progress, users
+from gymhub.data.db import Row, connect_sync, migrate, run_write, utcnow
+from gymhub.handlers.meals import meal_view
+from gymhub.handlers.messages import message_view
+from gymhub.handlers.progress import entry_view
+from gymhub.realtime.events import address, client_and_trainers
+from gymhub.storage.layout import Layout
+from gymhub.storage.store import allowed_mimes
+
+MEALS = [
+    ("Oatmeal with berries", "Added a spoon of peanut butter", 3),
+    ("Chicken and rice bowl", None, 2),
+    ("Greek yoghurt", "Post-workout", 2),
+    ("Salmon with vegetables", "Steamed broccoli", 1),
+    ("Tuna salad", None, 0),
+]
+WEIGHTS = [(84.6, 23.0), (84.1, None), (83.7, 22.4), (83.8, None), (83.0, 21.9), (82.6, 21.5)]
+
+
+@dataclass
+class Photo:
+    """A demo photo already checked and placed in the media tree, waiting for its rows."""
+
+    values: dict[str, Any]
+    variants: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _ago(days: float, hour: int = 8) -> str:
+    now = dt.datetime.now(dt.UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    when = now - dt.timedelta(days=days)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+
+
+def _food(seed: int) -> bytes:
+    """A plate of food drawn with Pillow, as a phone would send it (a JPEG)."""
+    w, h = 1200, 900
+    img = Image.new("RGB", (w, h), (215 - seed * 9 % 40, 200, 178))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((w * 0.15, h * 0.08, w * 0.85, h * 0.92), fill=(248, 248, 244))
+    palette = [(214, 64, 69), (94, 160, 76), (240, 180, 60), (150, 90, 50), (250, 230, 190)]
+    for i in range(8):
+        cx = w * (0.32 + ((i * 37 + seed * 11) % 36) / 100)
+        cy = h * (0.3 + ((i * 53 + seed * 17) % 40) / 100)
+        r = h * (0.07 + (i % 3) * 0.03)
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=palette[(i + seed) % len(palette)])
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _place_photo(config: Config, layout: Layout, owner_id: int, category: str, seed: int) -> Photo:
+    """Check and store a generated JPEG as an upload would be: files first, rows later."""
+    file_id = uuid.uuid4().hex
+    data = _food(seed)
+    temp = layout.temp_part(file_id)
+    temp.write_bytes(data)
+    try:
+        out = imaging.process_image(
+            str(temp), str(layout.temp), file_id, config.max_pixels, allowed_mimes(category)
+        )
+        os.replace(temp, layout.original(category, file_id, "jpg"))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    photo = Photo(
+        values={
+            "id": file_id,
+            "owner_id": owner_id,
+            "uploaded_by": owner_id,
+            "category": category,
+            "mime": out["mime"],
+            "ext": "jpg",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "original_name": f"IMG_{4100 + seed}.jpg",
+            "width": out["width"],
+            "height": out["height"],
+            "created_at": utcnow(),
+            "meal_completion_id": None,
+            "progress_entry_id": None,
+        }
+    )
+    for name, v in out["variants"].items():
+        ext = v["path"].rsplit(".", 1)[1]
+        os.replace(v["path"], layout.variant(file_id, name, ext))
+        photo.variants.append(
+            {
+                "file_id": file_id,
+                "variant": name,
+                "ext": ext,
+                "mime": v["mime"],
+                "width": v["width"],
+                "height": v["height"],
+                "size": v["size"],
+            }
+        )
+    return photo
+
+
+Render = Callable[[Viewer], Any]
+
+
+def _render_meal(conn: sqlite3.Connection, row: Row, photos: list[Row]) -> Render:
+    return lambda viewer: {"meal": meal_view(conn, viewer, row, photos)}
+
+
+def _render_entry(conn: sqlite3.Connection, row: Row, photos: list[Row]) -> Render:
+    return lambda viewer: {"entry": entry_view(conn, viewer, row, photos)}
+
+
+def _constant(data: dict[str, Any]) -> Render:
+    return lambda _viewer: data
+
+
+def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> dict[str, int]:
+    """Accounts, assignment, meals with photos, progress, messages and their notifications."""
+    ids: dict[str, int] = {}
+    for username, role, name in [
+        ("admin", "admin", "Administrator"),
+        ("coach", "trainer", "Coach Maya"),
+        ("alex", "client", "Alex Rivera"),
+        ("sam", "client", "Sam Okafor"),
+    ]:
+        ids[username] = users.insert_user(conn, username, role, hashes[role], name)["id"]
+    for client in ("alex", "sam"):
+        users.assign(conn, ids["coach"], ids[client])
+
+    layout = Layout(config.media_dir)
+    layout.create()
+    for client_name, count in (("alex", len(MEALS)), ("sam", 2)):
+        client_id = ids[client_name]
+        recipients = client_and_trainers(conn, client_id)
+        for n, (meal_name, notes, days) in enumerate(MEALS[:count]):
+            row = meals.insert(conn, client_id, meal_name, _ago(days, 8 + n % 3 * 5), notes)
+            photo = _place_photo(config, layout, client_id, "meal_photos", n + client_id)
+            photo.values["meal_completion_id"] = row["id"]
+            linked = [files.insert_file(conn, photo.values, photo.variants)]
+            address(conn, "MEAL_COMPLETED", recipients, _render_meal(conn, row, linked))
+    alex = ids["alex"]
+    recipients = client_and_trainers(conn, alex)
+    for week, (weight, fat) in enumerate(WEIGHTS):
+        notes = "Feeling stronger on squats" if week == len(WEIGHTS) - 1 else None
+        photo_ids = []
+        if week in (0, len(WEIGHTS) - 1):
+            photo = _place_photo(config, layout, alex, "progress_photos", 20 + week)
+            files.insert_file(conn, photo.values, photo.variants)
+            photo_ids.append(photo.values["id"])
+        entry = progress.insert(
+            conn, alex, _ago((len(WEIGHTS) - 1 - week) * 7), weight, fat, notes, photo_ids
+        )
+        photos = files.files_linked(conn, "progress_entry_id", [entry["id"]])[entry["id"]]
+        address(conn, "PROGRESS_UPDATED", recipients, _render_entry(conn, entry, photos))
+    for sender, recipient, body in [
+        ("coach", "alex", "Welcome to gymhub! Log every meal this week; photos help a lot."),
+        ("alex", "coach", "Will do. Is oatmeal fine before a morning session?"),
+        ("coach", "alex", "Perfect, about 90 minutes before. Add some protein."),
+        ("coach", "sam", "Hi Sam, see you Thursday at 18:00."),
+    ]:
+        msg = message_view(messages.insert(conn, ids[sender], ids[recipient], body))
+        address(conn, "MESSAGE", [ids[recipient], ids[sender]], _constant({"message": msg}))
+    welcome = {"title": "Welcome", "message": "This is a demo gym: try logging a meal."}
+    address(conn, "SYSTEM", ids.values(), _constant(welcome))
+    return ids
+
+
+def prepare(config: Config) -> None:
+    """On a data dir without accounts: demo accounts, data and photos; print the logins."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    conn = connect_sync(config.db_path)
+    try:
+        migrate(conn)
+        if users.count_users(conn):
+            print("gymhub demo: the data directory already has accounts; nothing added", flush=True)
+            return
+        admin_password = config.admin_password or secrets.token_urlsafe(12)
+        demo_password = secrets.token_urlsafe(9)
+        hashes = {
+            "admin": passwords.hash_sync(admin_password),
+            "trainer": passwords.hash_sync(demo_password),
+        }
+        hashes["client"] = hashes["trainer"]
+        run_write(conn, lambda c: _fill(c, config, hashes))
+    finally:
+        conn.close()
+    shown = "(from GYMHUB_ADMIN_PASSWORD)" if config.admin_password else admin_password
+    print("gymhub demo: created a demo gym; sign in with", flush=True)
+    print(f"  admin  / {shown}   (administrator)", flush=True)
+    for username, role in (("coach", "trainer"), ("alex", "client"), ("sam", "client")):
+        print(f"  {username:<6} / {demo_password}   ({role})", flush=True)

@@ -1,0 +1,112 @@
+// Talking to the server: JSON requests with the session cookie, uploads with progress.
+// The page never sees or stores the access token: the HttpOnly cookie authenticates it.
+
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+function fromBody(status, body, retryAfter) {
+  const err = body && body.error;
+  if (err && typeof err.message === "string") {
+    return new ApiError(status, err.code || "error", err.message, retryAfter);
+  }
+  return new ApiError(status, "http_" + status, `The server answered ${status}.`, retryAfter);
+}
+
+let onUnauthenticated = () => {};
+
+/** Called when any request answers 401 unauthenticated (session expired or revoked). */
+export function whenSignedOut(fn) {
+  onUnauthenticated = fn;
+}
+
+/** One JSON request; resolves to the decoded body (null for 204) or throws ApiError. */
+export async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached. Check the connection.");
+  }
+  if (resp.status === 204) return null;
+  let data = null;
+  try {
+    data = await resp.json();
+  } catch {
+    data = null;
+  }
+  if (!resp.ok) {
+    const err = fromBody(resp.status, data, resp.headers.get("Retry-After"));
+    if (err.code === "unauthenticated" && path !== "/api/me") onUnauthenticated(err);
+    throw err;
+  }
+  return data;
+}
+
+/** A query string from an object, leaving out null and undefined values. */
+export function qs(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
+  }
+  const text = q.toString();
+  return text ? "?" + text : "";
+}
+
+/**
+ * Upload one file as multipart part `file` with XMLHttpRequest, reporting bytes sent.
+ * Resolves to the File JSON; rejects with ApiError carrying the server's message (413/415/422...).
+ */
+export function upload(url, file, onProgress, fields = {}) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, String(v));
+    form.append("file", file, file.name || "photo.jpg");
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.withCredentials = true;
+    xhr.responseType = "text";
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (onProgress) onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    });
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(fromBody(xhr.status, data, xhr.getResponseHeader("Retry-After")));
+    });
+    xhr.addEventListener("error", () =>
+      reject(new ApiError(0, "network", "The upload was interrupted. Check the connection and try again.")),
+    );
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "The upload was cancelled.")));
+    xhr.send(form);
+  });
+}
+
+/** A readable size: 1.2 MB, 340 KB. */
+export function bytes(n) {
+  if (n === null || n === undefined) return "";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i += 1;
+  }
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}

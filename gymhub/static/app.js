@@ -1,0 +1,152 @@
+// gymhub's web page: sign-in, then the view of the signed-in user's role, kept live.
+
+import { adminView } from "./admin.js";
+import { api, ApiError, whenSignedOut } from "./api.js";
+import { $, formError, h, toast } from "./dom.js";
+import { clientView } from "./client.js";
+import { describe, Feed, isNews, loadNotifications } from "./feed.js";
+import { Live } from "./live.js";
+import { trainerView } from "./trainer.js";
+
+const VIEWS = { client: clientView, trainer: trainerView, admin: adminView };
+const LIVE_LABELS = { connecting: "connecting", live: "live", reconnecting: "reconnecting", offline: "offline" };
+
+let session = null;
+
+function setLive(state) {
+  const pill = $("#live");
+  pill.dataset.state = state;
+  $(".live-label", pill).textContent = LIVE_LABELS[state] || state;
+  document.body.dataset.live = state;
+}
+
+function showSignIn(message) {
+  if (session) {
+    session.live.stop();
+    session = null;
+  }
+  $("#topbar").hidden = true;
+  $("#view").replaceChildren();
+  $("#signin").hidden = false;
+  formError($("#signin-error"), message || "");
+  document.title = "gymhub · sign in";
+  $("#username").focus();
+}
+
+function retryText(seconds) {
+  const s = Number(seconds);
+  if (!Number.isFinite(s) || s <= 0) return "a little while";
+  if (s < 90) return `${Math.ceil(s)} seconds`;
+  return `${Math.ceil(s / 60)} minutes`;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const username = $("#username").value.trim();
+  const password = $("#password").value;
+  const error = $("#signin-error");
+  if (!username || !password) {
+    formError(error, "Enter your username and password.");
+    return;
+  }
+  const button = $("#signin-submit");
+  button.disabled = true;
+  formError(error, "");
+  try {
+    const res = await api("POST", "/api/auth/login", { username, password });
+    $("#password").value = "";
+    await start(res.user);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "invalid_credentials") {
+      formError(error, "Wrong username or password.");
+    } else if (err instanceof ApiError && err.status === 429) {
+      formError(error, `Too many failed attempts. Try again in ${retryText(err.retryAfter)}.`);
+    } else {
+      formError(error, err.message || "Signing in failed.");
+    }
+    $("#password").select();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function signOut() {
+  try {
+    await api("POST", "/api/auth/logout");
+  } catch {
+    // Signed out locally either way; an expired session is already gone on the server.
+  }
+  sessionStorage.clear();
+  showSignIn("You are signed out.");
+}
+
+async function start(me) {
+  $("#signin").hidden = true;
+  $("#topbar").hidden = false;
+  $("#who-name").textContent = `${me.display_name} · ${me.role}`;
+  document.title = `gymhub · ${me.display_name}`;
+  const people = new Map([[me.id, me]]);
+  const ctx = {
+    me,
+    root: $("#view"),
+    people,
+    name: (id) => (people.get(id) ? people.get(id).display_name : `User ${id}`),
+    addPeople: (list) => list.forEach((u) => people.set(u.id, u)),
+    notifications: [],
+  };
+  let view = null;
+  const live = new Live(me.id, {
+    onState: setLive,
+    onRevoked: () => showSignIn("Your session ended. Please sign in again."),
+    onEvent: (n, { replayed }) => {
+      ctx.feed.add(n);
+      if (isNews(n, me) && !replayed) {
+        const { title, text } = describe(n, ctx);
+        toast(title, text);
+      }
+      view?.onEvent(n);
+    },
+  });
+  ctx.live = live;
+  ctx.feed = new Feed(ctx);
+  ctx.onAllRead = () => view?.onAllRead?.();
+  session = { me, live };
+
+  try {
+    const { notifications } = await loadNotifications();
+    ctx.notifications = notifications;
+    notifications.forEach((n) => live.seen(n.id));
+    ctx.feed.set(notifications);
+    view = await VIEWS[me.role](ctx);
+    // Names of the people the view loaded are known only now.
+    ctx.feed.render();
+  } catch (err) {
+    if (session?.live !== live) return;
+    ctx.root.replaceChildren(
+      h("div", { class: "card" }, h("h2", { text: "This page could not load" }), h("p", { class: "form-error", text: err.message })),
+      ctx.feed.el,
+    );
+  }
+  if (session?.live !== live) return;
+  // Connect only now: the socket replays everything after the last id seen, so no event is
+  // lost between loading the lists and going live.
+  live.start();
+}
+
+async function boot() {
+  $("#signin-form").addEventListener("submit", signIn);
+  $("#sign-out").addEventListener("click", signOut);
+  whenSignedOut(() => showSignIn("Your session ended. Please sign in again."));
+  try {
+    const me = await api("GET", "/api/me");
+    await start(me);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) showSignIn();
+    else {
+      showSignIn(err.message);
+      toast("Something went wrong", err.message, "error");
+    }
+  }
+}
+
+boot();

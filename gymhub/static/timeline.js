@@ -1,0 +1,61 @@
+// Meals and progress entries as one timeline, newest first, with their photos.
+
+import { empty, h, icon, num, thumb, timeEl } from "./dom.js";
+
+function photos(files, caption) {
+  const thumbs = (files || []).map((f) => thumb(f, caption)).filter(Boolean);
+  return thumbs.length ? h("div", { class: "thumbs" }, thumbs) : null;
+}
+
+/** One meal: name, time, notes and photo thumbnails. */
+export function mealItem(meal) {
+  return h(
+    "li",
+    { class: "tl-item meal", "data-meal-id": meal.id },
+    h("span", { class: "tl-icon" }, icon("meal")),
+    h(
+      "div",
+      { class: "tl-body" },
+      h("div", { class: "tl-head" }, h("strong", { class: "meal-name", text: meal.meal_name }), timeEl(meal.eaten_at)),
+      meal.notes ? h("p", { class: "tl-notes", text: meal.notes }) : null,
+      photos(meal.photos, meal.meal_name),
+    ),
+  );
+}
+
+/** One progress entry: weight, body fat, notes and photos. */
+export function progressItem(entry) {
+  const stats = [];
+  if (entry.weight_kg !== null && entry.weight_kg !== undefined) stats.push(h("span", { class: "stat", text: `${num(entry.weight_kg)} kg` }));
+  if (entry.body_fat_pct !== null && entry.body_fat_pct !== undefined) stats.push(h("span", { class: "stat", text: `${num(entry.body_fat_pct)} % fat` }));
+  return h(
+    "li",
+    { class: "tl-item progress", "data-progress-id": entry.id },
+    h("span", { class: "tl-icon" }, icon("chart")),
+    h(
+      "div",
+      { class: "tl-body" },
+      h("div", { class: "tl-head" }, h("strong", { text: "Progress" }), timeEl(entry.recorded_at)),
+      stats.length ? h("div", { class: "stats" }, stats) : null,
+      entry.notes ? h("p", { class: "tl-notes", text: entry.notes }) : null,
+      photos(entry.photos, "Progress photo"),
+    ),
+  );
+}
+
+/** Meals and entries merged, newest first. */
+export function timeline(meals, entries) {
+  const items = [
+    ...meals.map((m) => ({ at: m.eaten_at, el: () => mealItem(m) })),
+    ...entries.map((e) => ({ at: e.recorded_at, el: () => progressItem(e) })),
+  ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  if (!items.length) return empty("No meals or progress logged yet.");
+  return h("ol", { class: "timeline", "data-testid": "timeline" }, items.map((i) => i.el()));
+}
+
+/** A grid of image thumbnails, newest first. */
+export function gallery(files) {
+  const thumbs = files.map((f) => thumb(f, f.category === "meal_photos" ? "Meal photo" : "Progress photo")).filter(Boolean);
+  if (!thumbs.length) return empty("No photos yet.");
+  return h("div", { class: "gallery", "data-testid": "gallery" }, thumbs);
+}

@@ -1,0 +1,127 @@
+"""Sign-in messages, sign-out, the admin screen and the page's security headers."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from gymhub.headers import PAGE_CSP
+from tests.e2e.helpers import DESKTOP, PHONE, Api, Server, open_page, sign_in, wait_live
+
+pytestmark = pytest.mark.e2e
+
+
+class Fetched:
+    def __init__(self, status: int, headers: Any, body: bytes):
+        self.status, self.headers, self.body = status, headers, body
+
+
+def fetch(server: Server, path: str, headers: dict[str, str] | None = None) -> Fetched:
+    req = urllib.request.Request(server.base + path, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return Fetched(resp.status, resp.headers, resp.read())
+    except urllib.error.HTTPError as err:
+        with err:
+            return Fetched(err.code, err.headers, err.read())
+
+
+def test_page_and_assets_carry_strict_headers(server: Server) -> None:
+    page = fetch(server, "/")
+    assert page.status == 200
+    assert page.headers["Content-Security-Policy"] == PAGE_CSP
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert page.headers["Cache-Control"] == "no-cache"
+    body = page.body.decode()
+    # Nothing inline that the CSP would have to allow, and no third-party host.
+    assert "<script>" not in body and "<style" not in body and " style=" not in body
+    assert "http://" not in body and "https://" not in body
+    etag = page.headers["ETag"]
+    again = fetch(server, "/", {"If-None-Match": etag})
+    assert again.status == 304
+
+    for name, kind in [
+        ("app.js", "text/javascript"),
+        ("style.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+    ]:
+        asset = fetch(server, f"/static/{name}")
+        assert asset.status == 200, name
+        assert asset.headers["Content-Type"].startswith(kind)
+        assert asset.headers["Content-Security-Policy"] == PAGE_CSP
+        assert asset.headers["X-Content-Type-Options"] == "nosniff"
+        assert asset.headers["ETag"]
+
+    for bad in ["/static/nope.js", "/static/..%2Fhandlers%2Fpage.py", "/static/.hidden.js"]:
+        assert fetch(server, bad).status == 404, bad
+
+
+def test_wrong_password_then_rate_limit_messages(
+    browser: Any, server: Server, admin_api: Api
+) -> None:
+    user = admin_api.user("client", "Sam")
+    context, page, _watch = open_page(browser, server, PHONE)
+    expect(page.locator("#signin-form")).to_be_visible()
+    sign_in(page, user["username"], "not-the-password")
+    error = page.locator("#signin-error")
+    expect(error).to_have_text("Wrong username or password.")
+    statuses = []
+    for _ in range(6):
+        with page.expect_response("**/api/auth/login") as answer:
+            sign_in(page, user["username"], "not-the-password")
+        statuses.append(answer.value.status)
+        expect(page.locator("#signin-submit")).to_be_enabled()
+        if answer.value.status == 429:
+            break
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {401}, statuses
+    expect(error).to_contain_text("Too many failed attempts. Try again in")
+    assert page.locator("#topbar").is_hidden()
+    context.close()
+
+
+def test_admin_manages_people_and_signs_out(browser: Any, server: Server) -> None:
+    context, page, watch = open_page(browser, server, DESKTOP)
+    sign_in(page, "admin", "e2e-admin-password")
+    wait_live(page)
+    form = page.locator("#create-user")
+    for username, role in [("coach_kim", "trainer"), ("pat_client", "client")]:
+        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=display_name]").fill(username.replace("_", " ").title())
+        form.locator("input[name=password]").fill("a-strong-password")
+        form.locator("select[name=role]").select_option(role)
+        form.locator("button[type=submit]").click()
+        expect(page.locator("table.users td", has_text=f"@{username}")).to_be_visible()
+
+    # Duplicate usernames show the server's message.
+    form.locator("input[name=username]").fill("coach_kim")
+    form.locator("input[name=password]").fill("a-strong-password")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".form-error")).to_be_visible()
+
+    assign = page.locator(".assign-card form")
+    assign.locator("select[name=trainer]").select_option(label="Coach Kim (@coach_kim)")
+    assign.locator("select[name=client]").select_option(label="Pat Client (@pat_client)")
+    assign.locator("button[type=submit]").click()
+    expect(page.locator(".assign-group", has_text="Coach Kim").locator(".chip")).to_have_text(
+        "Pat Client\N{MULTIPLICATION SIGN}"
+    )
+    expect(page.locator(".storage-card .kpi").first).to_be_visible()
+
+    # A SYSTEM notification to oneself arrives on this very page's socket.
+    notify = page.locator(".notify-card form")
+    notify.locator("select[name=user]").select_option(label="Administrator (@admin)")
+    notify.locator("input[name=message]").fill("Gym closes at 18:00 today")
+    notify.locator("button[type=submit]").click()
+    expect(page.locator(".feed-list li", has_text="Gym closes at 18:00 today")).to_be_visible()
+
+    page.click("#sign-out")
+    expect(page.locator("#signin-form")).to_be_visible()
+    status = page.evaluate("fetch('/api/me', {credentials: 'same-origin'}).then(r => r.status)")
+    assert status == 401
+    assert watch.errors == [] and watch.dialogs == []
+    context.close()
