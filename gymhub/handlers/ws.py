@@ -144,9 +144,12 @@ async def _socket(request: web.Request, user_id: int | None) -> web.StreamRespon
     if not ws.can_prepare(request).ok:
         raise InvalidRequest("This endpoint expects a WebSocket upgrade.")
     await ws.prepare(request)
+    transport = request.transport
+    if transport is None:  # the peer left during the handshake
+        return ws
     hub = request.app[hub_key]
     # Registered before the backlog is read: whatever commits from now on is queued too.
-    conn = hub.register(viewer.id, claims.ver, ws, request.transport)
+    conn = hub.register(viewer.id, claims.ver, ws, transport)
     try:
         await _welcome_and_replay(request, hub, conn, since)
         await _read_frames(request, conn)

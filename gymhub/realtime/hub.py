@@ -1,18 +1,25 @@
-"""The hub: user id → open connections, each with a bounded queue and one writer task.
+"""The hub: user id → open connections; a notification is framed once and written to each.
 
-Publishing never awaits: an envelope is serialised once per recipient and put into each of that
-recipient's queues; a full queue means the consumer cannot keep up, so that one connection is
-closed with 1013 (it reconnects with `since` and loses nothing, everything being stored first).
+Publishing never awaits and wakes no task: every recipient's socket gets the same pre-built frame
+through `transport.write`, in one plain loop. The transport's buffer is each connection's bounded
+send queue and the event loop its one writer. A connection counts as slow when more than
+`queue_size` frames went out while the socket still held unsent bytes, or when more than
+MAX_BUFFERED bytes wait for it: it is closed with 1013 (it reconnects with `since` and loses
+nothing, everything being stored first). Until its welcome and replay are out, a connection's
+live notifications wait in a short list, also bounded by `queue_size`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import struct
 from collections.abc import Iterable
 
 import msgspec
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from gymhub import metrics
 from gymhub.data.notifications import Stored
@@ -26,31 +33,42 @@ GOING_AWAY = 1001
 # How long a closing handshake may take before the transport is dropped: a peer that stopped
 # reading never answers, and its buffers must not stay with us.
 CLOSE_TIMEOUT = 10.0
+# Bytes a connection may have waiting in our memory, whatever its frame count.
+MAX_BUFFERED = 1024 * 1024
+# The kernel's send buffer of a WebSocket (it doubles it). Autotuned, it grows to 4 MiB (2.8 MiB
+# measured on loopback) that a peer which stopped reading holds before we could notice; 64 KiB
+# still carries far more than notifications need at any round-trip time.
+SEND_BUFFER = 64 * 1024
 
 _encode = msgspec.json.Encoder().encode
 
 
-class Connection:
-    """One open WebSocket of one user, as the hub sees it."""
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, unfragmented, uncompressed WebSocket text frame (RFC 6455 §5.2)."""
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", 0x81, size) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
 
-    __slots__ = ("closing", "floor", "queue", "transport", "user_id", "ver", "writer", "ws")
+
+class Connection:
+    """One open WebSocket of one user, as the hub sees it (thousands are held: keep it small)."""
+
+    __slots__ = ("behind", "closing", "pending", "transport", "user_id", "ver", "ws")
 
     def __init__(
-        self,
-        user_id: int,
-        ver: int,
-        ws: web.WebSocketResponse,
-        size: int,
-        transport: asyncio.Transport | None = None,
+        self, user_id: int, ver: int, ws: web.WebSocketResponse, transport: asyncio.Transport
     ):
         self.user_id = user_id
         self.ver = ver
         self.ws = ws
         self.transport = transport
-        self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(size)
-        # Ids at or below the floor were already sent by the replay: live copies are skipped.
-        self.floor = 0
-        self.writer: asyncio.Task[None] | None = None
+        # (id, frame) published while the welcome and replay go out; None once live.
+        self.pending: list[tuple[int, bytes]] | None = []
+        # Frames written since the socket last had nothing waiting.
+        self.behind = 0
         self.closing = False
 
 
@@ -68,38 +86,47 @@ class Hub:
     # Registration -------------------------------------------------------------------------
 
     def register(
-        self,
-        user_id: int,
-        ver: int,
-        ws: web.WebSocketResponse,
-        transport: asyncio.Transport | None = None,
+        self, user_id: int, ver: int, ws: web.WebSocketResponse, transport: asyncio.Transport
     ) -> Connection:
-        """Track a new connection; it queues notifications from now on (before any replay).
+        """Track a new connection; it holds notifications from now on (before any replay).
 
-        `ver` is the token version it was opened with; `transport` lets a close that the peer
-        never answers drop the socket's buffers.
+        `ver` is the token version it was opened with; `ws` must be prepared with compress=False
+        (frames are written to `transport` as they are built here).
         """
-        conn = Connection(user_id, ver, ws, self.queue_size, transport)
+        if ws.compress:
+            raise ValueError("the hub writes uncompressed frames; use compress=False")
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        conn = Connection(user_id, ver, ws, transport)
         self._conns.setdefault(user_id, set()).add(conn)
         metrics.WEBSOCKETS_OPEN.inc()
         return conn
 
     def start(self, conn: Connection, floor: int) -> None:
-        """Start the connection's writer once the welcome and the replay are sent."""
-        conn.floor = floor
-        if not conn.closing:
-            conn.writer = asyncio.create_task(self._write(conn))
+        """Go live once the welcome and the replay are sent: write what waited, above `floor`.
+
+        Ids at or below the floor were already sent by the replay, so their live copies are
+        skipped: no gap, no duplicate.
+        """
+        pending, conn.pending = conn.pending, None
+        written = 0
+        for item_id, frame in pending or ():
+            if conn.closing:
+                break
+            if item_id > floor:
+                written += self._write(conn, frame)
+        self.count_sent(written)
 
     def unregister(self, conn: Connection) -> None:
-        """Forget a connection and stop its writer (idempotent)."""
+        """Forget a connection (idempotent)."""
         sockets = self._conns.get(conn.user_id)
         if sockets is not None and conn in sockets:
             sockets.discard(conn)
             metrics.WEBSOCKETS_OPEN.dec()
             if not sockets:
                 del self._conns[conn.user_id]
-        if conn.writer is not None and conn.writer is not asyncio.current_task():
-            conn.writer.cancel()
 
     def connections(self) -> list[Connection]:
         """Every open connection."""
@@ -121,51 +148,71 @@ class Hub:
     # Publishing ---------------------------------------------------------------------------
 
     def publish(self, stored: Iterable[Stored]) -> int:
-        """Queue committed notifications for their recipients' connections; never blocks.
+        """Send committed notifications to their recipients' connections; never blocks.
 
         Call it right after the transaction that stored them commits. Returns how many
-        connections an envelope was queued for. It also counts them as stored in the metrics.
+        connections an envelope was written or queued for. It also counts them as stored in the
+        metrics.
         """
-        queued = 0
+        delivered = 0
+        written = 0
         count = 0
         for item in stored:
             count += 1
             conns = self._conns.get(item.user_id)
             if not conns:
                 continue
-            payload = _encode(item.envelope())
+            frame = text_frame(_encode(item.envelope()))
+            # A copy: a slow connection is removed from the set while we walk it.
             for conn in tuple(conns):
                 if conn.closing:
                     continue
-                try:
-                    conn.queue.put_nowait((item.id, payload))
-                except asyncio.QueueFull:
-                    self.dropped_slow += 1
-                    metrics.DROPPED_SLOW.inc()
-                    log.info("closing a slow WebSocket of user %s (1013)", conn.user_id)
-                    self.drop(conn, TRY_AGAIN_LATER, b"too slow; reconnect with since")
+                pending = conn.pending
+                if pending is None:
+                    ok = self._write(conn, frame)
+                    written += ok
+                elif len(pending) < self.queue_size:
+                    pending.append((item.id, frame))
+                    ok = True
                 else:
-                    queued += 1
+                    ok = self._slow(conn)
+                delivered += ok
+        self.count_sent(written)
         metrics.NOTIFICATIONS_STORED.inc(count)
-        return queued
+        return delivered
+
+    def _write(self, conn: Connection, frame: bytes) -> bool:
+        transport = conn.transport
+        # After aiohttp's close frame nothing more may go out; the handler unregisters it.
+        if conn.ws.closed or transport.is_closing():
+            return False
+        waiting = transport.get_write_buffer_size()
+        if waiting:
+            # The kernel took less than we sent: this peer reads slower than we write.
+            conn.behind += 1
+            if conn.behind > self.queue_size or waiting + len(frame) > MAX_BUFFERED:
+                return self._slow(conn)
+        else:
+            conn.behind = 0
+        try:
+            transport.write(frame)
+        except (ConnectionError, RuntimeError):
+            self.drop(conn, GOING_AWAY, b"")
+            return False
+        return True
+
+    def _slow(self, conn: Connection) -> bool:
+        self.dropped_slow += 1
+        metrics.DROPPED_SLOW.inc()
+        log.info("closing a slow WebSocket of user %s (1013)", conn.user_id)
+        self.drop(conn, TRY_AGAIN_LATER, b"too slow; reconnect with since")
+        return False
 
     def count_sent(self, n: int = 1) -> None:
         """Count notifications written to sockets (the replay counts too)."""
-        self.sent += n
-        metrics.NOTIFICATIONS_SENT.inc(n)
-
-    async def _write(self, conn: Connection) -> None:
-        ws = conn.ws
-        try:
-            while True:
-                item_id, payload = await conn.queue.get()
-                if item_id <= conn.floor:
-                    continue
-                await ws.send_frame(payload, WSMsgType.TEXT)
-                self.count_sent()
-        except (ConnectionError, RuntimeError):
-            # The peer went away mid-write; the handler's read loop ends and unregisters.
-            self.drop(conn, GOING_AWAY, b"")
+        if n:
+            self.sent += n
+            metrics.NOTIFICATIONS_SENT.inc(n)
 
     # Closing ------------------------------------------------------------------------------
 
