@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from gymhub.data.db import Row
 
@@ -65,6 +66,69 @@ def link_progress_photos(
         if cur.rowcount == 0:
             bad.append(file_id)
     return bad
+
+
+def find_duplicate(
+    conn: sqlite3.Connection, owner_id: int, category: str, sha256: str
+) -> Row | None:
+    """The live file of this owner and category with these exact bytes, if any."""
+    return conn.execute(
+        f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ? AND category = ? AND sha256 = ?",
+        (owner_id, category, sha256),
+    ).fetchone()
+
+
+def insert_file(
+    conn: sqlite3.Connection, values: dict[str, Any], variants: Sequence[dict[str, Any]]
+) -> Row:
+    """Insert a file row and its variant rows; returns the file row."""
+    columns = [c.strip() for c in FILE_COLUMNS.split(",")]
+    conn.execute(
+        f"INSERT INTO files ({FILE_COLUMNS}) VALUES ({','.join('?' * len(columns))})",
+        [values[c] for c in columns],
+    )
+    conn.executemany(
+        "INSERT INTO file_variants (file_id, variant, ext, mime, width, height, size)"
+        " VALUES (:file_id, :variant, :ext, :mime, :width, :height, :size)",
+        variants,
+    )
+    row = get_file(conn, values["id"])
+    assert row is not None
+    return row
+
+
+def delete_file(conn: sqlite3.Connection, file_id: str) -> None:
+    """Delete a file row (its variant rows go with it)."""
+    conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+
+def list_files(
+    conn: sqlite3.Connection,
+    owner_id: int,
+    category: str | None,
+    limit: int,
+    before: str | None,
+) -> list[Row]:
+    """An owner's files, newest first, optionally of one category and before a file id."""
+    sql = f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?"
+    params: list[Any] = [owner_id]
+    if category is not None:
+        sql += " AND category = ?"
+        params.append(category)
+    if before is not None:
+        # An unknown id compares with NULL: the page is empty rather than the list restarting.
+        sql += " AND rowid < (SELECT rowid FROM files WHERE id = ?)"
+        params.append(before)
+    sql += " ORDER BY rowid DESC LIMIT ?"
+    params.append(limit)
+    return conn.execute(sql, params).fetchall()
+
+
+def link_owner(conn: sqlite3.Connection, column: str, link_id: int) -> int | None:
+    """The client owning a meal (meal_completion_id) or progress entry, or None."""
+    table = {"meal_completion_id": "meals", "progress_entry_id": "progress_entries"}[column]
+    row = conn.execute(f"SELECT client_id FROM {table} WHERE id = ?", (link_id,)).fetchone()
+    return None if row is None else int(row[0])
 
 
 def _chunks(items: list[str] | list[int], size: int = 500) -> Iterable[list[str] | list[int]]:

@@ -2,6 +2,350 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+import re
+import sqlite3
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from gymhub import metrics
+from gymhub.appkeys import config_key, db_key, hub_key, storage_key
+from gymhub.auth import policy
+from gymhub.auth.identity import current_viewer
+from gymhub.data import files, notifications
+from gymhub.data.db import utcnow
+from gymhub.errors import ApiError, InvalidRequest, NotFound, QuotaExceeded
+from gymhub.handlers.common import page_limit, query_int
+from gymhub.handlers.fileviews import (
+    delete_notifications,
+    render_files,
+    render_one,
+    shape,
+    upload_notifications,
+)
+from gymhub.schemas.common import documented, json_response, no_content
+from gymhub.schemas.files import File, FileList
+from gymhub.storage import stats
+from gymhub.storage.layout import CATEGORIES, FILE_ID
+from gymhub.storage.store import Checked, Received, Storage
 
 routes = web.RouteTableDef()
+
+FILE_PATH = r"/api/files/{id:[0-9a-f]{32}}"
+MAX_PARTS = 8
+FIELD_LIMIT = 1024
+NAME_LIMIT = 255
+LINKS = {"meal_completion_id": "meal_photos", "progress_entry_id": "progress_photos"}
+# Multipart framing errors surface as these from aiohttp's reader; they are the client's fault.
+_MALFORMED = (
+    ValueError,
+    RuntimeError,
+    AssertionError,
+    LookupError,
+    UnicodeError,
+    HttpProcessingError,
+)
+
+
+def clean_name(raw: str) -> str:
+    """A client's file name for display only: no path parts, no control characters, ≤255."""
+    name = re.split(r"[/\\]", raw)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    name = name.strip()
+    return "" if name in (".", "..") else name[:NAME_LIMIT]
+
+
+@dataclass
+class Form:
+    """An upload's multipart body once read: the streamed file and its link fields."""
+
+    received: Received | None = None
+    original_name: str = ""
+    links: dict[str, int] = field(default_factory=dict)
+
+
+async def _field(part: BodyPartReader, name: str) -> str:
+    data = b""
+    while chunk := await part.read_chunk(FIELD_LIMIT + 1):
+        data += chunk
+        if len(data) > FIELD_LIMIT:
+            raise InvalidRequest(f"{name}: form fields are limited to {FIELD_LIMIT} bytes.")
+    return data.decode("utf-8")
+
+
+def _link_id(name: str, text: str) -> int:
+    if not re.fullmatch(r"\d{1,18}", text.strip()):
+        raise InvalidRequest(f"{name}: must be a positive integer.")
+    return int(text)
+
+
+async def read_form(request: web.Request, storage: Storage, category: str) -> Form:
+    """Read the multipart body part by part, streaming the `file` part into temp."""
+    if request.content_type != "multipart/form-data":
+        raise InvalidRequest("The body must be multipart/form-data with one part named file.")
+    form = Form()
+    try:
+        reader = await request.multipart()
+        for _ in range(MAX_PARTS + 1):
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise InvalidRequest("Nested multipart bodies are not accepted.")
+            if part.name == "file":
+                if form.received is not None:
+                    raise InvalidRequest("file: the body has more than one part named file.")
+                form.original_name = clean_name(part.filename or "")
+                form.received = await storage.receive(part, category)
+            elif part.name in LINKS:
+                if part.name in form.links:
+                    raise InvalidRequest(f"{part.name}: given more than once.")
+                if LINKS[part.name] != category:
+                    raise InvalidRequest(f"{part.name}: only {LINKS[part.name]} can be linked.")
+                form.links[part.name] = _link_id(part.name, await _field(part, part.name))
+            else:
+                await _field(part, str(part.name))
+        else:
+            raise InvalidRequest(f"The body has more than {MAX_PARTS} parts.")
+    except BaseException as exc:
+        if form.received is not None:
+            await storage.discard_temp(form.received)
+        if isinstance(exc, _MALFORMED):
+            raise InvalidRequest("The multipart body is malformed.") from None
+        raise
+    if form.received is None:
+        raise InvalidRequest("file: the body has no part named file.")
+    return form
+
+
+def check_links(
+    conn: sqlite3.Connection, owner_id: int, category: str, links: dict[str, int]
+) -> None:
+    """Each linked meal or progress entry exists and belongs to the file's owner, else 404."""
+    for column, link_id in links.items():
+        if LINKS[column] != category:
+            raise InvalidRequest(f"{column}: only {LINKS[column]} can be linked this way.")
+        if files.link_owner(conn, column, link_id) != owner_id:
+            raise NotFound(f"{column}: no such entry of this client.")
+
+
+@dataclass
+class Outcome:
+    file: File
+    created: bool
+    stored: list[notifications.Stored] = field(default_factory=list)
+
+
+async def ingest(
+    request: web.Request, category: str, owner_param: int | None, links: dict[str, int]
+) -> web.Response:
+    """The whole upload: owner, body, dedup, checks in the pool, placement, one commit."""
+    started = time.perf_counter()
+    try:
+        return await _ingest(request, category, owner_param, links, started)
+    except ApiError as err:
+        metrics.UPLOADS_REJECTED.labels(err.code).inc()
+        raise
+
+
+async def _ingest(
+    request: web.Request,
+    category: str,
+    owner_param: int | None,
+    fixed: dict[str, int],
+    started: float,
+) -> web.Response:
+    viewer = await current_viewer(request)
+    app = request.app
+    db, storage, quota = app[db_key], app[storage_key], app[config_key].quota_bytes
+
+    def owner(conn: sqlite3.Connection) -> int:
+        owner_id = policy.upload_owner(conn, viewer, owner_param)
+        check_links(conn, owner_id, category, fixed)
+        return owner_id
+
+    owner_id = await db.read(owner)
+    form = await read_form(request, storage, category)
+    received, links = form.received, {**form.links, **fixed}
+    assert received is not None
+    checked: Checked | None = None
+    placed: list[Path] = []
+    try:
+
+        def precheck(conn: sqlite3.Connection) -> File | None:
+            check_links(conn, owner_id, category, links)
+            dup = files.find_duplicate(conn, owner_id, category, received.sha256)
+            return None if dup is None else render_one(conn, viewer, dup)
+
+        existing = await db.read(precheck)
+        if existing is not None:
+            await storage.discard_temp(received)
+            return json_response(existing, status=200)
+        checked = await storage.check(received, category)
+        placed = await storage.place(received, category, checked)
+        values = {
+            "id": received.file_id,
+            "owner_id": owner_id,
+            "uploaded_by": viewer.id,
+            "category": category,
+            "mime": checked.mime,
+            "ext": checked.ext,
+            "size": received.size,
+            "sha256": received.sha256,
+            "original_name": form.original_name,
+            "width": checked.width,
+            "height": checked.height,
+            "created_at": utcnow(),
+            "meal_completion_id": links.get("meal_completion_id"),
+            "progress_entry_id": links.get("progress_entry_id"),
+        }
+        variant_rows = [
+            {"file_id": received.file_id, "variant": v.name, "ext": v.ext, "mime": v.mime}
+            | {"width": v.width, "height": v.height, "size": v.size}
+            for v in checked.variants
+        ]
+        adding = received.size + checked.stored_bytes
+
+        def commit(conn: sqlite3.Connection) -> Outcome:
+            check_links(conn, owner_id, category, links)
+            dup = files.find_duplicate(conn, owner_id, category, received.sha256)
+            if dup is not None:  # an identical upload committed while this one was checked
+                return Outcome(render_one(conn, viewer, dup), created=False)
+            used = stats.owner_usage(conn, owner_id)
+            if used + adding > quota:
+                raise QuotaExceeded(
+                    f"The owner's storage quota would be exceeded: {used} bytes used of "
+                    f"{quota} allowed, and this file needs {adding}."
+                )
+            row = files.insert_file(conn, values, variant_rows)
+            variants = files.variants_of(conn, [row["id"]])[row["id"]]
+            stored = notifications.insert(conn, upload_notifications(conn, row, variants))
+            access = policy.file_access(conn, viewer, row)
+            return Outcome(shape(row, variants, access), True, stored)
+
+        outcome = await db.write(commit)
+    except BaseException:
+        await storage.discard_placed(placed)
+        await storage.discard_temp(received, checked)
+        raise
+    if not outcome.created:
+        await storage.discard_placed(placed)
+        return json_response(outcome.file, status=200)
+    metrics.UPLOAD_BYTES.labels(category).inc(received.size)
+    metrics.UPLOAD_SECONDS.labels(category).observe(time.perf_counter() - started)
+    metrics.STORAGE_BYTES.inc(adding)
+    metrics.NOTIFICATIONS_STORED.inc(len(outcome.stored))
+    app[hub_key].publish(outcome.stored)
+    return json_response(outcome.file, status=201)
+
+
+def category_param(request: web.Request, required: bool) -> str | None:
+    """The `category` query parameter, one of the four categories."""
+    category = request.query.get("category")
+    if category is None or category == "":
+        if required:
+            raise InvalidRequest(f"category: required, one of {', '.join(CATEGORIES)}.")
+        return None
+    if category not in CATEGORIES:
+        raise InvalidRequest(f"category: must be one of {', '.join(CATEGORIES)}.")
+    return category
+
+
+@routes.post("/api/files/upload")
+@documented(
+    "Upload a file (multipart/form-data: part `file`, optional fields meal_completion_id, "
+    "progress_entry_id); 200 with the existing file for identical bytes",
+    response=File,
+    status=201,
+    query={"category": "meal_photos|progress_photos|profile_photos|documents", "owner_id": "int"},
+)
+async def upload(request: web.Request) -> web.Response:
+    category = category_param(request, required=True)
+    assert category is not None
+    owner_param = query_int(request, "owner_id", None, low=1)
+    return await ingest(request, category, owner_param, {})
+
+
+@routes.get("/api/files")
+@documented(
+    "Files of an owner the caller may see, newest first",
+    response=FileList,
+    query={"owner_id": "int", "category": "str", "limit": "1..200", "before": "file id"},
+)
+async def list_files(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    owner_id = query_int(request, "owner_id", viewer.id, low=1)
+    assert owner_id is not None
+    category = category_param(request, required=False)
+    limit = page_limit(request)
+    before = request.query.get("before") or None
+    if before is not None and not FILE_ID.fullmatch(before):
+        raise InvalidRequest("before: must be a file id (32 hex characters).")
+
+    def load(conn: sqlite3.Connection) -> FileList:
+        policy.client_data(conn, viewer, owner_id)
+        rows = files.list_files(conn, owner_id, category, limit + 1, before)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        shown = render_files(conn, viewer, rows)
+        return FileList(files=shown, next_before=rows[-1]["id"] if more else None)
+
+    return json_response(await request.app[db_key].read(load))
+
+
+@routes.get(FILE_PATH)
+@documented("One file's metadata, if the caller may see it", response=File)
+async def get_file(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    file_id = request.match_info["id"]
+
+    def load(conn: sqlite3.Connection) -> File:
+        row = files.get_file(conn, file_id)
+        if row is None:
+            raise NotFound("No such file.")
+        return render_one(conn, viewer, row)
+
+    return json_response(await request.app[db_key].read(load))
+
+
+NameCheck = Callable[[sqlite3.Connection, sqlite3.Row], bool]
+
+
+async def delete_by_id(
+    request: web.Request, file_id: str, named: NameCheck | None = None
+) -> web.Response:
+    """Row first (with its FILE_DELETED notifications), then the original and every variant.
+
+    `named` checks that a seed media name really is one of the file's names (else 404).
+    """
+    viewer = await current_viewer(request)
+    app = request.app
+
+    def drop(conn: sqlite3.Connection) -> tuple[sqlite3.Row, list[Any], list[notifications.Stored]]:
+        row = files.get_file(conn, file_id)
+        if row is None or (named is not None and not named(conn, row)):
+            raise NotFound("No such file.")
+        policy.require_delete(policy.file_access(conn, viewer, row))
+        variants = files.variants_of(conn, [file_id])[file_id]
+        items = delete_notifications(conn, row, viewer.id)
+        files.delete_file(conn, file_id)
+        return row, variants, notifications.insert(conn, items)
+
+    row, variants, stored = await app[db_key].write(drop)
+    await app[storage_key].remove(row, variants)
+    metrics.STORAGE_BYTES.dec(row["size"] + sum(v["size"] for v in variants))
+    metrics.NOTIFICATIONS_STORED.inc(len(stored))
+    app[hub_key].publish(stored)
+    return no_content()
+
+
+@routes.delete(FILE_PATH)
+@documented("Delete a file with all its variants (owner, uploader or admin)", status=204)
+async def delete_file(request: web.Request) -> web.Response:
+    return await delete_by_id(request, request.match_info["id"])

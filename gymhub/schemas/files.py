@@ -37,3 +37,31 @@ class FileList(msgspec.Struct, kw_only=True):
 
 class PhotoList(msgspec.Struct):
     photos: list[File]
+
+
+class CategoryStats(msgspec.Struct, kw_only=True):
+    files: int
+    bytes: int
+
+
+class DiskStats(msgspec.Struct, kw_only=True):
+    total_bytes: int
+    free_bytes: int
+
+
+class MediaStats(msgspec.Struct, kw_only=True):
+    """GET /api/files/media/stats: total_bytes counts originals; variant_bytes the variants."""
+
+    total_files: int
+    total_bytes: int
+    by_category: dict[str, CategoryStats]
+    variant_bytes: int
+    disk: DiskStats
+
+
+class CleanupReport(msgspec.Struct, kw_only=True):
+    """What the orphan sweep removed (or would remove), as names relative to the media tree."""
+
+    removed: list[str]
+    bytes: int
+    dry_run: bool

@@ -1,0 +1,76 @@
+"""A gymhub server subprocess for the benches (127.0.0.1 only), and 12 MP sample photos."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PASSWORD = "bench-admin-pw-1"
+
+
+class Server:
+    """`python -m gymhub serve` on a free port in a temp data dir."""
+
+    def __init__(self, workers: int, nice: int = 10, extra_env: dict[str, str] | None = None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="gymhub-bench-")
+        self.data_dir = Path(self.tmp.name) / "data"
+        env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": PASSWORD, "GYMHUB_WORKER_NICE": str(nice)}
+        env.update(extra_env or {})
+        cmd = [
+            sys.executable,
+            "-m",
+            "gymhub",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            "0",
+            "--workers",
+            str(workers),
+            "--host",
+            "127.0.0.1",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT
+        )
+        deadline = time.monotonic() + 30
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                self.url = match.group(1)
+                # Keep reading the access log, or a full pipe would stall the server.
+                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+                return
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.tmp.cleanup()
+
+
+def phone_jpeg(seed: int = 1) -> bytes:
+    """A 12 MP phone-like JPEG (4032x3024, EXIF orientation 6, GPS)."""
+    from tests import imaging_samples
+
+    path = Path(tempfile.mkdtemp()) / "p.jpg"
+    imaging_samples.make_jpeg(path, size=(4032, 3024), orientation=6, image=None)
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def variant_of(jpeg: bytes, n: int) -> bytes:
+    """The same picture with a different COM segment: new sha256, same decoding cost."""
+    payload = f"bench copy {n}".encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]

@@ -1,0 +1,189 @@
+"""Benchmark: end-to-end 12 MP uploads/s vs the bare pool; a cheap GET during the burst vs idle.
+
+Usage: python bench/upload.py [--uploads N] [--clients C] [--workers 1 2]
+
+For each worker count (workers at nice 10), in one run: the bare ProcessPoolExecutor's images/s on
+the same photos, the server's uploads/s over HTTP with C concurrent clients, and a cheap
+authenticated GET (/api/me) measured for its throughput and p99 while idle and during the burst.
+Goals (DESIGN.md): uploads >= 80% of the pool; GET >= 0.8x idle throughput, p99 <= 3x idle.
+Traffic goes to 127.0.0.1 only; counts and durations are bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import multiprocessing
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import aiohttp
+from _server import Server, phone_jpeg, variant_of  # type: ignore[import-not-found]
+
+from gymhub import imaging
+
+GET_CLIENTS = 4
+
+
+def bare_pool(photos: list[bytes], workers: int) -> float:
+    """Images/s of process_image on these photos, straight from the pool."""
+    tmp = Path(tempfile.mkdtemp(prefix="gymhub-pool-"))
+    paths = []
+    for i, data in enumerate(photos):
+        p = tmp / f"{i}.jpg"
+        p.write_bytes(data)
+        paths.append(str(p))
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=imaging.init_worker, initargs=(10,)
+    ) as pool:
+        list(
+            pool.map(
+                imaging.process_image,
+                paths[:workers],
+                [str(tmp)] * workers,
+                [f"w{i}" for i in range(workers)],
+                [50_000_000] * workers,
+                [imaging.IMAGE_MIMES] * workers,
+            )
+        )  # warm the workers
+        started = time.perf_counter()
+        list(
+            pool.map(
+                imaging.process_image,
+                paths,
+                [str(tmp)] * len(paths),
+                [f"s{i}" for i in range(len(paths))],
+                [50_000_000] * len(paths),
+                [imaging.IMAGE_MIMES] * len(paths),
+            )
+        )
+        elapsed = time.perf_counter() - started
+    return len(paths) / elapsed
+
+
+async def cheap_gets(
+    http: aiohttp.ClientSession, url: str, token: str, stop: asyncio.Event
+) -> list[float]:
+    out: list[float] = []
+    while not stop.is_set():
+        started = time.perf_counter()
+        async with http.get(f"{url}/api/me", headers={"Authorization": f"Bearer {token}"}) as r:
+            await r.read()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+async def measure_gets(
+    http: aiohttp.ClientSession,
+    url: str,
+    token: str,
+    during: asyncio.Future[object] | None,
+    seconds: float,
+) -> tuple[float, float]:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(cheap_gets(http, url, token, stop)) for _ in range(GET_CLIENTS)]
+    started = time.perf_counter()
+    if during is None:
+        await asyncio.sleep(seconds)
+    else:
+        await during
+    stop.set()
+    lat = [x for t in tasks for x in await t]
+    elapsed = time.perf_counter() - started
+    lat.sort()
+    return len(lat) / elapsed, lat[int(len(lat) * 0.99) - 1]
+
+
+async def run(workers: int, photos: list[bytes], clients: int) -> dict[str, float]:
+    server = Server(workers)
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = server.url
+            async with http.post(
+                f"{url}/api/auth/login", json={"username": "admin", "password": "bench-admin-pw-1"}
+            ) as r:
+                token = (await r.json())["access_token"]
+            # Warm the pool's workers so their start-up is not counted as upload time.
+            warm = variant_of(photos[0], 10_000 + workers)
+            await upload(http, url, token, [warm])
+            idle_rate, idle_p99 = await measure_gets(http, url, token, None, 3.0)
+            queue = list(photos)
+            started = time.perf_counter()
+            burst: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            burst_task = asyncio.create_task(burst_all(http, url, token, queue, clients, burst))
+            busy_rate, busy_p99 = await measure_gets(http, url, token, burst, 0)
+            elapsed = time.perf_counter() - started
+            await burst_task
+            return {
+                "uploads_s": len(photos) / elapsed,
+                "idle_rate": idle_rate,
+                "idle_p99": idle_p99,
+                "busy_rate": busy_rate,
+                "busy_p99": busy_p99,
+            }
+    finally:
+        server.stop()
+
+
+async def burst_all(
+    http: aiohttp.ClientSession,
+    url: str,
+    token: str,
+    queue: list[bytes],
+    clients: int,
+    done: asyncio.Future[object],
+) -> None:
+    try:
+        await asyncio.gather(*(upload(http, url, token, queue) for _ in range(clients)))
+    finally:
+        if not done.done():
+            done.set_result(None)
+
+
+async def upload(http: aiohttp.ClientSession, url: str, token: str, queue: list[bytes]) -> None:
+    while queue:
+        data = queue.pop()
+        form = aiohttp.FormData()
+        form.add_field("file", io.BytesIO(data), filename="phone.jpg")
+        async with http.post(
+            f"{url}/api/files/upload?category=meal_photos",
+            data=form,
+            headers={"Authorization": f"Bearer {token}"},
+        ) as r:
+            assert r.status == 201, await r.text()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--uploads", type=int, default=12)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    base = phone_jpeg()
+    photos = [variant_of(base, i) for i in range(min(args.uploads, 40))]
+    print(
+        f"{len(photos)} uploads of a 12 MP JPEG ({len(base) / 1e6:.1f} MB), "
+        f"{args.clients} upload clients, {GET_CLIENTS} cheap-GET clients"
+    )
+    for workers in args.workers:
+        pool_rate = bare_pool(photos, workers)
+        r = asyncio.run(run(workers, photos, args.clients))
+        print(
+            f"workers={workers} (nice 10): bare pool {pool_rate:.2f} img/s, "
+            f"HTTP {r['uploads_s']:.2f} uploads/s = {r['uploads_s'] / pool_rate:.2f}x pool "
+            f"(goal >= 0.80)"
+        )
+        print(
+            f"  cheap GET idle {r['idle_rate']:.0f}/s p99 {r['idle_p99'] * 1000:.1f} ms; "
+            f"burst {r['busy_rate']:.0f}/s p99 {r['busy_p99'] * 1000:.1f} ms -> "
+            f"throughput {r['busy_rate'] / r['idle_rate']:.2f}x (goal >= 0.8), "
+            f"p99 {r['busy_p99'] / r['idle_p99']:.2f}x (goal <= 3)"
+        )
+
+
+if __name__ == "__main__":
+    main()

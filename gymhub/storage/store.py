@@ -1,0 +1,256 @@
+"""Storage: streaming an upload into temp, checking it in the pool, placing it, removing it.
+
+The database is not touched here: callers commit the row between `place` and the answer, and
+call `discard_placed` when that commit fails, so a row never points at a missing file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiofiles
+
+from gymhub import imaging, metrics
+from gymhub.config import Config
+from gymhub.errors import ApiError, InvalidFile, TooLarge, UnsupportedType
+from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, MediaCache
+from gymhub.storage.layout import EXT_OF, Layout, fsync_dir, remove_quietly
+
+CHUNK = 64 * 1024
+# Enough for libmagic to name every accepted type from the first chunk.
+SNIFF_BYTES = 8 * 1024
+
+
+class ChunkSource(Protocol):
+    """What a multipart body part offers: read_chunk() returning b"" at its end."""
+
+    async def read_chunk(self, size: int = ...) -> bytes: ...
+
+
+@dataclass
+class Received:
+    """An upload streamed into temp: its id, path, size and sha256."""
+
+    file_id: str
+    path: Path
+    size: int
+    sha256: str
+
+
+@dataclass
+class VariantOut:
+    """One variant written by the pool, before and after placement."""
+
+    name: str
+    ext: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    path: Path
+
+
+@dataclass
+class Checked:
+    """An upload the pool accepted: final mime and extension, pixel size, variants."""
+
+    mime: str
+    ext: str
+    width: int | None
+    height: int | None
+    variants: list[VariantOut] = field(default_factory=list)
+
+    @property
+    def stored_bytes(self) -> int:
+        return sum(v.size for v in self.variants)
+
+
+def allowed_mimes(category: str) -> frozenset[str]:
+    """The sniffed types a category accepts."""
+    return imaging.DOCUMENT_MIMES if category == "documents" else imaging.IMAGE_MIMES
+
+
+def _api_error(err: imaging.ImagingError) -> ApiError:
+    if err.code == "unsupported_type":
+        return UnsupportedType(_sentence(err.message))
+    return InvalidFile(_sentence(err.message))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+class Storage:
+    """The media tree of one data dir, with the pool that checks uploads and a cache of variants."""
+
+    def __init__(self, config: Config, pool: ProcessPoolExecutor | None):
+        self.config = config
+        self.layout = Layout(config.media_dir)
+        self.pool = pool
+        self.cache = MediaCache(config.media_cache_bytes)
+
+    async def receive(self, source: ChunkSource, category: str) -> Received:
+        """Stream a part into temp while hashing and counting; 413 past the limit, 415 if the
+        first chunk is clearly not an accepted type. Nothing is left behind on failure."""
+        limit = self.config.limit_for(category)
+        allowed = allowed_mimes(category)
+        file_id = uuid.uuid4().hex
+        path = self.layout.temp_part(file_id)
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        sniffed = False
+        try:
+            async with aiofiles.open(path, "wb") as out:
+                while True:
+                    chunk = await source.read_chunk(CHUNK)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise TooLarge(
+                            f"The file is larger than the {category} limit of {limit} bytes."
+                        )
+                    if not sniffed:
+                        head += chunk
+                        if len(head) >= SNIFF_BYTES:
+                            await self._sniff(head, allowed, category)
+                            sniffed, head = True, b""
+                    digest.update(chunk)
+                    await out.write(chunk)
+                if not sniffed and head:
+                    await self._sniff(head, allowed, category)
+                await out.flush()
+                await asyncio.to_thread(os.fsync, out.fileno())
+        except BaseException:
+            await asyncio.to_thread(remove_quietly, [path])
+            raise
+        return Received(file_id, path, size, digest.hexdigest())
+
+    @staticmethod
+    async def _sniff(head: bytes, allowed: frozenset[str], category: str) -> None:
+        if not await asyncio.to_thread(imaging.plausible, head, allowed):
+            raise UnsupportedType(
+                f"This type of file is not accepted in {category} "
+                f"(accepted: {imaging.sniff.describe(allowed)})."
+            )
+
+    async def check(self, received: Received, category: str) -> Checked:
+        """The final verdict in the pool: a document's structure, or an image's variants."""
+        allowed = allowed_mimes(category)
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            if category == "documents":
+                doc = await loop.run_in_executor(
+                    self.pool, imaging.inspect_document, str(received.path), allowed
+                )
+                return Checked(doc["mime"], EXT_OF[doc["mime"]], None, None)
+            out = await loop.run_in_executor(
+                self.pool,
+                imaging.process_image,
+                str(received.path),
+                str(self.layout.temp),
+                received.file_id,
+                self.config.max_pixels,
+                allowed,
+            )
+        except imaging.ImagingError as err:
+            raise _api_error(err) from None
+        metrics.IMAGE_SECONDS.observe(time.perf_counter() - started)
+        return Checked(
+            out["mime"], EXT_OF[out["mime"]], out["width"], out["height"], _variants(out)
+        )
+
+    async def place(self, received: Received, category: str, checked: Checked) -> list[Path]:
+        """Move the checked upload into the tree durably; returns the placed paths."""
+        return await asyncio.to_thread(self._place, received, category, checked)
+
+    def _place(self, received: Received, category: str, checked: Checked) -> list[Path]:
+        moves = [(received.path, self.layout.original(category, received.file_id, checked.ext))]
+        for v in checked.variants:
+            moves.append((v.path, self.layout.variant(received.file_id, v.name, v.ext)))
+        placed: list[Path] = []
+        try:
+            for source, target in moves:
+                os.replace(source, target)
+                placed.append(target)
+            for directory in {t.parent for _, t in moves}:
+                fsync_dir(directory)
+        except BaseException:
+            remove_quietly(placed + [s for s, _ in moves])
+            raise
+        return placed
+
+    async def discard_temp(self, received: Received, checked: Checked | None = None) -> None:
+        """Remove an upload's temp files (refused, or a duplicate of a live file)."""
+        paths = [received.path] + [v.path for v in (checked.variants if checked else [])]
+        await asyncio.to_thread(remove_quietly, paths)
+
+    async def discard_placed(self, paths: list[Path]) -> None:
+        """Remove placed files whose row was not committed."""
+        await asyncio.to_thread(remove_quietly, paths)
+
+    def paths_of(self, row: Any, variants: list[Any]) -> list[Path]:
+        """Every path of a file row and its variant rows."""
+        paths = [self.layout.original(row["category"], row["id"], row["ext"])]
+        paths += [self.layout.variant(row["id"], v["variant"], v["ext"]) for v in variants]
+        return paths
+
+    async def remove(self, row: Any, variants: list[Any]) -> int:
+        """Remove a deleted file's original and variants (after its row is gone)."""
+        self.cache.discard_file(row["id"])
+        return await asyncio.to_thread(remove_quietly, self.paths_of(row, variants))
+
+    async def cached(self, key: str, path: Path) -> Cached | None:
+        """A small file's bytes from the LRU, read once into it; None when too big to cache."""
+        entry = self.cache.get(key)
+        if entry is not None:
+            return entry
+        loaded = await asyncio.to_thread(_load_small, path)
+        if loaded is not None:
+            self.cache.put(key, loaded)
+        return loaded
+
+
+def _variants(out: dict[str, Any]) -> list[VariantOut]:
+    found = []
+    for name, v in out["variants"].items():
+        found.append(
+            VariantOut(
+                name,
+                EXT_OF[v["mime"]],
+                v["mime"],
+                v["width"],
+                v["height"],
+                v["size"],
+                Path(v["path"]),
+            )
+        )
+    return found
+
+
+def _load_small(path: Path) -> Cached | None:
+    with contextlib.suppress(FileNotFoundError):
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_size > MAX_ENTRY_BYTES:
+                return None
+            body = f.read(MAX_ENTRY_BYTES + 1)
+        return Cached(body, etag_of(st.st_mtime_ns, st.st_size), st.st_mtime)
+    return None
+
+
+def etag_of(mtime_ns: int, size: int) -> str:
+    """The ETag FileResponse gives the same file, so both paths agree."""
+    return f'"{mtime_ns:x}-{size:x}"'

@@ -1,0 +1,153 @@
+"""Serving media: the access table, validators, ranges, HEAD, names, deletion, stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from gymhub.appkeys import storage_key
+from tests import imaging_samples as samples
+from tests.support import bearer, error_of
+from tests.test_files_kit import table_count, tree_files, uploaded
+
+
+async def photo(client: TestClient, people: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    path = samples.make_jpeg(tmp_path / "p.jpg", size=(640, 480), orientation=1)
+    return await uploaded(client, people["client"]["token"], path.read_bytes())
+
+
+async def test_access_table_for_an_image(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
+    f = await photo(client, people, tmp_path)
+    urls = [f["original_url"]] + [v["url"] for v in f["variants"].values()]
+    for who in ("client", "admin"):
+        token = people[who] if who == "admin" else people[who]["token"]
+        for url in urls:
+            assert (await client.get(url, headers=bearer(token))).status == 200, (who, url)
+    trainer = people["trainer"]["token"]
+    await error_of(await client.get(f["original_url"], headers=bearer(trainer)), 404, "not_found")
+    for url in urls[1:]:
+        assert (await client.get(url, headers=bearer(trainer))).status == 200
+    for who in ("stranger", "other_trainer"):
+        for url in urls:
+            resp = await client.get(url, headers=bearer(people[who]["token"]))
+            await error_of(resp, 404, "not_found")
+    client.session.cookie_jar.clear()  # logins in the fixtures left a session cookie
+    await error_of(await client.get(urls[1]), 401, "unauthenticated")
+
+
+async def test_headers_validators_ranges_and_head(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
+    f = await photo(client, people, tmp_path)
+    token = people["client"]["token"]
+    for url in (f["original_url"], f["variants"]["thumbnail"]["url"]):
+        full = await client.get(url, headers=bearer(token))
+        body = await full.read()
+        h = full.headers
+        assert h["Content-Type"] == "image/jpeg" and int(h["Content-Length"]) == len(body)
+        assert h["Cache-Control"] == "private, max-age=31536000, immutable"
+        assert h["X-Content-Type-Options"] == "nosniff"
+        assert h["Content-Security-Policy"] == "sandbox"
+        assert h["ETag"] and h["Last-Modified"]
+        again = await client.get(url, headers={**bearer(token), "If-None-Match": h["ETag"]})
+        assert again.status == 304 and await again.read() == b""
+        part = await client.get(url, headers={**bearer(token), "Range": "bytes=10-19"})
+        assert part.status == 206 and await part.read() == body[10:20]
+        assert part.headers["Content-Range"] == f"bytes 10-19/{len(body)}"
+        tail = await client.get(url, headers={**bearer(token), "Range": "bytes=-5"})
+        assert tail.status == 206 and await tail.read() == body[-5:]
+        past = await client.get(url, headers={**bearer(token), "Range": f"bytes={len(body)}-"})
+        assert past.status == 416
+        head = await client.head(url, headers=bearer(token))
+        assert head.status == 200 and int(head.headers["Content-Length"]) == len(body)
+        assert await head.read() == b""
+
+
+async def test_document_is_an_attachment_and_visible_to_the_trainer(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
+    pdf = samples.make_pdf(tmp_path / "plan.pdf").read_bytes()
+    f = await uploaded(
+        client, people["client"]["token"], pdf, category="documents", filename='my "plan".pdf'
+    )
+    assert f["variants"] == {} and f["mime"] == "application/pdf"
+    resp = await client.get(f["original_url"], headers=bearer(people["trainer"]["token"]))
+    assert resp.status == 200 and await resp.read() == pdf
+    disposition = resp.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and '"plan"' not in disposition
+    assert resp.headers["Content-Type"] == "application/pdf"
+    resp = await client.get(f["original_url"], headers=bearer(people["stranger"]["token"]))
+    await error_of(resp, 404, "not_found")
+
+
+async def test_media_names_that_are_not_ours_are_404(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
+    f = await photo(client, people, tmp_path)
+    token = bearer(people["client"]["token"])
+    fid = f["id"]
+    for path in (
+        f"/api/files/media/meal_photos/{fid}.png",  # another extension
+        f"/api/files/media/progress_photos/{fid}.jpg",  # another category
+        f"/api/files/media/thumbnails/{fid}.jpg",
+        f"/api/files/media/thumbnails/{fid}_huge.jpg",
+        f"/api/files/media/thumbnails/{fid}_thumbnail.png",
+        f"/api/files/media/meal_photos/{fid.upper()}.jpg",
+        "/api/files/media/meal_photos/..%2F..%2Fgymhub.sqlite3",
+        "/api/files/media/%2e%2e/secret.key",
+        "/api/files/media/meal_photos/%2Fetc%2Fpasswd",
+        "/api/files/media/temp/" + fid + ".part",
+        "/api/files/media/uploads/" + fid + ".jpg",
+        "/api/files/media/meal_photos/" + "0" * 32 + ".jpg",
+    ):
+        resp = await client.get(path, headers=token)
+        await error_of(resp, 404, "not_found")
+    # Another user's file by its real name: still 404 for a stranger.
+    resp = await client.get(f["original_url"], headers=bearer(people["stranger"]["token"]))
+    await error_of(resp, 404, "not_found")
+
+
+async def test_delete_by_any_name_removes_everything(
+    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
+) -> None:
+    f = await photo(client, people, tmp_path)
+    thumb = f["variants"]["thumbnail"]["url"]
+    owner = bearer(people["client"]["token"])
+    assert (await client.get(thumb, headers=owner)).status == 200  # now in the LRU
+    assert len(app[storage_key].cache) == 1
+    resp = await client.delete(thumb, headers=bearer(people["trainer"]["token"]))
+    await error_of(resp, 403, "forbidden")
+    resp = await client.delete(thumb, headers=bearer(people["stranger"]["token"]))
+    await error_of(resp, 404, "not_found")
+    resp = await client.delete(thumb.replace(".jpg", ".png"), headers=owner)
+    await error_of(resp, 404, "not_found")
+    assert len(tree_files(app)) == 4
+    resp = await client.delete(thumb, headers=owner)
+    assert resp.status == 204
+    assert tree_files(app) == [] and table_count(app, "files") == 0
+    assert len(app[storage_key].cache) == 0
+    await error_of(await client.get(thumb, headers=owner), 404, "not_found")
+    await error_of(await client.delete(f"/api/files/{f['id']}", headers=owner), 404, "not_found")
+
+
+async def test_stats_by_role(client: TestClient, people: dict[str, Any], tmp_path: Path) -> None:
+    f = await photo(client, people, tmp_path)
+    png = samples.make_png(tmp_path / "s.png", size=(30, 30)).read_bytes()
+    await uploaded(client, people["stranger"]["token"], png)
+    resp = await client.get("/api/files/media/stats", headers=bearer(people["admin"]))
+    whole = await resp.json()
+    assert set(whole) == {"total_files", "total_bytes", "by_category", "variant_bytes", "disk"}
+    assert whole["total_files"] == 2
+    assert whole["by_category"]["meal_photos"]["files"] == 2
+    assert whole["disk"]["total_bytes"] >= whole["disk"]["free_bytes"] > 0
+    resp = await client.get("/api/files/media/stats", headers=bearer(people["trainer"]["token"]))
+    mine = await resp.json()
+    assert mine["total_files"] == 1 and mine["total_bytes"] == f["size"]
+    assert mine["variant_bytes"] == sum(v["size"] for v in f["variants"].values())
+    resp = await client.get("/api/files/media/stats", headers=bearer(people["client"]["token"]))
+    await error_of(resp, 403, "forbidden")
