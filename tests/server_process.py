@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -43,6 +44,7 @@ class ServerProcess:
             *self.args,
         ]
         self.output = []
+        # A session of its own, so that kill() takes the image pool's processes along.
         self.proc = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
@@ -50,6 +52,7 @@ class ServerProcess:
             text=True,
             env=self.env,
             bufsize=1,
+            start_new_session=True,
         )
         found = threading.Event()
 
@@ -82,15 +85,17 @@ class ServerProcess:
         return status
 
     def kill(self) -> None:
-        """SIGKILL: no chance to clean up, like a power cut for the process."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+        """SIGKILL to the server and its pool at once: no chance to clean up, like a power cut."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
         self._close()
 
     def _close(self) -> None:
+        # The pump ends when every writer of the pipe (server and pool) has gone.
         self._pump.join(10)
-        if self.proc is not None and self.proc.stdout is not None:
+        if self.proc is not None and self.proc.stdout is not None and not self._pump.is_alive():
             self.proc.stdout.close()
 
     def __enter__(self) -> ServerProcess:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import io
-import os
-import signal
 import sqlite3
 from pathlib import Path
 
@@ -36,38 +33,6 @@ async def login(http: aiohttp.ClientSession, url: str, user: str, password: str)
     ) as r:
         assert r.status == 200, await r.text()
         return str((await r.json())["access_token"])
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below pid (the pool's forkserver and workers), read from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def kill_all(server: ServerProcess) -> None:
-    """SIGKILL the server and, at the same moment, the pool processes it leaves behind.
-
-    They hold the server's stdout pipe: alive, they would keep the output reader waiting.
-    """
-    if server.proc is not None and server.proc.poll() is None:
-        below = descendants(server.proc.pid)
-        for pid in [server.proc.pid, *below]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-    server.kill()
 
 
 def check_store(data_dir: Path) -> set[str]:
@@ -125,7 +90,7 @@ async def test_sigkill_mid_upload_leaves_a_consistent_store(tmp_path: Path) -> N
 
             tasks = [asyncio.create_task(one(i)) for i in range(UPLOADS)]
             await asyncio.wait_for(done.wait(), 60)
-            await asyncio.to_thread(kill_all, server)
+            await asyncio.to_thread(server.kill)
             await asyncio.gather(*tasks)
         assert KILL_AFTER <= len(created) < UPLOADS, "the kill did not land mid-burst"
 
@@ -152,4 +117,4 @@ async def test_sigkill_mid_upload_leaves_a_consistent_store(tmp_path: Path) -> N
                     served = await r.read()
                 assert hashlib.sha256(served).hexdigest() == hashlib.sha256(body).hexdigest()
     finally:
-        await asyncio.to_thread(kill_all, server)
+        await asyncio.to_thread(server.kill)
