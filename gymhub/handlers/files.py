@@ -240,7 +240,6 @@ async def _ingest(
     metrics.UPLOAD_BYTES.labels(category).inc(received.size)
     metrics.UPLOAD_SECONDS.labels(category).observe(time.perf_counter() - started)
     metrics.STORAGE_BYTES.inc(adding)
-    metrics.NOTIFICATIONS_STORED.inc(len(outcome.stored))
     app[hub_key].publish(outcome.stored)
     return json_response(outcome.file, status=201)
 
@@ -340,7 +339,6 @@ async def delete_by_id(
     row, variants, stored = await app[db_key].write(drop)
     await app[storage_key].remove(row, variants)
     metrics.STORAGE_BYTES.dec(row["size"] + sum(v["size"] for v in variants))
-    metrics.NOTIFICATIONS_STORED.inc(len(stored))
     app[hub_key].publish(stored)
     return no_content()
 
