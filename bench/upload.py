@@ -15,6 +15,8 @@ import argparse
 import asyncio
 import io
 import multiprocessing
+import os
+import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -112,13 +114,16 @@ async def run(workers: int, photos: list[bytes], clients: int) -> dict[str, floa
             await upload(http, url, token, [warm])
             idle_rate, idle_p99 = await measure_gets(http, url, token, None, 3.0)
             queue = list(photos)
+            cpu0 = cpu_snapshot(server.proc.pid)
             started = time.perf_counter()
             burst: asyncio.Future[object] = asyncio.get_running_loop().create_future()
             burst_task = asyncio.create_task(burst_all(http, url, token, queue, clients, burst))
             busy_rate, busy_p99 = await measure_gets(http, url, token, burst, 0)
             elapsed = time.perf_counter() - started
+            cpu1 = cpu_snapshot(server.proc.pid)
             await burst_task
             return {
+                **{k: (cpu1[k] - cpu0[k]) / elapsed for k in cpu0},
                 "uploads_s": len(photos) / elapsed,
                 "idle_rate": idle_rate,
                 "idle_p99": idle_p99,
@@ -127,6 +132,45 @@ async def run(workers: int, photos: list[bytes], clients: int) -> dict[str, floa
             }
     finally:
         server.stop()
+
+
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, ValueError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [p for p, parent in parents.items() if parent in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
+def cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far: the server's process, its pool (all descendants), this client."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    pool = 0.0
+    for pid in _descendants(server_pid):
+        try:
+            pool += _cpu_of(pid)
+        except OSError:
+            continue
+    return {
+        "cpu_server": _cpu_of(server_pid),
+        "cpu_pool": pool,
+        "cpu_client": me.ru_utime + me.ru_stime,
+    }
 
 
 async def burst_all(
@@ -182,6 +226,11 @@ def main() -> None:
             f"burst {r['busy_rate']:.0f}/s p99 {r['busy_p99'] * 1000:.1f} ms -> "
             f"throughput {r['busy_rate'] / r['idle_rate']:.2f}x (goal >= 0.8), "
             f"p99 {r['busy_p99'] / r['idle_p99']:.2f}x (goal <= 3)"
+        )
+        print(
+            f"  CPU during the burst (cores): server process {r['cpu_server']:.2f}, "
+            f"pool workers {r['cpu_pool']:.2f}, bench client (uploads + GETs) "
+            f"{r['cpu_client']:.2f}"
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -53,6 +54,16 @@ STORAGE_BYTES = Gauge(
 # error_middleware])`, so it sees the final status of every response, errors included.
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# labels() validates and locks on every call; the (method, status) children are few and fixed.
+_children: dict[tuple[str, int], Any] = {}
+
+
+def count_request(method: str, status: int) -> None:
+    """Add one to gymhub_http_requests_total{method, status}."""
+    child = _children.get((method, status))
+    if child is None:
+        child = _children[(method, status)] = REQUESTS.labels(method, str(status))
+    child.inc()
 
 
 @web.middleware
@@ -65,14 +76,14 @@ async def metrics_middleware(
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        REQUESTS.labels(method, str(exc.status)).inc()
+        count_request(method, exc.status)
         raise
     except Exception:
         status = getattr(sys.exc_info()[1], "status", 500)
-        REQUESTS.labels(method, str(status if isinstance(status, int) else 500)).inc()
+        count_request(method, status if isinstance(status, int) else 500)
         raise
     status = 101 if isinstance(response, web.WebSocketResponse) else response.status
-    REQUESTS.labels(method, str(status)).inc()
+    count_request(method, status)
     return response
 
 

@@ -37,11 +37,13 @@ from gymhub.handlers import (
     ws,
 )
 from gymhub.headers import security_headers
+from gymhub.inflight import InFlight
 from gymhub.logs import AccessLogger, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
 
 log = logging.getLogger("gymhub")
+inflight_key = web.AppKey("inflight", InFlight)
 
 HANDLERS = (
     meta,
@@ -85,6 +87,8 @@ def make_app(config: Config) -> web.Application:
     app = web.Application(
         middlewares=[metrics.metrics_middleware, error_middleware], client_max_size=1024 * 1024
     )
+    app[inflight_key] = InFlight()
+    app.middlewares.insert(0, app[inflight_key].middleware)
     app[config_key] = config
     app[keys_key] = keys.Keys.derive(master)
     app[limiter_key] = LoginLimiter(config.login_max_failures, config.login_window)
@@ -135,6 +139,12 @@ async def serve(config: Config) -> None:
     finally:
         sdnotify.notify("STOPPING=1")
         log.info("shutting down")
+        # Stop accepting, then let running requests (uploads mid-body) finish before aiohttp
+        # closes the connections, which would drop the rest of their bodies.
+        for running in list(runner.sites):
+            await running.stop()
+        if not await app[inflight_key].wait_idle(config.shutdown_timeout):
+            log.warning("requests still running after %ss; closing", config.shutdown_timeout)
         await runner.cleanup()
 
 

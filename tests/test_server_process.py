@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import socket
 import stat
 
@@ -79,3 +81,66 @@ async def test_sigterm_lets_a_running_request_finish_and_logs_no_token(tmp_path)
     assert "/api/me?token=[redacted]" in log
     assert token not in log and token.split(".")[2] not in log
     assert "shutting down" in log
+
+
+@pytest.mark.slow
+async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path):
+    """SIGTERM mid-body: the server stops accepting, the running upload still gets its 201."""
+    from tests import imaging_samples as samples
+
+    body = samples.make_jpeg(tmp_path / "meal.jpg", size=(800, 600)).read_bytes()
+    server = ServerProcess(tmp_path / "data").start()
+    sent_half = asyncio.Event()
+
+    async def slow_body():
+        boundary = b"--gymhubboundary"
+        yield (
+            boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="m.jpg"\r\n'
+            b"Content-Type: image/jpeg\r\n\r\n"
+        )
+        half = len(body) // 2
+        yield body[:half]
+        sent_half.set()
+        await asyncio.sleep(1.5)
+        yield body[half:]
+        yield b"\r\n" + boundary + b"--\r\n"
+
+    try:
+        async with aiohttp.ClientSession(server.url) as http:
+            resp = await http.post(
+                "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+            )
+            token = (await resp.json())["access_token"]
+            upload = asyncio.create_task(
+                http.post(
+                    "/api/files/upload?category=meal_photos",
+                    data=slow_body(),
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "multipart/form-data; boundary=gymhubboundary",
+                    },
+                )
+            )
+            await sent_half.wait()
+            await asyncio.sleep(0.3)
+            server.proc.send_signal(signal.SIGTERM)
+            try:
+                resp = await upload
+            except aiohttp.ClientError as exc:
+                raise AssertionError("\n".join(server.output)) from exc
+            assert resp.status == 201, await resp.text()
+            stored = await resp.json()
+        assert await asyncio.to_thread(server.proc.wait, 30) == 0
+    finally:
+        server.kill()
+    # Started again, the upload is there and whole.
+    with ServerProcess(tmp_path / "data") as again:
+        async with aiohttp.ClientSession(again.url) as http:
+            resp = await http.post(
+                "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+            )
+            token = (await resp.json())["access_token"]
+            resp = await http.get(
+                stored["original_url"], headers={"Authorization": f"Bearer {token}"}
+            )
+            assert resp.status == 200 and await resp.read() == body

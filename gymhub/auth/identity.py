@@ -37,7 +37,7 @@ async def claims_of(request: web.Request, token: str | None = None) -> tokens.Cl
     token = token or bearer_token(request)
     if token is not None:
         try:
-            return tokens.verify(request.app[keys_key].jwt, token)
+            return tokens.verified.verify(request.app[keys_key].jwt, token)
         except tokens.TokenError:
             raise Unauthenticated("The token is invalid or expired.") from None
     if SESSION_COOKIE in request.cookies:
@@ -50,8 +50,15 @@ async def claims_of(request: web.Request, token: str | None = None) -> tokens.Cl
 
 def viewer_from(conn: sqlite3.Connection, claims: tokens.Claims) -> Viewer:
     """The live account behind claims: it exists, is enabled, and the token version matches."""
-    row = users.get_user(conn, claims.user_id)
-    if row is None or row["disabled"] or row["token_version"] != claims.ver:
+    return live_viewer(users.get_user(conn, claims.user_id), claims)
+
+
+def live_viewer(row: sqlite3.Row | None, claims: tokens.Claims) -> Viewer:
+    """viewer_from's verdict on a user row already read (columns id, role, username, disabled,
+    token_version), for a query that loads the account together with what it asks for."""
+    if row is None or row["id"] != claims.user_id:
+        raise Unauthenticated("The credentials have been revoked.")
+    if row["disabled"] or row["token_version"] != claims.ver:
         raise Unauthenticated("The credentials have been revoked.")
     return Viewer(id=row["id"], role=row["role"], username=row["username"])
 

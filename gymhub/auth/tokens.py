@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -10,6 +11,9 @@ import jwt
 ISSUER = "gymhub"
 ALGORITHMS = ["HS256"]
 REQUIRED = ["sub", "role", "ver", "iat", "exp", "iss"]
+# Verified signatures kept per process; a hit still checks expiry, and revocation is the
+# database's word on every request (viewer_from), so caching never extends a token's life.
+CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -41,15 +45,55 @@ def issue(key: bytes, user_id: int, role: str, ver: int, ttl: int) -> str:
 
 def verify(key: bytes, token: str) -> Claims:
     """Decode and check a token, or raise TokenError."""
+    return _decode(key, token)[0]
+
+
+def _decode(key: bytes, token: str) -> tuple[Claims, float]:
     try:
         data = jwt.decode(
             token, key, algorithms=ALGORITHMS, issuer=ISSUER, options={"require": REQUIRED}
         )
-        sub, role, ver = data["sub"], data["role"], data["ver"]
+        sub, role, ver, exp = data["sub"], data["role"], data["ver"], data["exp"]
         if not isinstance(sub, str) or not sub.isdigit() or not isinstance(ver, int):
             raise TokenError("bad claims")
         if role not in ("admin", "trainer", "client"):
             raise TokenError("bad role")
-        return Claims(int(sub), role, ver)
+        return Claims(int(sub), role, ver), float(exp)
     except jwt.PyJWTError as exc:
         raise TokenError(str(exc)) from None
+
+
+class VerifiedTokens:
+    """A bounded LRU of tokens whose signature and claims were checked once.
+
+    pyjwt's decode costs ~60 µs; a hit costs a dict lookup and the expiry test. Keyed by the
+    signing key too, so a rotated key (or another app in the process) never reuses an entry.
+    """
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._entries: OrderedDict[tuple[bytes, str], tuple[Claims, float]] = OrderedDict()
+
+    def verify(self, key: bytes, token: str) -> Claims:
+        """Like verify(), remembering the verdict until the token expires."""
+        cache_key = (key, token)
+        entry = self._entries.get(cache_key)
+        if entry is None:
+            entry = _decode(key, token)
+            self._entries[cache_key] = entry
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(cache_key)
+        claims, exp = entry
+        # pyjwt's own rule (leeway 0): expired once now >= exp.
+        if exp <= time.time():
+            del self._entries[cache_key]
+            raise TokenError("Signature has expired")
+        return claims
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+verified = VerifiedTokens()

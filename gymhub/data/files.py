@@ -134,3 +134,22 @@ def link_owner(conn: sqlite3.Connection, column: str, link_id: int) -> int | Non
 def _chunks(items: list[str] | list[int], size: int = 500) -> Iterable[list[str] | list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+_MEDIA_LOOKUP = """
+SELECT u.id, u.role, u.username, u.disabled, u.token_version,
+       f.id AS file_id, f.owner_id, f.uploaded_by, f.category, f.mime AS file_mime,
+       f.ext AS file_ext, f.original_name,
+       v.variant, v.ext AS variant_ext, v.mime AS variant_mime, v.size AS variant_size
+FROM users AS u
+LEFT JOIN files AS f ON f.id = ?
+LEFT JOIN file_variants AS v ON v.file_id = f.id AND v.variant = ?
+WHERE u.id = ?
+"""
+
+
+def media_lookup(
+    conn: sqlite3.Connection, user_id: int, file_id: str, variant: str | None
+) -> Row | None:
+    """The caller's account, a file and one of its variants in one statement (the hot path)."""
+    return conn.execute(_MEDIA_LOOKUP, (file_id, variant, user_id)).fetchone()

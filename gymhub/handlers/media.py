@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from email.utils import formatdate
-from pathlib import Path
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from aiohttp import web
 
 from gymhub.appkeys import config_key, db_key, storage_key
 from gymhub.auth import policy
-from gymhub.auth.identity import claims_of, current_viewer, viewer_from
+from gymhub.auth.identity import claims_of, current_viewer, live_viewer
+from gymhub.auth.tokens import Claims
 from gymhub.data import files
 from gymhub.errors import InvalidRequest, NotFound
 from gymhub.handlers.files import clean_name, delete_by_id
@@ -41,25 +41,54 @@ def _name(request: web.Request) -> MediaName:
     return name
 
 
-def _lookup(
-    conn: sqlite3.Connection, viewer: policy.Viewer, name: MediaName
-) -> tuple[sqlite3.Row, sqlite3.Row | None]:
-    """The file row (and the variant row) a media name points at, if the viewer may fetch it."""
-    row = files.get_file(conn, name.file_id)
-    if row is None:
+# The account behind the token, the file and the named variant in one statement: the media
+# route is the hottest path, and each statement is a GIL hand-off with the reader's thread.
+# User columns keep their names (live_viewer reads them) and so do the file's owner_id,
+# uploaded_by and category (policy.file_access reads them); the rest are aliased.
+@dataclass(frozen=True)
+class Found:
+    """What a media name resolved to for this viewer: the file and the variant to send."""
+
+    file_id: str
+    category: str
+    ext: str
+    mime: str
+    original_name: str
+    variant: str | None
+    variant_size: int
+
+
+def _lookup(conn: sqlite3.Connection, claims: Claims, name: MediaName) -> Found:
+    """Authenticate the claims and resolve the media name, if the viewer may fetch it."""
+    row = files.media_lookup(conn, claims.user_id, name.file_id, name.variant)
+    viewer = live_viewer(row, claims)
+    assert row is not None  # live_viewer refuses a missing account
+    if row["file_id"] is None:
         raise NotFound("No such file.")
     access = policy.file_access(conn, viewer, row)
     if name.variant is None:
-        if row["category"] != name.category or row["ext"] != name.ext or not access.original:
+        if row["category"] != name.category or row["file_ext"] != name.ext or not access.original:
             raise NotFound("No such file.")
-        return row, None
-    variant = conn.execute(
-        "SELECT variant, ext, mime, size FROM file_variants WHERE file_id = ? AND variant = ?",
-        (name.file_id, name.variant),
-    ).fetchone()
-    if variant is None or variant["ext"] != name.ext or not access.variants:
+        return Found(
+            row["file_id"],
+            row["category"],
+            row["file_ext"],
+            row["file_mime"],
+            row["original_name"],
+            None,
+            0,
+        )
+    if row["variant"] is None or row["variant_ext"] != name.ext or not access.variants:
         raise NotFound("No such file.")
-    return row, variant
+    return Found(
+        row["file_id"],
+        row["category"],
+        row["variant_ext"],
+        row["variant_mime"],
+        row["original_name"],
+        row["variant"],
+        row["variant_size"],
+    )
 
 
 def names_row(conn: sqlite3.Connection, row: sqlite3.Row, name: MediaName) -> bool:
@@ -73,11 +102,11 @@ def names_row(conn: sqlite3.Connection, row: sqlite3.Row, name: MediaName) -> bo
     return found is not None
 
 
-def _disposition(row: sqlite3.Row) -> str:
+def _disposition(found: Found) -> str:
     """attachment, with an ASCII fallback name and the UTF-8 original (RFC 6266)."""
-    shown = clean_name(row["original_name"]) or f"{row['id']}.{row['ext']}"
-    if not shown.lower().endswith("." + row["ext"]):
-        shown += "." + row["ext"]
+    shown = clean_name(found.original_name) or f"{found.file_id}.{found.ext}"
+    if not shown.lower().endswith("." + found.ext):
+        shown += "." + found.ext
     ascii_name = "".join(c if (c.isascii() and c.isalnum()) or c in "._- " else "_" for c in shown)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(shown, safe='')}"
 
@@ -89,10 +118,12 @@ def _matches(header: str, etag: str) -> bool:
 
 def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Response:
     """A small file from RAM with FileResponse's validators: ETag, 304, Range, HEAD."""
-    headers = dict(MEDIA_HEADERS)
-    headers["ETag"] = entry.etag
-    headers["Last-Modified"] = formatdate(entry.mtime, usegmt=True)
-    headers["Accept-Ranges"] = "bytes"
+    headers = {
+        **MEDIA_HEADERS,
+        "ETag": entry.etag,
+        "Last-Modified": entry.last_modified,
+        "Accept-Ranges": "bytes",
+    }
     inm = request.headers.get("If-None-Match")
     ims = request.if_modified_since
     if (inm is not None and _matches(inm, entry.etag)) or (
@@ -115,7 +146,8 @@ def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Respon
         end = size if rng.stop is None else min(rng.stop, size)
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         return web.Response(status=206, body=body[start:end], content_type=mime, headers=headers)
-    return web.Response(body=body, content_type=mime, headers=headers)
+    headers["Content-Type"] = mime
+    return web.Response(body=body, headers=headers)
 
 
 @routes.get(MEDIA_PATH)
@@ -123,25 +155,24 @@ def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Respon
 async def serve_media(request: web.Request) -> web.StreamResponse:
     name = _name(request)
     claims = await claims_of(request)
-    row, variant = await request.app[db_key].read(
-        lambda conn: _lookup(conn, viewer_from(conn, claims), name)
-    )
+    found = await request.app[db_key].read(lambda conn: _lookup(conn, claims, name))
     storage = request.app[storage_key]
-    if variant is not None:
-        path = storage.layout.variant(row["id"], variant["variant"], variant["ext"])
-        if variant["size"] <= MAX_ENTRY_BYTES:
-            entry = await storage.cached(request.match_info["filename"], path)
+    if found.variant is not None:
+        if found.variant_size <= MAX_ENTRY_BYTES:
+            key = request.match_info["filename"]
+            # A hit needs no path: building one is a measurable part of a cached response.
+            entry = storage.cache.get(key) or await storage.cached(
+                key, storage.layout.variant(found.file_id, found.variant, found.ext)
+            )
             if entry is not None:
-                return respond_cached(request, entry, variant["mime"])
-        mime = variant["mime"]
+                return respond_cached(request, entry, found.mime)
+        path = storage.layout.variant(found.file_id, found.variant, found.ext)
     else:
-        path = storage.layout.original(row["category"], row["id"], row["ext"])
-        mime = row["mime"]
-    headers = dict(MEDIA_HEADERS)
-    headers["Content-Type"] = mime
-    if variant is None and row["category"] == "documents":
-        headers["Content-Disposition"] = _disposition(row)
-    return web.FileResponse(Path(path), headers=headers)
+        path = storage.layout.original(found.category, found.file_id, found.ext)
+    headers = {**MEDIA_HEADERS, "Content-Type": found.mime}
+    if found.variant is None and found.category == "documents":
+        headers["Content-Disposition"] = _disposition(found)
+    return web.FileResponse(path, headers=headers)
 
 
 @routes.delete(MEDIA_PATH)

@@ -16,6 +16,8 @@ class Cached:
     body: bytes
     etag: str
     mtime: float
+    # The HTTP date of mtime, formatted once rather than on every response.
+    last_modified: str
 
 
 class MediaCache:

@@ -74,7 +74,7 @@ async def _sweeper(db: Database, storage: Storage, config: Config) -> None:
 async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media tree: start-up sweep of everything without a row, then an hourly sweep."""
     config, db = app[config_key], app[db_key]
-    storage = Storage(config, app[pool_key])
+    storage = Storage(config, app[pool_key], lambda: make_pool(config))
     await asyncio.to_thread(storage.layout.create)
     # Before the first request no upload can be in flight: every rowless file is an orphan.
     await sweep(db, storage, None, dry_run=False)
@@ -88,3 +88,4 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await asyncio.to_thread(storage.shutdown_replacements)

@@ -9,23 +9,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from pathlib import Path
-from typing import Any, Protocol
-
-import aiofiles
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from gymhub import imaging, metrics
 from gymhub.config import Config
-from gymhub.errors import ApiError, InvalidFile, TooLarge, UnsupportedType
+from gymhub.errors import ApiError, InvalidFile, TooLarge, Unavailable, UnsupportedType
 from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, MediaCache
-from gymhub.storage.layout import EXT_OF, Layout, fsync_dir, remove_quietly
+from gymhub.storage.layout import EXT_OF, VARIANT_NAMES, Layout, fsync_dir, remove_quietly
+
+log = logging.getLogger("gymhub.storage")
+T = TypeVar("T")
 
 CHUNK = 64 * 1024
+# Received chunks are gathered up to this size before one thread hop writes and hashes them.
+WRITE_BUFFER = 1024 * 1024
 # Enough for libmagic to name every accepted type from the first chunk.
 SNIFF_BYTES = 8 * 1024
 
@@ -93,10 +100,18 @@ def _sentence(text: str) -> str:
 class Storage:
     """The media tree of one data dir, with the pool that checks uploads and a cache of variants."""
 
-    def __init__(self, config: Config, pool: ProcessPoolExecutor | None):
+    def __init__(
+        self,
+        config: Config,
+        pool: ProcessPoolExecutor,
+        make_pool: Callable[[], ProcessPoolExecutor] | None = None,
+    ):
         self.config = config
         self.layout = Layout(config.media_dir)
         self.pool = pool
+        self._make_pool = make_pool
+        # Pools started here to replace a broken one; the first pool belongs to pool_ctx.
+        self.replacements: list[ProcessPoolExecutor] = []
         self.cache = MediaCache(config.media_cache_bytes)
 
     async def receive(self, source: ChunkSource, category: str) -> Received:
@@ -108,32 +123,37 @@ class Storage:
         path = self.layout.temp_part(file_id)
         digest = hashlib.sha256()
         size = 0
-        head = b""
+        pending: list[bytes] = []
+        buffered = 0
         sniffed = False
+        out: BinaryIO | None = None
         try:
-            async with aiofiles.open(path, "wb") as out:
-                while True:
-                    chunk = await source.read_chunk(CHUNK)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > limit:
-                        raise TooLarge(
-                            f"The file is larger than the {category} limit of {limit} bytes."
-                        )
-                    if not sniffed:
-                        head += chunk
-                        if len(head) >= SNIFF_BYTES:
-                            await self._sniff(head, allowed, category)
-                            sniffed, head = True, b""
-                    digest.update(chunk)
-                    await out.write(chunk)
-                if not sniffed and head:
-                    await self._sniff(head, allowed, category)
-                await out.flush()
-                await asyncio.to_thread(os.fsync, out.fileno())
+            out = await asyncio.to_thread(open, path, "wb")
+            while True:
+                chunk = await source.read_chunk(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(
+                        f"The file is larger than the {category} limit of {limit} bytes."
+                    )
+                pending.append(chunk)
+                buffered += len(chunk)
+                if not sniffed and buffered >= SNIFF_BYTES:
+                    await self._sniff(b"".join(pending), allowed, category)
+                    sniffed = True
+                if buffered >= WRITE_BUFFER:
+                    # One thread hop per MiB, not per 64 KiB chunk: hashing and writing both
+                    # release the GIL there, so the loop keeps serving while it runs.
+                    await asyncio.to_thread(_write_hashed, out, digest, b"".join(pending))
+                    pending, buffered = [], 0
+            if not sniffed and pending:
+                await self._sniff(b"".join(pending), allowed, category)
+            await asyncio.to_thread(_finish, out, digest, b"".join(pending))
+            out = None
         except BaseException:
-            await asyncio.to_thread(remove_quietly, [path])
+            await asyncio.to_thread(_abandon, out, path)
             raise
         return Received(file_id, path, size, digest.hexdigest())
 
@@ -148,16 +168,12 @@ class Storage:
     async def check(self, received: Received, category: str) -> Checked:
         """The final verdict in the pool: a document's structure, or an image's variants."""
         allowed = allowed_mimes(category)
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
             if category == "documents":
-                doc = await loop.run_in_executor(
-                    self.pool, imaging.inspect_document, str(received.path), allowed
-                )
+                doc = await self._in_pool(imaging.inspect_document, str(received.path), allowed)
                 return Checked(doc["mime"], EXT_OF[doc["mime"]], None, None)
-            out = await loop.run_in_executor(
-                self.pool,
+            out = await self._in_pool(
                 imaging.process_image,
                 str(received.path),
                 str(self.layout.temp),
@@ -167,10 +183,60 @@ class Storage:
             )
         except imaging.ImagingError as err:
             raise _api_error(err) from None
+        except Unavailable:
+            # A worker killed mid-job may have written some variants already.
+            await asyncio.to_thread(self._drop_partial_variants, received.file_id)
+            raise
         metrics.IMAGE_SECONDS.observe(time.perf_counter() - started)
         return Checked(
             out["mime"], EXT_OF[out["mime"]], out["width"], out["height"], _variants(out)
         )
+
+    def _drop_partial_variants(self, file_id: str) -> None:
+        remove_quietly(
+            [
+                self.layout.temp / f"{file_id}_{name}.{ext}"
+                for name in VARIANT_NAMES
+                for ext in ("jpg", "png")
+            ]
+        )
+
+    async def _in_pool(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn in the pool; a pool whose worker died (OOM killer, crash) is replaced.
+
+        A pool found broken before this job is none of its doing: the job runs on the new
+        pool. A job the pool broke under gets 503, as it may well be the cause.
+        """
+        pool = self.pool
+        try:
+            future = pool.submit(fn, *args)
+        except BrokenProcessPool:
+            pool = self._replace_pool(pool)
+            future = pool.submit(fn, *args)
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            self._replace_pool(pool)
+            raise Unavailable(
+                "The image worker stopped while checking this file; please try again."
+            ) from None
+
+    def _replace_pool(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        if self.pool is broken:
+            if self._make_pool is None:
+                raise Unavailable("The image workers are not available.")
+            log.error("the image process pool broke (a worker died); starting a new one")
+            # Its workers are dead or being killed: nothing to wait for.
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._make_pool()
+            self.replacements.append(self.pool)
+        return self.pool
+
+    def shutdown_replacements(self) -> None:
+        """Stop the pools started to replace broken ones (blocking: call it in a thread)."""
+        for pool in self.replacements:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.replacements.clear()
 
     async def place(self, received: Received, category: str, checked: Checked) -> list[Path]:
         """Move the checked upload into the tree durably; returns the placed paths."""
@@ -240,6 +306,28 @@ def _variants(out: dict[str, Any]) -> list[VariantOut]:
     return found
 
 
+def _write_hashed(out: BinaryIO, digest: Any, data: bytes) -> None:
+    digest.update(data)
+    out.write(data)
+
+
+def _finish(out: BinaryIO, digest: Any, data: bytes) -> None:
+    """The last bytes, then fsync and close: durable before the checks start."""
+    try:
+        _write_hashed(out, digest, data)
+        out.flush()
+        os.fsync(out.fileno())
+    finally:
+        out.close()
+
+
+def _abandon(out: BinaryIO | None, path: Path) -> None:
+    if out is not None:
+        with contextlib.suppress(OSError):
+            out.close()
+    remove_quietly([path])
+
+
 def _load_small(path: Path) -> Cached | None:
     with contextlib.suppress(FileNotFoundError):
         with open(path, "rb") as f:
@@ -247,7 +335,8 @@ def _load_small(path: Path) -> Cached | None:
             if st.st_size > MAX_ENTRY_BYTES:
                 return None
             body = f.read(MAX_ENTRY_BYTES + 1)
-        return Cached(body, etag_of(st.st_mtime_ns, st.st_size), st.st_mtime)
+        etag = etag_of(st.st_mtime_ns, st.st_size)
+        return Cached(body, etag, st.st_mtime, formatdate(st.st_mtime, usegmt=True))
     return None
 
 

@@ -1,0 +1,83 @@
+"""The image pool survives a dead worker: 503 for the upload it broke under, a new pool after."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from gymhub.appkeys import storage_key
+from tests import imaging_samples as samples
+from tests.support import create_user, error_of
+from tests.test_files_kit import table_count, tree_files, upload
+
+
+def jpeg(size: tuple[int, int], seed: int) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = samples.make_jpeg(
+            Path(tmp) / "p.jpg", size=size, image=samples.photo_like(size, seed)
+        )
+        return path.read_bytes()
+
+
+def worker_pids(client: TestClient) -> list[int]:
+    # The executor's own table of its live workers (the test kills one of them).
+    return list(client.app[storage_key].pool._processes)
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_worker_killed_while_idle_next_upload_succeeds(
+    client: TestClient, admin: str
+) -> None:
+    member = await create_user(client, admin, "client")
+    first = await upload(client, member["token"], jpeg((320, 240), 1))
+    assert first.status == 201, await first.text()
+    storage = client.app[storage_key]
+    broken = storage.pool
+    [pid] = worker_pids(client)
+    os.kill(pid, signal.SIGKILL)
+    # The executor notices the dead worker on its own and marks itself broken.
+    await until(lambda: broken._broken)
+    second = await upload(client, member["token"], jpeg((320, 240), 2))
+    assert second.status == 201, await second.text()
+    assert storage.pool is not broken
+    assert pid not in worker_pids(client)
+    assert table_count(client.app, "files") == 2
+
+
+async def test_worker_killed_mid_upload_gets_503_then_next_succeeds(
+    client: TestClient, admin: str
+) -> None:
+    member = await create_user(client, admin, "client")
+    warm = await upload(client, member["token"], jpeg((320, 240), 3))
+    assert warm.status == 201, await warm.text()
+    storage = client.app[storage_key]
+    broken = storage.pool
+    [pid] = worker_pids(client)
+    # A 12 MP photo keeps the worker busy long enough to be killed while on it.
+    big = jpeg((4032, 3024), 4)
+    pending = asyncio.create_task(upload(client, member["token"], big))
+    await until(lambda: bool(broken._pending_work_items) or pending.done())
+    assert not pending.done(), "the upload finished before the worker could be killed"
+    os.kill(pid, signal.SIGKILL)
+    resp = await pending
+    await error_of(resp, 503, "unavailable")
+    assert storage.pool is not broken
+    # Nothing half-stored: no row, no file in the tree, nothing left in temp.
+    assert table_count(client.app, "files") == 1
+    assert not [name for name in tree_files(client.app) if name.startswith("temp/")]
+    again = await upload(client, member["token"], big)
+    assert again.status == 201, await again.text()
+    assert table_count(client.app, "files") == 2
+    assert (await client.get("/healthz")).status == 200
