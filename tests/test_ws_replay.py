@@ -21,12 +21,15 @@ from tests.support import ADMIN_PASSWORD, PASSWORD, bearer
 from tests.test_ws_support import connect, recv
 
 
-async def meals(client: TestClient, token: str, n: int, prefix: str) -> None:
+async def meals(client: TestClient, token: str, n: int, prefix: str, pause: float = 0.0) -> None:
+    """Log n meals; `pause` spaces them out so that a replay surely overlaps the stream."""
     for i in range(n):
         resp = await client.post(
             "/api/nutrition/meals", headers=bearer(token), json={"meal_name": f"{prefix}{i}"}
         )
         assert resp.status == 201
+        if pause:
+            await asyncio.sleep(pause)
 
 
 async def stored_ids(client: TestClient, user_id: int) -> list[int]:
@@ -60,7 +63,7 @@ async def test_replay_while_events_keep_arriving(
 ) -> None:
     member, trainer = people["client"], people["trainer"]
     await meals(client, member["token"], 40, "before")
-    producer = asyncio.create_task(meals(client, member["token"], 60, "during"))
+    producer = asyncio.create_task(meals(client, member["token"], 60, "during", pause=0.01))
     received: list[int] = []
     # Several reconnects while the producer runs: each replays from scratch (since=0).
     for _ in range(3):
@@ -88,7 +91,7 @@ async def test_replay_during_traffic_has_no_gap(client: TestClient, people: dict
     """Connect with since=0 while meals are being logged; read until the producer's last one."""
     member, trainer = people["client"], people["trainer"]
     await meals(client, member["token"], 30, "old")
-    producer = asyncio.create_task(meals(client, member["token"], 60, "new"))
+    producer = asyncio.create_task(meals(client, member["token"], 60, "new", pause=0.01))
     await asyncio.sleep(0.1)
     assert not producer.done()
     ws = await connect(client, trainer, since=0)
