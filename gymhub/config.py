@@ -41,7 +41,7 @@ class Config:
     max_pixels: int = _setting(50_000_000, "largest image accepted, in pixels")
     quota_bytes: int = _setting(2_000 * MB, "storage per owner, originals and variants")
     workers: int = _setting(0, "image worker processes (0: one per spare core, at least one)")
-    worker_nice: int = _setting(10, "niceness of image workers, so requests stay prompt")
+    worker_nice: int = _setting(19, "niceness of image workers, so requests stay prompt")
     orphan_max_age: int = _setting(3600, "age in seconds after which a file with no row is swept")
     sweep_interval: int = _setting(3600, "seconds between orphan sweeps")
     notification_retention_days: int = _setting(30, "days notifications are kept")
