@@ -179,3 +179,20 @@ def stats_scope(viewer: Viewer) -> int | None:
     if viewer.role == "trainer":
         return viewer.id
     raise Forbidden("Only an admin or a trainer may see storage statistics.")
+
+
+# Live coaching ------------------------------------------------------------------------------
+
+
+def logs_own_data(viewer: Viewer, what: str) -> None:
+    """Meals and progress are logged by clients, for themselves."""
+    if viewer.role != "client":
+        raise Forbidden(f"Only clients log {what}.")
+
+
+def mark_message_read(viewer: Viewer, message: sqlite3.Row | None) -> None:
+    """The recipient marks a message read; the sender may not (403); anyone else sees nothing."""
+    if message is None or viewer.id not in (message["sender_id"], message["recipient_id"]):
+        raise NotFound("No such message.")
+    if message["recipient_id"] != viewer.id:
+        raise Forbidden("Only the recipient may mark a message read.")

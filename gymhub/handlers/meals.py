@@ -12,7 +12,7 @@ from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import files, meals
 from gymhub.data.notifications import Stored
-from gymhub.errors import Forbidden, NotFound
+from gymhub.errors import NotFound
 from gymhub.handlers.common import ID, page_limit, path_id, query_int
 from gymhub.handlers.fileviews import render_files
 from gymhub.realtime.events import address, client_and_trainers
@@ -59,8 +59,7 @@ def meals_view(
 )
 async def create_meal(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    if viewer.role != "client":
-        raise Forbidden("Only clients log meals.")
+    policy.logs_own_data(viewer, "meals")
     body = await read_json(request, MealCreate)
     eaten_at = api_time(body.eaten_at) if body.eaten_at else None
 

@@ -11,7 +11,6 @@ from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import messages
 from gymhub.data.notifications import Stored
-from gymhub.errors import Forbidden, NotFound
 from gymhub.handlers.common import ID, page_limit, path_id, query_int
 from gymhub.realtime.events import address
 from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList
@@ -86,11 +85,7 @@ async def read_message(request: web.Request) -> web.Response:
     message_id = path_id(request, "id")
 
     def mark(conn: sqlite3.Connection) -> None:
-        row = messages.get(conn, message_id)
-        if row is None or viewer.id not in (row["sender_id"], row["recipient_id"]):
-            raise NotFound("No such message.")
-        if row["recipient_id"] != viewer.id:
-            raise Forbidden("Only the recipient may mark a message read.")
+        policy.mark_message_read(viewer, messages.get(conn, message_id))
         messages.mark_read(conn, message_id)
 
     await request.app[db_key].write(mark)

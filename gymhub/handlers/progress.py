@@ -12,7 +12,7 @@ from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import files, progress
 from gymhub.data.notifications import Stored
-from gymhub.errors import Forbidden, InvalidRequest, NotFound
+from gymhub.errors import InvalidRequest, NotFound
 from gymhub.handlers.common import ID, page_limit, path_id, query_int
 from gymhub.handlers.fileviews import render_files
 from gymhub.realtime.events import address, client_and_trainers
@@ -60,8 +60,7 @@ def entries_view(
 )
 async def create_entry(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    if viewer.role != "client":
-        raise Forbidden("Only clients log progress.")
+    policy.logs_own_data(viewer, "progress")
     body = await read_json(request, ProgressCreate)
     photo_ids = list(dict.fromkeys(body.photo_ids or []))
     if body.weight_kg is None and body.body_fat_pct is None and not body.notes and not photo_ids:
