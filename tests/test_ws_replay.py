@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +12,7 @@ from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
 from gymhub.appkeys import db_key
+from tests.server_process import ServerProcess
 from tests.support import ADMIN_PASSWORD, PASSWORD, bearer
 from tests.test_ws_support import connect, recv
 
@@ -109,35 +105,12 @@ async def test_replay_during_traffic_has_no_gap(client: TestClient, people: dict
     await ws.close()
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD, "GYMHUB_WORKERS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gymhub", "serve", "--data-dir", str(data_dir), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        match = re.search(r"listening on (http://\S+)", line)
-        if match:
-            return proc, match.group(1)
-    raise AssertionError(proc.stderr.read() if proc.stderr else "no output")
-
-
-def stop_server(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
-    return err
-
-
 @pytest.mark.slow
 async def test_replay_survives_restart_and_tokens_stay_out_of_logs(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    proc, base = start_server(data)
+    server = ServerProcess(data, "--workers", "1").start()
     try:
-        async with aiohttp.ClientSession(base) as http:
+        async with aiohttp.ClientSession(server.url) as http:
             admin = await _login(http, "admin", ADMIN_PASSWORD)
             users = {}
             for role in ("trainer", "client"):
@@ -165,10 +138,11 @@ async def test_replay_survives_restart_and_tokens_stay_out_of_logs(tmp_path: Pat
             resp = await http.post("/api/ws/ticket", headers=bearer(coach))
             ticket = (await resp.json())["ticket"]
     finally:
-        first_log = stop_server(proc)
-    proc, base = start_server(data)
+        server.stop()
+    first_log = "\n".join(server.output)
+    server = ServerProcess(data, "--workers", "1").start()
     try:
-        async with aiohttp.ClientSession(base) as http:
+        async with aiohttp.ClientSession(server.url) as http:
             url = f"/api/ws/ws/{trainer_id}?token={coach}&since=0"
             async with http.ws_connect(url) as ws:
                 welcome = await ws.receive_json()
@@ -182,7 +156,8 @@ async def test_replay_survives_restart_and_tokens_stay_out_of_logs(tmp_path: Pat
             assert ws.close_code is not None and ws.closed
             assert WSMsgType.TEXT
     finally:
-        second_log = stop_server(proc)
+        server.stop()
+    second_log = "\n".join(server.output)
     logs = first_log + second_log
     assert "/api/ws/ws/" in logs and "[redacted]" in logs
     for secret in (admin, coach, member, ticket):
