@@ -5,11 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
+
+from tests.server_process import ServerProcess
 
 ADMIN_PASSWORD = "e2e-admin-password"
 PASSWORD = "e2e-password-1"
@@ -36,75 +33,26 @@ DESKTOP = {"width": 1280, "height": 800}
 _names = itertools.count(1)
 
 
-class Server:
-    """`python -m gymhub serve` on a data dir; start() again reuses the same port."""
+class Server(ServerProcess):
+    """The shared ServerProcess with what the browser tests use: `base`, `lines`, and start()
+    again on the same port (the page reconnects to the address it was loaded from)."""
 
-    def __init__(self, data_dir: Path, log_path: Path, extra: tuple[str, ...] = ()):
-        self.extra = extra
-        self.data_dir = data_dir
-        self.log_path = log_path
-        self.port = 0
-        self.proc: subprocess.Popen[str] | None = None
-        self.lines: list[str] = []
-        self.pump: threading.Thread | None = None
+    def __init__(self, data_dir: Path, log_path: Path | None = None, extra: tuple[str, ...] = ()):
+        env = {"GYMHUB_WORKERS": "1", "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        super().__init__(data_dir, "--host", "127.0.0.1", *extra, env=env)
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> None:
-        env = dict(os.environ, GYMHUB_ADMIN_PASSWORD=ADMIN_PASSWORD, GYMHUB_WORKERS="1")
-        log = open(self.log_path, "a")  # noqa: SIM115 - the child owns it until it exits
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gymhub", "serve", "--data-dir", str(self.data_dir)),
-                *("--port", str(self.port), "--host", "127.0.0.1", *self.extra),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            env=env,
-            cwd=REPO,
-        )
-        log.close()
-        ready = threading.Event()
-        proc = self.proc
-
-        def pump() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                self.lines.append(line)
-                if "gymhub: listening on http://" in line:
-                    self.port = int(line.rsplit(":", 1)[1].strip().rstrip("/"))
-                    ready.set()
-
-        self.pump = threading.Thread(target=pump, daemon=True)
-        self.pump.start()
-        if not ready.wait(timeout):
-            self.stop()
-            raise RuntimeError(f"server did not start: {self.lines} {self.log_path.read_text()}")
-
-    def stop(self) -> None:
-        """SIGTERM and wait: the graceful shutdown path."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.pump is not None:
-            self.pump.join(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.proc = None
+    @property
+    def lines(self) -> list[str]:
+        return self.output
 
 
 def start_server(tmp: Path) -> Server:
     """A server on a fresh data dir under tmp, on a free port."""
-    server = Server(tmp / "data", tmp / "server.log")
+    server = Server(tmp / "data")
     server.start()
     return server
 

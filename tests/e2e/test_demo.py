@@ -24,7 +24,7 @@ def logins(server: Server) -> dict[str, str]:
 
 
 def test_demo_fills_an_empty_data_dir_once(browser: Any, tmp_path: Path) -> None:
-    server = Server(tmp_path / "data", tmp_path / "server.log", ("--demo",))
+    server = Server(tmp_path / "data", extra=("--demo",))
     server.start()
     try:
         accounts = logins(server)
