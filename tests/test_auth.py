@@ -16,12 +16,14 @@ from gymhub.server import make_app
 from tests.support import ADMIN_PASSWORD, PASSWORD, bearer, error_of, login
 
 
-def _token(app, **overrides):
+def _token(app, *, key=None, algorithm="HS256", **overrides):
+    """The admin's claims (overridden; None drops one), signed with the app's key or `key`."""
     now = int(time.time())
     claims = {"sub": "1", "role": "admin", "ver": 0, "iat": now, "exp": now + 600, "iss": "gymhub"}
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode(claims, app[keys_key].jwt, algorithm="HS256")
+    key = app[keys_key].jwt if key is None and algorithm != "none" else key
+    return jwt.encode(claims, key, algorithm=algorithm)
 
 
 async def test_login_returns_token_user_and_session_cookie(client, people):
@@ -79,35 +81,13 @@ async def test_bad_tokens_are_401(client, admin, case):
         forged = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
         token = f"{head}.{forged}.{sig}"
     elif case == "alg_none":
-        token = jwt.encode(
-            {
-                "sub": "1",
-                "role": "admin",
-                "ver": 0,
-                "iat": int(time.time()),
-                "exp": int(time.time()) + 60,
-                "iss": "gymhub",
-            },
-            None,
-            algorithm="none",
-        )
+        token = _token(app, algorithm="none")
     elif case == "issuer":
         token = _token(app, iss="someone-else")
     elif case == "missing_ver":
         token = _token(app, ver=None)
     elif case == "wrong_key":
-        token = jwt.encode(
-            {
-                "sub": "1",
-                "role": "admin",
-                "ver": 0,
-                "iat": int(time.time()),
-                "exp": int(time.time()) + 60,
-                "iss": "gymhub",
-            },
-            b"k" * 32,
-            algorithm="HS256",
-        )
+        token = _token(app, key=b"k" * 32)
     elif case == "bad_sub":
         token = _token(app, sub="1 OR 1=1")
     else:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import dataclasses
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
 from gymhub.appkeys import db_key, hub_key
+from gymhub.config import Config
 from gymhub.data import users
-from gymhub.logs import AccessLogger
 from gymhub.realtime.lifecycle import check_revocations
-from tests.support import bearer, error_of, login
+from gymhub.server import make_app
+from tests.support import ADMIN_PASSWORD, bearer, create_user, error_of, login
 from tests.test_ws_support import closed_with, connect, marker, next_is_marker, recv
 
 
@@ -191,21 +191,44 @@ async def test_shutdown_closes_with_1001(client: TestClient, people: dict[str, A
     await closed_with(ws, 1001, timeout=2)
 
 
-async def test_access_log_never_holds_a_token(
-    client: TestClient, people: dict[str, Any], caplog: pytest.LogCaptureFixture
+async def test_heartbeat_drops_a_peer_that_stops_answering(
+    aiohttp_client: Any, config: Config
 ) -> None:
-    member = people["client"]
-    caplog.set_level(logging.INFO, logger="aiohttp.access")
-    resp = await client.post("/api/ws/ticket", headers=bearer(member["token"]))
-    ticket = (await resp.json())["ticket"]
-    # The test server logs with the default access logger; run ours over the same requests.
-    server = client.server
-    assert server.runner is not None
-    logger = AccessLogger(logging.getLogger("aiohttp.access"), "")
-    for query in (f"token={member['token']}", f"token={ticket}", f"since=0&ticket={ticket}"):
-        req = aiohttp.test_utils.make_mocked_request("GET", f"/api/ws/ws/{member['id']}?{query}")
-        logger.log(req, aiohttp.web.Response(status=101), 0.01)
-    text = caplog.text
-    assert member["token"] not in text and ticket not in text
-    assert text.count("[redacted]") == 3
-    assert WSMsgType.TEXT  # keeps the import honest for readers of the test
+    """The server pings every ws_heartbeat; a peer that never pongs is dropped, one that does
+    stays (ws_heartbeat is shortened here; 30 s by default)."""
+    app = make_app(dataclasses.replace(config, ws_heartbeat=0.3))
+    client = await aiohttp_client(app)
+    admin = await login(client, "admin", ADMIN_PASSWORD)
+    mute = await create_user(client, admin, "client")
+    alive = await create_user(client, admin, "client")
+    silent = await client.ws_connect(
+        f"/api/ws/ws/{mute['id']}?token={mute['token']}", autoping=False
+    )
+    answering = await connect(client, alive)
+    assert (await silent.receive(timeout=5)).type is WSMsgType.TEXT  # the welcome
+    # The answering socket is read all along, so its client answers the pings.
+    frames: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def read_answering() -> None:
+        async for msg in answering:
+            await frames.put(msg)
+
+    reader = asyncio.create_task(read_answering())
+    pinged = False
+    for _ in range(50):
+        msg = await silent.receive(timeout=5)
+        if msg.type is WSMsgType.PING:
+            pinged = True  # and no pong goes back
+            continue
+        break
+    assert pinged and msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR), msg
+    # Several heartbeat periods later the answering peer is still there and still served.
+    await asyncio.sleep(1.0)
+    resp = await client.get("/api/ws/ws/stats", headers=bearer(admin))
+    assert (await resp.json())["connections"] == 1
+    resp = await client.post(f"/api/ws/test-notification/{alive['id']}", headers=bearer(admin))
+    assert resp.status == 202
+    msg = await asyncio.wait_for(frames.get(), 5)
+    assert msg.type is WSMsgType.TEXT and msg.json()["type"] == "SYSTEM"
+    await answering.close()
+    await reader
