@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gymhub.metrics import REQUESTS, metrics_middleware
+from tests import imaging_samples as samples
 from tests.support import bearer, error_of
+from tests.test_files_kit import uploaded
 from tests.test_ws_support import connect, marker, recv
 
 
-async def test_metrics_access_and_figures(client: TestClient, people: dict[str, Any]) -> None:
+async def test_metrics_access_and_figures(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
     admin, member = people["admin"], people["client"]
     ws = await connect(client, member)
     await marker(client, admin, member["id"], "count me")
     await recv(ws)
+    photo = samples.make_jpeg(tmp_path / "m.jpg", size=(640, 480)).read_bytes()
+    stored = await uploaded(client, member["token"], photo)
+    await recv(ws)  # its FILE_UPLOADED
+    stored_bytes = stored["size"] + sum(v["size"] for v in stored["variants"].values())
     # The test client connects from 127.0.0.1: a direct local scrape needs no credentials.
     client.session.cookie_jar.clear()
     resp = await client.get("/metrics")
@@ -31,7 +40,8 @@ async def test_metrics_access_and_figures(client: TestClient, people: dict[str, 
         "gymhub_websockets_dropped_slow_total",
     ):
         assert f"# TYPE {name}" in text, name
-    assert _value(text, "gymhub_websockets_open") >= 1
+    assert _value(text, "gymhub_websockets_open") == 1
+    assert _value(text, "gymhub_storage_bytes") == stored_bytes
     assert _value(text, "gymhub_notifications_sent_total") >= 1
     assert _value(text, "gymhub_notifications_stored_total") >= 1
     # Relayed by a proxy (even one on this host): credentials are needed.

@@ -239,7 +239,6 @@ async def _ingest(
         return json_response(outcome.file, status=200)
     metrics.UPLOAD_BYTES.labels(category).inc(received.size)
     metrics.UPLOAD_SECONDS.labels(category).observe(time.perf_counter() - started)
-    metrics.STORAGE_BYTES.inc(adding)
     app[hub_key].publish(outcome.stored)
     return json_response(outcome.file, status=201)
 
@@ -338,7 +337,6 @@ async def delete_by_id(
 
     row, variants, stored = await app[db_key].write(drop)
     await app[storage_key].remove(row, variants)
-    metrics.STORAGE_BYTES.dec(row["size"] + sum(v["size"] for v in variants))
     app[hub_key].publish(stored)
     return no_content()
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from gymhub import metrics
+from gymhub.appkeys import db_key, hub_key
 from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.schemas.common import documented
+from gymhub.storage import stats
 
 routes = web.RouteTableDef()
 
@@ -31,5 +33,8 @@ def from_loopback(request: web.Request) -> bool:
 async def prometheus(request: web.Request) -> web.Response:
     if not from_loopback(request):
         policy.require_admin(await current_viewer(request))
+    # Gauges are read from their source at scrape time, not kept in step by hand.
+    metrics.STORAGE_BYTES.set(await request.app[db_key].read(stats.store_bytes))
+    metrics.WEBSOCKETS_OPEN.set(request.app[hub_key].stats()["connections"])
     body = metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -101,7 +101,6 @@ class Hub:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         conn = Connection(user_id, ver, ws, transport)
         self._conns.setdefault(user_id, set()).add(conn)
-        metrics.WEBSOCKETS_OPEN.inc()
         return conn
 
     def start(self, conn: Connection, floor: int) -> None:
@@ -124,7 +123,6 @@ class Hub:
         sockets = self._conns.get(conn.user_id)
         if sockets is not None and conn in sockets:
             sockets.discard(conn)
-            metrics.WEBSOCKETS_OPEN.dec()
             if not sockets:
                 del self._conns[conn.user_id]
 

@@ -12,11 +12,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 from aiohttp import web
 
-from gymhub import imaging, metrics
+from gymhub import imaging
 from gymhub.appkeys import config_key, db_key, pool_key, storage_key
 from gymhub.config import Config
 from gymhub.data.db import Database
-from gymhub.storage import stats
 from gymhub.storage.store import Storage
 from gymhub.storage.sweep import SweepReport, list_candidates, sweep_locked
 
@@ -78,7 +77,6 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(storage.layout.create)
     # Before the first request no upload can be in flight: every rowless file is an orphan.
     await sweep(db, storage, None, dry_run=False)
-    metrics.STORAGE_BYTES.set(await db.read(stats.store_bytes))
     app[storage_key] = storage
     task = asyncio.create_task(_sweeper(db, storage, config)) if config.sweep_interval else None
     try:
