@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import pickle
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageChops, ImageFile, ImageOps, ImageStat
 
 from gymhub import imaging
 from gymhub.imaging import (
@@ -111,6 +112,33 @@ def test_phone_photo_12mp(tmp_path: Path) -> None:
     result = run(src, tmp_path / "out")
     assert (result["width"], result["height"]) == (3024, 4032)
     assert sizes(result) == {"large": (1440, 1920), "medium": (600, 800), "thumbnail": (112, 150)}
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation"),
+    [((4032, 3024), 6), ((8000, 1000), 1), ((4300, 3225), 1), ((3000, 2000), 1), ((1000, 1400), 8)],
+)
+def test_variants_stay_close_to_exact_resizing(
+    tmp_path: Path, size: tuple[int, int], orientation: int
+) -> None:
+    # The cheap filters (decoder scaling, bilinear near 1x, box-reduce then Lanczos) must stay
+    # within 40 dB PSNR of a Lanczos resize of the whole upright picture, on noisy photo content.
+    src = samples.make_jpeg(tmp_path / "p.jpg", size=size, orientation=orientation, gps=False)
+    with Image.open(src) as img:
+        img.load()
+        exact_source = ImageOps.exif_transpose(img)
+    decoded = images_module.decode(str(src), "JPEG", MAX_PIXELS)
+    made = dict(images_module.cascade(decoded))
+    assert list(made) == ["large", "medium", "thumbnail"]
+    for name, pixels in made.items():
+        exact = exact_source.resize(pixels.size, Image.Resampling.LANCZOS)
+        diff = ImageStat.Stat(ImageChops.difference(pixels, exact))
+        mse = sum(diff.sum2) / (3 * pixels.width * pixels.height)
+        if pixels.size == exact_source.size:
+            assert mse == 0, "a variant at full size is the picture itself"
+            continue
+        psnr = 10 * math.log10(255**2 / mse)
+        assert psnr >= 40, (size, name, round(psnr, 1))
 
 
 def test_orientation_6_comes_out_upright(tmp_path: Path) -> None:
