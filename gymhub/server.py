@@ -20,6 +20,7 @@ from gymhub.auth import identity, keys
 from gymhub.auth.ratelimit import LoginLimiter
 from gymhub.config import Config
 from gymhub.data.db import Database
+from gymhub.data.memo import GenerationMemo
 from gymhub.errors import error_middleware
 from gymhub.handlers import (
     auth,
@@ -93,6 +94,7 @@ def make_app(config: Config) -> web.Application:
     app[keys_key] = keys.Keys.derive(master)
     app[limiter_key] = LoginLimiter(config.login_max_failures, config.login_window)
     app[extras_key] = {}
+    app[media.media_memo_key] = GenerationMemo(media.MEDIA_MEMO_SIZE)
     setup_session(
         app,
         EncryptedCookieStorage(

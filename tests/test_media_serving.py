@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import storage_key
+from gymhub.appkeys import config_key, storage_key
+from gymhub.data.db import EXTERNAL_CHANGES_CHECK
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of
 from tests.test_files_kit import table_count, tree_files, uploaded
@@ -151,3 +155,58 @@ async def test_stats_by_role(client: TestClient, people: dict[str, Any], tmp_pat
     assert mine["variant_bytes"] == sum(v["size"] for v in f["variants"].values())
     resp = await client.get("/api/files/media/stats", headers=bearer(people["client"]["token"]))
     await error_of(resp, 403, "forbidden")
+
+
+async def test_remembered_access_ends_with_the_write_that_ends_it(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
+    """Media decisions are remembered between writes; each revoking write ends them at once."""
+    f = await photo(client, people, tmp_path)
+    thumb = f["variants"]["thumbnail"]["url"]
+    trainer, member, admin = people["trainer"], people["client"], people["admin"]
+    for _ in range(3):  # the repeats are answered from what the first one looked up
+        assert (await client.get(thumb, headers=bearer(trainer["token"]))).status == 200
+    unassigned = await client.delete(
+        f"/api/trainers/{trainer['id']}/clients/{member['id']}", headers=bearer(admin)
+    )
+    assert unassigned.status == 204
+    await error_of(await client.get(thumb, headers=bearer(trainer["token"])), 404, "not_found")
+
+    assert (await client.get(thumb, headers=bearer(member["token"]))).status == 200
+    disabled = await client.patch(
+        f"/api/users/{member['id']}", headers=bearer(admin), json={"disabled": True}
+    )
+    assert disabled.status == 200
+    await error_of(await client.get(thumb, headers=bearer(member["token"])), 401, "unauthenticated")
+
+    assert (await client.get(thumb, headers=bearer(admin))).status == 200
+    deleted = await client.delete(f"/api/files/{f['id']}", headers=bearer(admin))
+    assert deleted.status == 204
+    await error_of(await client.get(thumb, headers=bearer(admin)), 404, "not_found")
+
+
+async def test_remembered_access_ends_after_a_change_by_another_process(
+    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
+) -> None:
+    """`gymhub user disable` writes the file directly: the server notices within a second."""
+    f = await photo(client, people, tmp_path)
+    thumb = f["variants"]["thumbnail"]["url"]
+    member = people["client"]
+    assert (await client.get(thumb, headers=bearer(member["token"]))).status == 200
+    data_dir = app[config_key].data_dir
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gymhub", "user", "disable", member["username"],
+        "--data-dir", str(data_dir),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await proc.communicate()
+    assert proc.returncode == 0, output
+    statuses = []
+    deadline = time.monotonic() + EXTERNAL_CHANGES_CHECK + 1.5
+    while time.monotonic() < deadline:
+        resp = await client.get(thumb, headers=bearer(member["token"]))
+        statuses.append(resp.status)
+        if resp.status == 401:
+            break
+        await asyncio.sleep(0.05)
+    assert statuses[-1] == 401, statuses

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -21,6 +22,9 @@ Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
 
 BUSY_TIMEOUT_MS = 10_000
+# How often commits made by other processes (the CLI) are looked for: they reach values
+# remembered against Database.generation within this time.
+EXTERNAL_CHANGES_CHECK = 1.0
 
 
 def utcnow() -> str:
@@ -135,6 +139,11 @@ class Database:
         self.schema_version = 0
         self._pending_reads: list[_Read] = []
         self._read_batch: asyncio.Future[None] | None = None
+        # Moves on after every write transaction here and every commit seen from elsewhere:
+        # a value read at one generation is still true while the generation has not moved.
+        self.generation = 0
+        self._data_version: int | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         """Open both connections, set the pragmas and bring the schema up to date."""
@@ -142,6 +151,7 @@ class Database:
         await self._run(self._writer, self._setup_writer)
         self._reader = await aiosqlite.connect(self.path, isolation_level=None)
         await self._run(self._reader, self._setup_reader)
+        self._watcher = asyncio.create_task(self._watch_external_changes())
 
     def _setup_writer(self, conn: sqlite3.Connection) -> None:
         _configure(conn)
@@ -155,6 +165,11 @@ class Database:
 
     async def close(self) -> None:
         """Close the reader, then the writer (checkpointing the WAL)."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         for conn in (self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -174,7 +189,29 @@ class Database:
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run fn(conn) in the writer's thread as one BEGIN IMMEDIATE transaction."""
-        return await self._run(self._need(self._writer), lambda conn: run_write(conn, fn))
+        try:
+            return await self._run(self._need(self._writer), lambda conn: run_write(conn, fn))
+        finally:
+            # Before the caller answers its client: whoever hears of the write sees it.
+            self.generation += 1
+
+    async def check_external_changes(self) -> bool:
+        """Move the generation on if another connection committed since the last check."""
+        version = await self.read(lambda conn: conn.execute("PRAGMA data_version").fetchone()[0])
+        changed = self._data_version is not None and version != self._data_version
+        self._data_version = version
+        if changed:
+            self.generation += 1
+        return changed
+
+    async def _watch_external_changes(self) -> None:
+        while True:
+            try:
+                await self.check_external_changes()
+            except (sqlite3.Error, RuntimeError):
+                log.exception("checking for changes by other processes failed; trying again")
+                self.generation += 1  # cannot tell: assume the worst
+            await asyncio.sleep(EXTERNAL_CHANGES_CHECK)
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run fn(conn) in the reader's thread: several queries for one round trip.

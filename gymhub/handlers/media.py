@@ -14,6 +14,7 @@ from gymhub.auth import policy
 from gymhub.auth.identity import claims_of, current_viewer, live_viewer
 from gymhub.auth.tokens import Claims
 from gymhub.data import files
+from gymhub.data.memo import GenerationMemo
 from gymhub.errors import InvalidRequest, NotFound
 from gymhub.handlers.files import clean_name, delete_by_id
 from gymhub.schemas.common import documented, json_response
@@ -24,6 +25,11 @@ from gymhub.storage.layout import MediaName, parse_media_name
 from gymhub.storage.lifecycle import sweep
 
 routes = web.RouteTableDef()
+# Media decisions for (user, token version, media name): a page of thumbnails asks many at once.
+MEDIA_MEMO_SIZE = 4096
+media_memo_key: web.AppKey[GenerationMemo[tuple[int, int, MediaName], Found]] = web.AppKey(
+    "media_memo"
+)
 
 MEDIA_PATH = "/api/files/media/{file_type}/{filename}"
 MEDIA_HEADERS = {
@@ -155,7 +161,14 @@ def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Respon
 async def serve_media(request: web.Request) -> web.StreamResponse:
     name = _name(request)
     claims = await claims_of(request)
-    found = await request.app[db_key].read(lambda conn: _lookup(conn, claims, name))
+    db, memo = request.app[db_key], request.app[media_memo_key]
+    # Only a granted access is remembered, and only until the next write anywhere.
+    memo_key = (claims.user_id, claims.ver, name)
+    generation = db.generation
+    found = memo.get(memo_key, generation)
+    if found is None:
+        found = await db.read(lambda conn: _lookup(conn, claims, name))
+        memo.put(memo_key, found, generation)
     storage = request.app[storage_key]
     if found.variant is not None:
         if found.variant_size <= MAX_ENTRY_BYTES:
