@@ -9,13 +9,14 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from gymhub.errors import request_id_key
 
+time_now = time.time
 _SECRET_PARAMS = re.compile(r"(?i)([?&](?:token|ticket|access_token)=)[^&#\s]*")
 
 
@@ -50,6 +51,16 @@ class TextFormatter(logging.Formatter):
             return super().formatTime(record, datefmt)
         return f"{self._seconds(record.created)},{int(record.msecs):03d}"
 
+    # The text line shows only the message: access_line needs no fields.
+    wants_fields = False
+
+    def access_line(
+        self, created: float, name: str, message: str, fields: dict[str, Any] | None
+    ) -> str:
+        """What format() gives for an INFO record of logger name, without building the record."""
+        msecs = int((created - int(created)) * 1000)
+        return f"{self._seconds(created)},{msecs:03d} INFO {name}: {message}"
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for journald or a log shipper."""
@@ -57,6 +68,22 @@ class JsonFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__()
         self._seconds = _SecondCache("%Y-%m-%dT%H:%M:%S", time.gmtime)
+
+    wants_fields = True
+
+    def access_line(
+        self, created: float, name: str, message: str, fields: dict[str, Any] | None
+    ) -> str:
+        """What format() gives for an INFO record of logger name, without building the record."""
+        msecs = int((created - int(created)) * 1000)
+        entry = {
+            "time": f"{self._seconds(created)}.{msecs:03d}Z",
+            "level": "INFO",
+            "logger": name,
+            "message": message,
+            **(fields or {}),
+        }
+        return json.dumps(entry)
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -99,6 +126,16 @@ class LoopFlushedHandler(logging.StreamHandler):  # type: ignore[type-arg,unused
         self._scheduled = False
         super().flush()
 
+    def write_line(self, line: str) -> None:
+        """Append one preformatted line, flushed like a record's."""
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line + "\n")
+        self.flush()
+
+
+# Where setup_logging sent the logs: the access log writes its lines there directly.
+_direct: tuple[LoopFlushedHandler, TextFormatter | JsonFormatter] | None = None
+
 
 def _stderr_handler() -> logging.Handler:
     try:
@@ -131,6 +168,12 @@ def setup_logging(fmt: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    global _direct
+    formatter = handler.formatter
+    if isinstance(handler, LoopFlushedHandler) and isinstance(
+        formatter, TextFormatter | JsonFormatter
+    ):
+        _direct = (handler, formatter)
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -155,16 +198,25 @@ class AccessLogger(AbstractAccessLogger):
         request_id = request.get(request_id_key, "")
         remote, method, status = request.remote, request.method, response.status
         size, ms = response.body_length, time * 1000
-        fields = {
-            "remote": remote,
-            "method": method,
-            "path": target,
-            "status": status,
-            "bytes": size,
-            "duration_ms": round(ms, 2),
-            "request_id": request_id,
-        }
         message = f'{remote} "{method} {target}" {status} {size} {ms:.1f}ms {request_id}'
+        direct = _direct if logger.propagate and not logger.handlers else None
+        fields = None
+        if direct is None or direct[1].wants_fields:
+            fields = {
+                "remote": remote,
+                "method": method,
+                "path": target,
+                "status": status,
+                "bytes": size,
+                "duration_ms": round(ms, 2),
+                "request_id": request_id,
+            }
+        if direct is not None:
+            # A LogRecord costs more than the rest of a small cached response: a line per request
+            # goes straight to the handler setup_logging installed, formatted as it would.
+            handler, formatter = direct
+            handler.write_line(formatter.access_line(time_now(), logger.name, message, fields))
+            return
         record = logger.makeRecord(
             logger.name, logging.INFO, __file__, 0, message, (), None, extra={"fields": fields}
         )

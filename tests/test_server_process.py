@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -144,3 +145,27 @@ async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path):
                 stored["original_url"], headers={"Authorization": f"Bearer {token}"}
             )
             assert resp.status == 200 and await resp.read() == body
+
+
+@pytest.mark.slow
+async def test_json_logs_carry_request_ids_and_redacted_paths(tmp_path):
+    server = ServerProcess(tmp_path / "data", "--log-format", "json").start()
+    try:
+        async with aiohttp.ClientSession(server.url) as http:
+            resp = await http.get("/healthz", headers={"X-Request-Id": "probe-42"})
+            assert resp.status == 200 and resp.headers["X-Request-Id"] == "probe-42"
+            resp = await http.get("/api/me?token=secret-value")
+            assert resp.status == 401
+            generated = resp.headers["X-Request-Id"]
+    finally:
+        assert server.stop() == 0
+    entries = [json.loads(line) for line in server.output if line.startswith("{")]
+    access = [e for e in entries if e["logger"] == "aiohttp.access"]
+    health = next(e for e in access if e["request_id"] == "probe-42")
+    assert (health["method"], health["path"], health["status"]) == ("GET", "/healthz", 200)
+    assert health["level"] == "INFO" and health["time"].endswith("Z")
+    assert isinstance(health["duration_ms"], float) and health["bytes"] > 0
+    me = next(e for e in access if e["request_id"] == generated)
+    assert me["path"] == "/api/me?token=[redacted]" and me["status"] == 401
+    assert "secret-value" not in "\n".join(server.output)
+    assert any(e["message"] == "shutting down" for e in entries)
