@@ -5,7 +5,9 @@ Starts gymhub (`python -m gymhub serve`, a temp data dir, port 0) and Debian's n
 image (its ~30 KB thumbnail variant) and a ~3 MB original, copies those exact bytes under the
 same path into nginx's root, and hammers both with the same client, keep-alive, the same bearer
 header, in alternating rounds. Prints req/s (median of the rounds) and gymhub/nginx ratios
-against the goals: >= 0.2x for the thumbnail, >= 0.8x for the original.
+against the goals: >= 0.2x for the thumbnail, >= 0.8x for the original. A third server, the
+simplest aiohttp app serving the same bytes without auth (bench/_bare_aiohttp.py), takes its
+turn in the same rounds: its ratio is the framework's own ceiling on this machine.
 
 The client is wrk when installed (`apt-get install wrk`), else an aiohttp client in a separate
 process. Its CPU use is printed: on a 2-core machine it shares the cores with the server.
@@ -181,6 +183,30 @@ class Nginx:
         self.proc.wait(10)
 
 
+class BareAiohttp:
+    """bench/_bare_aiohttp.py on a loopback port, serving nginx's root: the framework's floor."""
+
+    def __init__(self, root: Path):
+        port = free_port()
+        script = Path(__file__).resolve().parent / "_bare_aiohttp.py"
+        self.proc = subprocess.Popen([sys.executable, str(script), str(root), str(port)])
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError("bare aiohttp did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 def run_wrk(url: str, token: str, seconds: float, connections: int) -> float:
     cmd = [
         "wrk",
@@ -252,15 +278,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="gymhub-bench-serve-") as tmp_name:
         tmp = Path(tmp_name)
         gymhub, nginx = Gymhub(tmp), Nginx(tmp)
+        bare = BareAiohttp(tmp / "root")
         try:
-            return bench(args, tmp, gymhub, nginx, measure, "wrk" if use_wrk else "aiohttp")
+            servers = {"gymhub": gymhub, "nginx": nginx, "aiohttp": bare}
+            return bench(args, gymhub, nginx, servers, measure, "wrk" if use_wrk else "aiohttp")
         finally:
+            bare.stop()
             nginx.stop()
             gymhub.stop()
 
 
 def bench(
-    args: argparse.Namespace, tmp: Path, gymhub: Gymhub, nginx: Nginx, measure: Any, client: str
+    args: argparse.Namespace,
+    gymhub: Gymhub,
+    nginx: Nginx,
+    servers: dict[str, Any],
+    measure: Any,
+    client: str,
 ) -> int:
     base = gymhub.url
     admin = post_json(base, "/api/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})
@@ -300,12 +334,13 @@ def bench(
     )
     ok = True
     for kind, path in targets.items():
-        rates: dict[str, list[float]] = {"gymhub": [], "nginx": []}
-        client_cpu = {"gymhub": 0.0, "nginx": 0.0}
-        server_cpu = {"gymhub": 0.0, "nginx": 0.0}
-        pids = {"gymhub": gymhub.proc.pid, "nginx": nginx_worker(nginx)}
+        rates: dict[str, list[float]] = {name: [] for name in servers}
+        client_cpu = dict.fromkeys(servers, 0.0)
+        server_cpu = dict.fromkeys(servers, 0.0)
+        pids = {name: server.proc.pid for name, server in servers.items()}
+        pids["nginx"] = nginx_worker(nginx)
         for _ in range(args.rounds):
-            for name, server in (("gymhub", gymhub.url), ("nginx", nginx.url)):
+            for name, server in ((name, server.url) for name, server in servers.items()):
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 s0 = cpu_seconds(pids[name])
                 rates[name].append(measure(server + path, token, args.seconds, args.connections))
@@ -320,7 +355,7 @@ def bench(
         ok = ok and verdict == "PASS"
         total = args.rounds * args.seconds
         print(f"\n{kind} ({sizes[kind]:,} bytes): {path}")
-        for name in ("gymhub", "nginx"):
+        for name in servers:
             print(
                 f"  {name:<7} {med[name]:>9,.0f} req/s (rounds: "
                 f"{', '.join(f'{r:,.0f}' for r in rates[name])}); server CPU "
@@ -328,6 +363,10 @@ def bench(
                 f"{client_cpu[name] / total:.2f} cores"
             )
         print(f"  ratio gymhub/nginx {ratio:.2f}x (goal >= {GOALS[kind]}x): {verdict}")
+        print(
+            f"  for reference: bare aiohttp/nginx {med['aiohttp'] / med['nginx']:.2f}x, "
+            f"gymhub/bare aiohttp {med['gymhub'] / med['aiohttp']:.2f}x"
+        )
     return 0 if ok else 1
 
 

@@ -1,0 +1,42 @@
+"""The same bytes as bench/serve.py's nginx, from the simplest aiohttp app: no auth, no middleware.
+
+It shows what any aiohttp app can reach on this machine, so gymhub's figure can be read against
+the framework as well as against nginx. Files up to 256 KiB are answered from memory (as
+gymhub's cache does), larger ones with `web.FileResponse` (sendfile).
+
+    python bench/_bare_aiohttp.py ROOT PORT
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+SMALL = 256 * 1024
+
+
+def make_app(root: Path) -> web.Application:
+    memory: dict[str, bytes] = {}
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["path"]
+        body = memory.get(name)
+        if body is None:
+            path = (root / name).resolve()
+            if root not in path.parents or not path.is_file():
+                raise web.HTTPNotFound()
+            if path.stat().st_size > SMALL:
+                return web.FileResponse(path)
+            body = memory[name] = path.read_bytes()
+        return web.Response(body=body, content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/{path:.+}", serve)
+    return app
+
+
+if __name__ == "__main__":
+    root, port = Path(sys.argv[1]).resolve(), int(sys.argv[2])
+    web.run_app(make_app(root), host="127.0.0.1", port=port, access_log=None, print=None)
