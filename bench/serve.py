@@ -148,6 +148,21 @@ http {{
 """
 
 
+def wait_listening(proc: subprocess.Popen[bytes], port: int, name: str, timeout: float) -> str:
+    """The base URL once proc accepts connections on port; its stderr if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"{name} exited: {err}") from None
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start")
+
+
 class Nginx:
     """Debian's nginx on a loopback port, configured and stopped by this bench."""
 
@@ -161,17 +176,7 @@ class Nginx:
         cmd = [NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf")]
         cmd += ["-g", f"daemon off; pid {tmp}/nginx.pid; error_log stderr;"]
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stderr.read().decode()) from None  # type: ignore[union-attr]
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not start")
+        self.url = wait_listening(self.proc, port, "nginx", 10)
 
     def publish(self, path: str, data: bytes) -> None:
         target = self.tmp / "root" / path.lstrip("/")
@@ -184,23 +189,14 @@ class Nginx:
 
 
 class BareAiohttp:
-    """bench/_bare_aiohttp.py on a loopback port, serving nginx's root: the framework's floor."""
+    """bench/_bare_aiohttp.py on a loopback port, serving nginx's root: the framework's ceiling."""
 
     def __init__(self, root: Path):
         port = free_port()
         script = Path(__file__).resolve().parent / "_bare_aiohttp.py"
-        self.proc = subprocess.Popen([sys.executable, str(script), str(root), str(port)])
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("bare aiohttp did not start")
+        cmd = [sys.executable, str(script), str(root), str(port)]
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
+        self.url = wait_listening(self.proc, port, "bare aiohttp", 30)
 
     def stop(self) -> None:
         self.proc.terminate()
