@@ -202,7 +202,7 @@ async def test_remembered_access_ends_after_a_change_by_another_process(
     output, _ = await proc.communicate()
     assert proc.returncode == 0, output
     statuses = []
-    deadline = time.monotonic() + EXTERNAL_CHANGES_CHECK + 1.5
+    deadline = time.monotonic() + EXTERNAL_CHANGES_CHECK + 3.0  # slack for a busy CI machine
     while time.monotonic() < deadline:
         resp = await client.get(thumb, headers=bearer(member["token"]))
         statuses.append(resp.status)
