@@ -39,62 +39,69 @@ class _SecondCache:
         return self.text
 
 
+def _msecs(created: float) -> int:
+    # What LogRecord.msecs holds, as formatTime shows it.
+    return int((created - int(created)) * 1000)
+
+
 class TextFormatter(logging.Formatter):
     """`asctime level name: message`, the time string reused within a second."""
+
+    # The text line shows only the message: access_line needs no fields.
+    wants_fields = False
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self._seconds = _SecondCache(self.default_time_format, self.converter)
 
+    def _asctime(self, created: float) -> str:
+        return f"{self._seconds(created)},{_msecs(created):03d}"
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:
             return super().formatTime(record, datefmt)
-        return f"{self._seconds(record.created)},{int(record.msecs):03d}"
-
-    # The text line shows only the message: access_line needs no fields.
-    wants_fields = False
+        return self._asctime(record.created)
 
     def access_line(
         self, created: float, name: str, message: str, fields: dict[str, Any] | None
     ) -> str:
         """What format() gives for an INFO record of logger name, without building the record."""
-        msecs = int((created - int(created)) * 1000)
-        return f"{self._seconds(created)},{msecs:03d} INFO {name}: {message}"
+        return f"{self._asctime(created)} INFO {name}: {message}"
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for journald or a log shipper."""
 
+    wants_fields = True
+
     def __init__(self) -> None:
         super().__init__()
         self._seconds = _SecondCache("%Y-%m-%dT%H:%M:%S", time.gmtime)
 
-    wants_fields = True
+    def _entry(
+        self, created: float, level: str, name: str, message: str, fields: object
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "time": f"{self._seconds(created)}.{_msecs(created):03d}Z",
+            "level": level,
+            "logger": name,
+            "message": message,
+        }
+        if isinstance(fields, dict):
+            entry.update(fields)
+        return entry
 
     def access_line(
         self, created: float, name: str, message: str, fields: dict[str, Any] | None
     ) -> str:
         """What format() gives for an INFO record of logger name, without building the record."""
-        msecs = int((created - int(created)) * 1000)
-        entry = {
-            "time": f"{self._seconds(created)}.{msecs:03d}Z",
-            "level": "INFO",
-            "logger": name,
-            "message": message,
-            **(fields or {}),
-        }
-        return json.dumps(entry)
+        return json.dumps(self._entry(created, "INFO", name, message, fields))
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": f"{self._seconds(record.created)}.{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        extra = getattr(record, "fields", None)
-        if isinstance(extra, dict):
-            entry.update(extra)
+        fields = getattr(record, "fields", None)
+        entry = self._entry(
+            record.created, record.levelname, record.name, record.getMessage(), fields
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
