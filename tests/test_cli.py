@@ -23,34 +23,21 @@ def gymhub(data_dir, *args, stdin: str | None = None, env=None):
     )
 
 
+def add_user(data_dir, name: str, role: str, password: str, *extra: str) -> None:
+    """`gymhub user add` with the password on stdin; it must succeed."""
+    r = gymhub(
+        data_dir, "user", "add", name, "--role", role, *extra, "--password-stdin",
+        stdin=password + "\n",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+
+
 @pytest.mark.slow
 async def test_cli_manages_users_while_the_server_runs(tmp_path):
     data = tmp_path / "data"
     with ServerProcess(data) as server:
-        r = gymhub(
-            data,
-            "user",
-            "add",
-            "coach",
-            "--role",
-            "trainer",
-            "--password-stdin",
-            stdin="coach-pass-1\n",
-        )
-        assert r.returncode == 0, r.stderr
-        r = gymhub(
-            data,
-            "user",
-            "add",
-            "anna",
-            "--role",
-            "client",
-            "--display-name",
-            "Anna B.",
-            "--password-stdin",
-            stdin="anna-pass-1\n",
-        )
-        assert r.returncode == 0, r.stderr
+        add_user(data, "coach", "trainer", "coach-pass-1")
+        add_user(data, "anna", "client", "anna-pass-1", "--display-name", "Anna B.")
         r = gymhub(data, "assign", "coach", "anna")
         assert r.returncode == 0 and "assigned" in r.stdout, r.stderr
         r = gymhub(data, "user", "list")
@@ -85,20 +72,8 @@ async def test_cli_manages_users_while_the_server_runs(tmp_path):
 
 def test_cli_refuses_bad_input_with_clear_messages(tmp_path):
     data = tmp_path / "data"
-    r = gymhub(
-        data,
-        "user",
-        "add",
-        "coach",
-        "--role",
-        "trainer",
-        "--password-stdin",
-        stdin="coach-pass-1\n",
-    )
-    assert r.returncode == 0, r.stderr
-    gymhub(
-        data, "user", "add", "anna", "--role", "client", "--password-stdin", stdin="anna-pass-1\n"
-    )
+    add_user(data, "coach", "trainer", "coach-pass-1")
+    add_user(data, "anna", "client", "anna-pass-1")
     cases = [
         (
             ("user", "add", "COACH", "--role", "client", "--password-stdin"),
