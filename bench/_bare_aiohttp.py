@@ -2,9 +2,10 @@
 
 It shows what any aiohttp app can reach on this machine, so gymhub's figure can be read against
 the framework as well as against nginx. Files up to 256 KiB are answered from memory (as
-gymhub's cache does), larger ones with `web.FileResponse` (sendfile).
+gymhub's cache does), larger ones with `web.FileResponse` (sendfile). With --always-file every
+file goes through `web.FileResponse`: the "plain FileResponse" the serving goal is calibrated on.
 
-    python bench/_bare_aiohttp.py ROOT PORT
+    python bench/_bare_aiohttp.py ROOT PORT [--always-file]
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aiohttp import web
 SMALL = 256 * 1024
 
 
-def make_app(root: Path) -> web.Application:
+def make_app(root: Path, small: int = SMALL) -> web.Application:
     # Looked up once per name: the reference pays no per-request stat on the event loop.
     memory: dict[str, bytes] = {}
     large: dict[str, Path] = {}
@@ -32,7 +33,7 @@ def make_app(root: Path) -> web.Application:
             path = (root / name).resolve()
             if root not in path.parents or not path.is_file():
                 raise web.HTTPNotFound()
-            if path.stat().st_size > SMALL:
+            if path.stat().st_size > small:
                 large[name] = path
                 return web.FileResponse(path)
             body = memory[name] = path.read_bytes()
@@ -45,4 +46,5 @@ def make_app(root: Path) -> web.Application:
 
 if __name__ == "__main__":
     root, port = Path(sys.argv[1]).resolve(), int(sys.argv[2])
-    web.run_app(make_app(root), host="127.0.0.1", port=port, access_log=None, print=None)
+    small = -1 if "--always-file" in sys.argv[3:] else SMALL
+    web.run_app(make_app(root, small), host="127.0.0.1", port=port, access_log=None, print=None)

@@ -51,6 +51,9 @@ class Config:
     login_max_failures: int = _setting(5, "failed logins per username and address per window")
     login_window: int = _setting(900, "login rate-limit window, seconds")
     media_cache_bytes: int = _setting(32 * MB, "RAM for small immutable variants")
+    media_read_bytes: int = _setting(
+        64 * MB, "RAM for files up to 8 MiB read whole to send; past it they go by sendfile"
+    )
     shutdown_timeout: float = _setting(20.0, "seconds running requests get on SIGTERM")
     log_format: str = _setting("text", "access and app log format: text or json")
     log_level: str = _setting("INFO", "logging level")

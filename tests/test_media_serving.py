@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -10,10 +13,15 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from PIL import Image
 
 from gymhub.appkeys import config_key, storage_key
+from gymhub.config import Config
 from gymhub.data.db import EXTERNAL_CHANGES_CHECK
+from gymhub.server import make_app
 from tests import imaging_samples as samples
+from tests import support
+from tests.conftest import AiohttpClient
 from tests.support import bearer, error_of
 from tests.test_files_kit import table_count, tree_files, uploaded
 
@@ -210,3 +218,92 @@ async def test_remembered_access_ends_after_a_change_by_another_process(
             break
         await asyncio.sleep(0.05)
     assert statuses[-1] == 401, statuses
+
+
+def stored_original(app: web.Application, f: dict[str, Any]) -> bytes:
+    ext = f["original_url"].rsplit(".", 1)[1]
+    return app[storage_key].layout.original(f["category"], f["id"], ext).read_bytes()
+
+
+async def until(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_an_original_read_whole_matches_the_sendfile_answer(
+    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
+) -> None:
+    """A plain GET reads the original whole; HEAD and validating requests go by FileResponse:
+    the bytes and the validators agree, and the read budget is given back once sent."""
+    f = await photo(client, people, tmp_path)
+    token, budget = people["client"]["token"], app[storage_key].read_budget
+    whole = await client.get(f["original_url"], headers=bearer(token))
+    body = await whole.read()
+    assert whole.status == 200 and body == stored_original(app, f)
+    head = await client.head(f["original_url"], headers=bearer(token))
+    ranged = await client.get(f["original_url"], headers={**bearer(token), "Range": "bytes=0-"})
+    assert ranged.status == 206 and await ranged.read() == body
+    for other in (head, ranged):
+        for name in ("ETag", "Last-Modified", "Content-Type", "Cache-Control"):
+            assert other.headers[name] == whole.headers[name], name
+    assert int(whole.headers["Content-Length"]) == len(body)
+    assert whole.headers["Content-Security-Policy"] == "sandbox"
+    assert budget.used == 0
+
+
+async def test_a_slow_reader_holds_the_read_budget_only_until_it_is_served_or_gone(
+    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
+) -> None:
+    noise = Image.frombytes("RGB", (2400, 1800), os.urandom(2400 * 1800 * 3))
+    path = samples.make_jpeg(tmp_path / "big.jpg", image=noise, orientation=1, quality=95)
+    token = people["client"]["token"]
+    f = await uploaded(client, token, path.read_bytes())
+    budget, size = app[storage_key].read_budget, f["size"]
+    assert size > 4_000_000  # more than the socket buffers take while nobody reads
+    request = (
+        f"GET {f['original_url']} HTTP/1.1\r\nHost: gymhub\r\n"
+        f"Authorization: Bearer {token}\r\n\r\n"
+    ).encode()
+    for finish in (True, False):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (client.host, client.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        writer.write(request)
+        await until(lambda: budget.used == size)
+        if finish:
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200") and f"Content-Length: {size}".encode() in head
+            assert len(await reader.readexactly(size)) == size
+            await until(lambda: budget.used == 0)  # with the connection still open
+        writer.close()
+        await until(lambda: budget.used == 0)
+    again = await client.get(f["original_url"], headers=bearer(token))
+    assert again.status == 200 and len(await again.read()) == size
+
+
+async def test_past_the_read_budget_originals_go_by_sendfile(
+    aiohttp_client: AiohttpClient, config: Config, tmp_path: Path
+) -> None:
+    app = make_app(dataclasses.replace(config, media_read_bytes=1000))
+    client = await aiohttp_client(app)
+    member = await support.create_user(client, await support.admin_token(client), "client")
+    f = await photo(client, {"client": member}, tmp_path)
+    resp = await client.get(f["original_url"], headers=bearer(member["token"]))
+    assert resp.status == 200 and await resp.read() == stored_original(app, f)
+    assert resp.headers["ETag"] and app[storage_key].read_budget.used == 0
+
+
+async def test_if_match_on_a_cached_variant_is_answered_like_fileresponse(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
+    f = await photo(client, people, tmp_path)
+    url, token = f["variants"]["thumbnail"]["url"], people["client"]["token"]
+    etag = (await client.get(url, headers=bearer(token))).headers["ETag"]
+    stale = await client.get(url, headers={**bearer(token), "If-Match": '"not-it"'})
+    assert stale.status == 412
+    fresh = await client.get(url, headers={**bearer(token), "If-Match": etag})
+    assert fresh.status == 200 and fresh.headers["ETag"] == etag

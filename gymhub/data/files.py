@@ -139,7 +139,7 @@ def _chunks(items: list[str] | list[int], size: int = 500) -> Iterable[list[str]
 _MEDIA_LOOKUP = """
 SELECT u.id, u.role, u.username, u.disabled, u.token_version,
        f.id AS file_id, f.owner_id, f.uploaded_by, f.category, f.mime AS file_mime,
-       f.ext AS file_ext, f.original_name,
+       f.ext AS file_ext, f.original_name, f.size AS file_size,
        v.variant, v.ext AS variant_ext, v.mime AS variant_mime, v.size AS variant_size
 FROM users AS u
 LEFT JOIN files AS f ON f.id = ?

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -61,7 +65,8 @@ class Found:
     mime: str
     original_name: str
     variant: str | None
-    variant_size: int
+    # Of the file sent: the original's or the variant's.
+    size: int
 
 
 def _lookup(conn: sqlite3.Connection, claims: Claims, name: MediaName) -> Found:
@@ -82,7 +87,7 @@ def _lookup(conn: sqlite3.Connection, claims: Claims, name: MediaName) -> Found:
             row["file_mime"],
             row["original_name"],
             None,
-            0,
+            row["file_size"],
         )
     if row["variant"] is None or row["variant_ext"] != name.ext or not access.variants:
         raise NotFound("No such file.")
@@ -122,18 +127,33 @@ def _matches(header: str, etag: str) -> bool:
     return "*" in tags or etag in tags or f"W/{etag}" in tags
 
 
-def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Response:
-    """A small file from RAM with FileResponse's validators: ETag, 304, Range, HEAD."""
-    headers = {
+# Headers FileResponse answers from a stat alone (304, 206, 412): never read a file whole for them.
+_VALIDATING = (
+    "Range",
+    "If-Range",
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Match",
+    "If-Unmodified-Since",
+)
+
+
+def _entry_headers(entry: Cached) -> dict[str, str]:
+    return {
         **MEDIA_HEADERS,
         "ETag": entry.etag,
         "Last-Modified": entry.last_modified,
         "Accept-Ranges": "bytes",
     }
+
+
+def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Response:
+    """A small file from RAM with FileResponse's validators: ETag, 304, Range, HEAD."""
+    headers = _entry_headers(entry)
     inm = request.headers.get("If-None-Match")
     ims = request.if_modified_since
     if (inm is not None and _matches(inm, entry.etag)) or (
-        inm is None and ims is not None and int(entry.mtime) <= ims.timestamp()
+        inm is None and ims is not None and entry.mtime <= ims.timestamp()
     ):
         return web.Response(status=304, headers=headers)
     body, size = entry.body, len(entry.body)
@@ -156,6 +176,23 @@ def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Respon
     return web.Response(body=body, headers=headers)
 
 
+class SentOnce(web.Response):
+    """A body read whole for this one response. aiohttp keeps the response until the
+    connection's next request; this one lets its body, and the read budget, go once written."""
+
+    def __init__(self, release: Callable[[], object], **kwargs: Any):
+        super().__init__(**kwargs)
+        # Also given back if it is never written (the client left): when the response is freed.
+        self._give_back = weakref.finalize(self, release)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        try:
+            await super().write_eof(data)
+        finally:
+            self.body = None
+            self._give_back()
+
+
 @routes.get(MEDIA_PATH)
 @documented("A stored original or variant (ETag, Last-Modified, Range, If-None-Match, HEAD)")
 async def serve_media(request: web.Request) -> web.StreamResponse:
@@ -170,8 +207,14 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         found = await db.read(lambda conn: _lookup(conn, claims, name))
         memo.put(memo_key, found, generation)
     storage = request.app[storage_key]
+    asked = request.headers
     if found.variant is not None:
-        if found.variant_size <= MAX_ENTRY_BYTES:
+        # respond_cached knows no If-Match or If-Unmodified-Since: FileResponse answers those.
+        if (
+            found.size <= MAX_ENTRY_BYTES
+            and "If-Match" not in asked
+            and "If-Unmodified-Since" not in asked
+        ):
             key = request.match_info["filename"]
             # A hit needs no path: building one is a measurable part of a cached response.
             entry = storage.cache.get(key) or await storage.cached(
@@ -182,10 +225,20 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         path = storage.layout.variant(found.file_id, found.variant, found.ext)
     else:
         path = storage.layout.original(found.category, found.file_id, found.ext)
-    headers = {**MEDIA_HEADERS, "Content-Type": found.mime}
+    extra: dict[str, str] = {}
     if found.variant is None and found.category == "documents":
-        headers["Content-Disposition"] = _disposition(found)
-    return web.FileResponse(path, headers=headers)
+        extra["Content-Disposition"] = _disposition(found)
+    if request.method == "GET" and not any(h in asked for h in _VALIDATING):
+        whole = await storage.read_whole(path, found.size)
+        if whole is not None:
+            release = partial(storage.read_budget.release, found.size)
+            try:
+                headers = {**_entry_headers(whole), "Content-Type": found.mime, **extra}
+                return SentOnce(release, body=whole.body, headers=headers)
+            except BaseException:
+                release()
+                raise
+    return web.FileResponse(path, headers={**MEDIA_HEADERS, "Content-Type": found.mime, **extra})
 
 
 @routes.delete(MEDIA_PATH)

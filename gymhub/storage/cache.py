@@ -1,12 +1,21 @@
-"""A bounded in-memory LRU of small media files (uuid names never change: nothing goes stale)."""
+"""Media bytes in RAM: a bounded LRU of small files (uuid names never change: nothing goes
+stale), and a budget for larger files read whole for one response."""
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
+from email.utils import formatdate
+from pathlib import Path
 
 # Only small files are worth RAM: FileResponse's two thread hops dominate below this size.
 MAX_ENTRY_BYTES = 256 * 1024
+# Larger files up to this size are read whole for one response: over loopback (the reverse
+# proxy's hop) a copied write costs the receiver about half what sendfile's pages do.
+MAX_WHOLE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,3 +67,44 @@ class MediaCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class ReadBudget:
+    """Bytes of files read whole for responses not yet written, bounded; past it, sendfile."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        """Count size against the budget, or refuse (False) when it does not fit."""
+        if self.used + size > self.capacity:
+            return False
+        self.used += size
+        return True
+
+    def release(self, size: int) -> None:
+        """Give back what take counted."""
+        self.used -= size
+
+
+def load_file(path: Path, limit: int) -> Cached | None:
+    """A file's bytes and validators, read in one go; None when missing or larger than limit."""
+    with contextlib.suppress(FileNotFoundError):
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_size > limit:
+                return None
+            body = f.read(limit + 1)
+        if len(body) > limit:
+            return None  # grew since the stat: not a file of ours to serve from RAM
+        etag = etag_of(st.st_mtime_ns, st.st_size)
+        # Rounded up, as aiohttp's Last-Modified is: the same file has one date on every path.
+        modified = formatdate(math.ceil(st.st_mtime), usegmt=True)
+        return Cached(body, etag, st.st_mtime, modified)
+    return None
+
+
+def etag_of(mtime_ns: int, size: int) -> str:
+    """The ETag FileResponse gives the same file, so both paths agree."""
+    return f'"{mtime_ns:x}-{size:x}"'

@@ -17,14 +17,20 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
 
 from gymhub import imaging, metrics
 from gymhub.config import Config
 from gymhub.errors import ApiError, InvalidFile, TooLarge, Unavailable, UnsupportedType
-from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, MediaCache
+from gymhub.storage.cache import (
+    MAX_ENTRY_BYTES,
+    MAX_WHOLE_BYTES,
+    Cached,
+    MediaCache,
+    ReadBudget,
+    load_file,
+)
 from gymhub.storage.layout import EXT_OF, VARIANT_NAMES, Layout, fsync_dir, remove_quietly
 
 log = logging.getLogger("gymhub.storage")
@@ -113,6 +119,7 @@ class Storage:
         # Pools started here to replace a broken one; the first pool belongs to pool_ctx.
         self.replacements: list[ProcessPoolExecutor] = []
         self.cache = MediaCache(config.media_cache_bytes)
+        self.read_budget = ReadBudget(config.media_read_bytes)
 
     async def receive(self, source: ChunkSource, category: str) -> Received:
         """Stream a part into temp while hashing and counting; 413 past the limit, 415 if the
@@ -283,9 +290,24 @@ class Storage:
         entry = self.cache.get(key)
         if entry is not None:
             return entry
-        loaded = await asyncio.to_thread(_load_small, path)
+        loaded = await asyncio.to_thread(load_file, path, MAX_ENTRY_BYTES)
         if loaded is not None:
             self.cache.put(key, loaded)
+        return loaded
+
+    async def read_whole(self, path: Path, size: int) -> Cached | None:
+        """A file of up to MAX_WHOLE_BYTES read in one thread hop, its size counted against the
+        read budget until the caller releases it; None (nothing counted) when it is bigger,
+        missing, or the budget is spent: send it with sendfile then."""
+        if size > MAX_WHOLE_BYTES or not self.read_budget.take(size):
+            return None
+        try:
+            loaded = await asyncio.to_thread(load_file, path, MAX_WHOLE_BYTES)
+        except BaseException:
+            self.read_budget.release(size)
+            raise
+        if loaded is None:
+            self.read_budget.release(size)
         return loaded
 
 
@@ -326,20 +348,3 @@ def _abandon(out: BinaryIO | None, path: Path) -> None:
         with contextlib.suppress(OSError):
             out.close()
     remove_quietly([path])
-
-
-def _load_small(path: Path) -> Cached | None:
-    with contextlib.suppress(FileNotFoundError):
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if st.st_size > MAX_ENTRY_BYTES:
-                return None
-            body = f.read(MAX_ENTRY_BYTES + 1)
-        etag = etag_of(st.st_mtime_ns, st.st_size)
-        return Cached(body, etag, st.st_mtime, formatdate(st.st_mtime, usegmt=True))
-    return None
-
-
-def etag_of(mtime_ns: int, size: int) -> str:
-    """The ETag FileResponse gives the same file, so both paths agree."""
-    return f'"{mtime_ns:x}-{size:x}"'
