@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
@@ -19,10 +20,11 @@ from gymhub.data import users
 from gymhub.data.db import connect_sync, migrate, run_write
 from gymhub.errors import InvalidRequest
 from gymhub.schemas.common import decode
-from gymhub.schemas.users import UserCreate
+from gymhub.schemas.users import Role, UserCreate
 
 Command = Callable[[argparse.Namespace, Config], int]
 COMMANDS: dict[str, Command] = {}
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 class CliError(Exception):
@@ -65,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     add = user_sub.add_parser("add", help="create an account")
     _common(add)
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=["admin", "trainer", "client"])
+    # Checked by the command rather than by argparse's choices, so that a wrong role exits 1
+    # with the other input errors (README), not 2 like a bad configuration value.
+    add.add_argument("--role", required=True, metavar="|".join(ROLES), help="the account's role")
     add.add_argument("--display-name", help="name shown to others (default: the username)")
     add.add_argument(
         "--password-stdin",
@@ -161,6 +165,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 @command("user add")
 def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
+    if args.role not in ROLES:
+        raise CliError(f"the role must be one of {', '.join(ROLES)}, not {args.role!r}")
     password = _read_password(args)
     payload = {"username": args.username, "password": password, "role": args.role}
     if args.display_name:
@@ -207,7 +213,17 @@ def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
 def _set_disabled(config: Config, username: str, disabled: bool) -> int:
     conn = open_db(config)
     row = _find(conn, username)
-    run_write(conn, lambda c: users.update_user(c, row["id"], {"disabled": disabled}))
+
+    def apply(c: sqlite3.Connection) -> None:
+        # Checked inside the write, like the API's PATCH, so two racing disables cannot both pass.
+        current = users.get_user(c, row["id"])
+        if disabled and current is not None and users.is_last_active_admin(c, current):
+            raise CliError(
+                f"{row['username']!r} is the last active admin; enable or add another admin first"
+            )
+        users.update_user(c, row["id"], {"disabled": disabled})
+
+    run_write(conn, apply)
     print(f"{'disabled' if disabled else 'enabled'} {row['username']!r}")
     return 0
 
@@ -246,9 +262,9 @@ def cmd_unassign(args: argparse.Namespace, config: Config) -> int:
     conn = open_db(config)
     trainer, client = _pair(conn, args)
     gone = run_write(conn, lambda c: users.unassign(c, trainer["id"], client["id"]))
-    if not gone:
-        raise CliError(f"{trainer['username']!r} was not assigned to {client['username']!r}")
-    print(f"unassigned {trainer['username']!r} from {client['username']!r}")
+    # Idempotent like the API's DELETE (204 either way): the wanted state holds, so exit 0.
+    state = "unassigned" if gone else "nothing to unassign:"
+    print(f"{state} {trainer['username']!r} from {client['username']!r}")
     return 0
 
 
@@ -298,7 +314,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         fn = COMMANDS.get(name)
         if fn is None:
             raise CliError(f"`gymhub {name}` is not available in this version")
-        return fn(args, config)
+        status = fn(args, config)
+        # Flushed here so that a closed pipe surfaces below, not in the interpreter's exit.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # The reader (`| head`) left: say nothing. Python's recipe: point stdout at devnull so
+        # the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except ConfigError as exc:
         print(f"gymhub: configuration error: {exc}", file=sys.stderr)
         return 2

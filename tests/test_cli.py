@@ -72,6 +72,7 @@ async def test_cli_manages_users_while_the_server_runs(tmp_path):
 
 def test_cli_refuses_bad_input_with_clear_messages(tmp_path):
     data = tmp_path / "data"
+    add_user(data, "admin", "admin", "admin-pass-1")
     add_user(data, "coach", "trainer", "coach-pass-1")
     add_user(data, "anna", "client", "anna-pass-1")
     cases = [
@@ -90,15 +91,54 @@ def test_cli_refuses_bad_input_with_clear_messages(tmp_path):
         (("user", "disable", "ghost"), None, "no user named 'ghost'"),
         (("assign", "anna", "coach"), None, "not a trainer"),
         (("assign", "coach", "ghost"), None, "no user named 'ghost'"),
-        (("unassign", "coach", "anna"), None, "was not assigned"),
+        # A wrong role is bad input like the others (README: 1), not a usage error.
+        (("user", "add", "x", "--role", "owner", "--password-stdin"), "", "admin, trainer, client"),
+        (("user", "disable", "admin"), None, "last active admin"),
     ]
     for args, stdin, message in cases:
         r = gymhub(data, *args, stdin=stdin)
         assert r.returncode == 1, (args, r.stdout, r.stderr)
         assert message in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr
-    r = gymhub(data, "user", "add", "x", "--role", "owner", "--password-stdin", stdin="")
-    assert r.returncode == 2 and "invalid choice" in r.stderr
+    r = gymhub(data, "user", "list")
+    assert "admin" in r.stdout and "disabled" not in r.stdout, "the refused disable changed nothing"
+
+
+def test_cli_unassign_of_an_unassigned_pair_is_idempotent(tmp_path):
+    data = tmp_path / "data"
+    add_user(data, "coach", "trainer", "coach-pass-1")
+    add_user(data, "anna", "client", "anna-pass-1")
+    r = gymhub(data, "unassign", "coach", "anna")
+    assert r.returncode == 0 and "nothing to unassign" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_cli_disables_an_admin_while_another_stays_active(tmp_path):
+    data = tmp_path / "data"
+    add_user(data, "admin", "admin", "admin-pass-1")
+    add_user(data, "boss", "admin", "boss-pass-1")
+    r = gymhub(data, "user", "disable", "admin")
+    assert r.returncode == 0, r.stderr
+    r = gymhub(data, "user", "disable", "boss")
+    assert r.returncode == 1 and "last active admin" in r.stderr
+
+
+def test_cli_output_into_a_closed_pipe_is_quiet(tmp_path):
+    data = tmp_path / "data"
+    add_user(data, "coach", "trainer", "coach-pass-1")
+    # Like `gymhub user list | head -1` once head has exited: the reading end is gone.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "gymhub", "user", "list", "--data-dir", str(data)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert r.stderr == "" and r.returncode == 1, r.stderr
 
 
 def test_cli_finds_the_data_dir_like_serve(tmp_path):

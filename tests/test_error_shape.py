@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gymhub.appkeys import db_key
-from tests.support import bearer, error_of
+from tests.support import bearer, create_user, error_of
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,62 @@ async def test_error_shape(client, method, path, body, status, code):
     assert message and "Traceback" not in message and "/" not in message.replace("/1", "")
     assert resp.headers["Content-Type"].startswith("application/json")
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_invalid_utf8_in_json_is_400(client, admin):
+    # A byte that is not UTF-8 inside a JSON string, at login and on an authenticated endpoint.
+    bad = b'{"username": "\xff", "password": "xxxxxxxxx"}'
+    resp = await client.post(
+        "/api/auth/login", data=bad, headers={"Content-Type": "application/json"}
+    )
+    assert "UTF-8" in await error_of(resp, 400, "invalid_request")
+    resp = await client.post(
+        "/api/users",
+        data=b'{"username": "ann\xed\xa0\x80", "password": "password-123", "role": "client"}',
+        headers={**bearer(admin), "Content-Type": "application/json"},
+    )
+    assert "UTF-8" in await error_of(resp, 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/files?limit=", "limit"),
+        ("/api/files?limit=abc", "limit"),
+        ("/api/files?limit=1&limit=500", "limit"),
+        ("/api/files?category=", "category"),
+        ("/api/files?before=", "before"),
+        ("/api/nutrition/photos/list?before=not-a-file-id", "before"),
+        ("/api/notifications?since=1&since=2", "since"),
+        ("/api/messages?with=", "with"),
+        ("/api/nutrition/meals?client_id=+1", "client_id"),
+        ("/api/progress?limit=0", "limit"),
+    ],
+)
+async def test_bad_query_parameter_is_400_naming_it(client, admin, path, name):
+    resp = await client.get(path, headers=bearer(admin))
+    message = await error_of(resp, 400, "invalid_request")
+    assert message.startswith(f"{name}: "), message
+    if "&" in path:
+        assert "given 2 times" in message
+
+
+async def test_logout_all_takes_only_its_documented_values(client, admin):
+    user = await create_user(client, admin, "client")
+    client.session.cookie_jar.clear()  # the token alone must be what is revoked or not
+    for value in ("2", "", "on", "1&all=1"):
+        resp = await client.post(f"/api/auth/logout?all={value}", headers=bearer(user["token"]))
+        assert (await error_of(resp, 400, "invalid_request")).startswith("all: ")
+        resp = await client.get("/api/me", headers=bearer(user["token"]))
+        assert resp.status == 200, "a refused logout revokes nothing"
+    resp = await client.post("/api/auth/logout?all=no", headers=bearer(user["token"]))
+    assert resp.status == 204
+    assert (await client.get("/api/me", headers=bearer(user["token"]))).status == 200
+    resp = await client.post("/api/auth/logout?all=yes", headers=bearer(user["token"]))
+    assert resp.status == 204
+    await error_of(
+        await client.get("/api/me", headers=bearer(user["token"])), 401, "unauthenticated"
+    )
 
 
 async def test_401_names_bearer(client):

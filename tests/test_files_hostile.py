@@ -110,6 +110,26 @@ async def test_bad_multipart_shapes(
     clean(app)
 
 
+async def test_upload_without_a_file_part_names_the_field(
+    client: TestClient, app: web.Application, people: dict[str, Any]
+) -> None:
+    token = people["client"]["token"]
+    bodies = {
+        "empty body": b"",
+        "no part at all": b"--gymhubtestboundary--\r\n",
+        "only another field": raw_multipart([('form-data; name="note"', b"hello")]),
+    }
+    for name, body in bodies.items():
+        resp = await post_raw(client, token, body)
+        message = await error_of(resp, 400, "invalid_request")
+        assert message.startswith("file: required (a multipart part named file)"), (name, message)
+    resp = await client.post(
+        "/api/files/upload?category=meal_photos", data={"note": "hello"}, headers=bearer(token)
+    )
+    assert (await error_of(resp, 400, "invalid_request")).startswith("file: required")
+    clean(app)
+
+
 async def test_oversized_body_gets_413_without_being_read_whole(
     aiohttp_client: Any, config: Config
 ) -> None:

@@ -53,6 +53,24 @@ async def test_variants_fit_their_boxes_and_never_upscale(
         assert (v["width"], v["height"]) == (120, 90)  # a small image keeps its size
 
 
+async def test_png_variants_only_where_a_pixel_is_transparent(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    token = people["client"]["token"]
+    for clear, fmt in ((False, "JPEG"), (True, "PNG")):
+        img = samples.photo_like((400, 300), seed=2 + clear).convert("RGBA")
+        if clear:
+            img.putpixel((0, 0), (0, 0, 0, 0))
+        data = io.BytesIO()
+        img.save(data, "PNG")
+        f = await uploaded(client, token, data.getvalue(), filename="rgba.png")
+        assert f["mime"] == "image/png"
+        for v in f["variants"].values():
+            assert v["url"].endswith(".png" if clear else ".jpg"), v
+            with Image.open(io.BytesIO(await fetch(client, token, v["url"]))) as variant:
+                assert variant.format == fmt
+
+
 async def test_exif_orientation_6_comes_out_upright(
     client: TestClient, people: dict[str, Any], tmp_path: Path
 ) -> None:

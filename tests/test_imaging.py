@@ -202,6 +202,42 @@ def test_opaque_png_and_webp_give_jpeg(tmp_path: Path) -> None:
         assert {v["mime"] for v in result["variants"].values()} == {"image/jpeg"}
 
 
+def _rgba(clear_pixel: bool) -> Image.Image:
+    img = samples.photo_like((640, 480)).convert("RGBA")
+    if clear_pixel:
+        img.putpixel((321, 239), (0, 0, 0, 0))
+    return img
+
+
+def _palette(clear_pixel: bool) -> Image.Image:
+    # Entry 0 is the transparent one; the picture uses it only for the one clear pixel.
+    img = samples.photo_like((640, 480)).quantize(colors=16)
+    img = img.point(lambda i: max(1, i))
+    img.info["transparency"] = 0
+    if clear_pixel:
+        img.putpixel((321, 239), 0)
+    return img
+
+
+@pytest.mark.parametrize("make", [_rgba, _palette], ids=["rgba", "palette"])
+@pytest.mark.parametrize("clear_pixel", [False, True], ids=["opaque", "one-clear-pixel"])
+def test_transparency_is_decided_by_the_pixels(
+    tmp_path: Path, make: Any, clear_pixel: bool
+) -> None:
+    # An alpha channel (or a transparent palette entry) that no pixel uses is not transparency:
+    # such a PNG gets JPEG variants like a photo; one clear pixel is enough for PNG variants.
+    src = tmp_path / "src.png"
+    img = make(clear_pixel)
+    img.save(src, "PNG", transparency=img.info.get("transparency"))
+    with Image.open(src) as check:  # the source really carries an alpha channel or tRNS entry
+        assert check.mode == "RGBA" or (check.mode == "P" and "transparency" in check.info)
+    result = run(src, tmp_path / "out")
+    expected = "image/png" if clear_pixel else "image/jpeg"
+    assert {v["mime"] for v in result["variants"].values()} == {expected}
+    with Image.open(result["variants"]["large"]["path"]) as large:
+        assert large.mode == ("RGBA" if clear_pixel else "RGB")
+
+
 def test_animated_gif_uses_first_frame(tmp_path: Path) -> None:
     src = samples.make_gif_animated(tmp_path / "anim.gif", size=(320, 240))
     result = run(src, tmp_path / "out")

@@ -263,8 +263,7 @@ async def test_a_slow_reader_holds_the_read_budget_only_until_it_is_served_or_go
     budget, size = app[storage_key].read_budget, f["size"]
     assert size > 4_000_000  # more than the socket buffers take while nobody reads
     request = (
-        f"GET {f['original_url']} HTTP/1.1\r\nHost: gymhub\r\n"
-        f"Authorization: Bearer {token}\r\n\r\n"
+        f"GET {f['original_url']} HTTP/1.1\r\nHost: gymhub\r\nAuthorization: Bearer {token}\r\n\r\n"
     ).encode()
     for finish in (True, False):
         sock = socket.socket()

@@ -159,6 +159,17 @@ def unassign(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> bool:
     return cur.rowcount > 0
 
 
+def is_last_active_admin(conn: sqlite3.Connection, row: Row) -> bool:
+    """Whether this user is the only enabled admin, whom nobody may disable or demote."""
+    if row["role"] != "admin" or row["disabled"]:
+        return False
+    others = conn.execute(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?",
+        (row["id"],),
+    ).fetchone()[0]
+    return int(others) == 0
+
+
 def count_users(conn: sqlite3.Connection) -> int:
     """How many accounts exist."""
     return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])

@@ -10,10 +10,12 @@ from gymhub.data import users
 from gymhub.errors import InvalidCredentials, RateLimited
 from gymhub.handlers.common import user_shape
 from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.query import FlagParam
 from gymhub.schemas.users import LoginRequest, LoginResponse, PasswordChange, User
 
 routes = web.RouteTableDef()
 REVOKED = 4401
+ALL = FlagParam("all", "1 (or true, yes) to revoke every token, session and WebSocket")
 
 
 @routes.post("/api/auth/login")
@@ -52,11 +54,11 @@ async def login(request: web.Request) -> web.Response:
 @documented(
     "Log out; with all=1 every token and session of the user is revoked",
     status=204,
-    query={"all": "1 to revoke every token, session and WebSocket"},
+    query=[ALL],
 )
 async def logout(request: web.Request) -> web.Response:
     viewer = await identity.current_viewer(request)
-    if request.query.get("all") in ("1", "true", "yes"):
+    if ALL.read(request):
         await request.app[db_key].write(lambda c: users.bump_token_version(c, viewer.id))
         await request.app[hub_key].disconnect_user(viewer.id, REVOKED)
     await identity.end_session(request)

@@ -6,7 +6,8 @@ import sqlite3
 
 from aiohttp import web
 
-from gymhub.errors import InvalidRequest, NotFound
+from gymhub.errors import NotFound
+from gymhub.schemas.query import IntParam
 from gymhub.schemas.users import User
 
 # Ids beyond SQLite's 64-bit integers would overflow inside the driver: the route refuses them.
@@ -22,32 +23,18 @@ def path_id(request: web.Request, name: str) -> int:
         raise NotFound() from None
 
 
-def query_int(
-    request: web.Request,
-    name: str,
-    default: int | None = None,
-    *,
-    low: int = 0,
-    high: int = 2**62,
-) -> int | None:
-    """An optional integer query parameter in [low, high], or a 400 naming it."""
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidRequest(f"{name}: must be an integer.") from None
-    if not low <= value <= high:
-        raise InvalidRequest(f"{name}: must be between {low} and {high}.")
-    return value
+def limit_param(default: int = 50) -> IntParam:
+    """The `limit` query parameter of a list endpoint, 1..200."""
+    text = f"page size, 1..{MAX_LIMIT} (default {default})"
+    return IntParam("limit", text, low=1, high=MAX_LIMIT, default=default)
 
 
-def page_limit(request: web.Request, default: int = 50) -> int:
-    """The `limit` query parameter, 1..200."""
-    value = query_int(request, "limit", default, low=1, high=MAX_LIMIT)
-    assert value is not None
-    return value
+def id_param(name: str, description: str) -> IntParam:
+    """An optional id in the query (users, meals, entries, messages are numbered from 1)."""
+    return IntParam(name, description, low=1)
+
+
+LIMIT = limit_param()
 
 
 def user_shape(row: sqlite3.Row) -> User:

@@ -21,7 +21,7 @@ from gymhub.auth.identity import current_viewer
 from gymhub.data import files, notifications
 from gymhub.data.db import utcnow
 from gymhub.errors import ApiError, InvalidRequest, NotFound, QuotaExceeded
-from gymhub.handlers.common import page_limit, query_int
+from gymhub.handlers.common import LIMIT, id_param
 from gymhub.handlers.fileviews import (
     delete_notifications,
     render_files,
@@ -31,6 +31,7 @@ from gymhub.handlers.fileviews import (
 )
 from gymhub.schemas.common import documented, json_response, no_content
 from gymhub.schemas.files import File, FileList
+from gymhub.schemas.query import FormBody, IntParam, StrParam
 from gymhub.storage import stats
 from gymhub.storage.layout import CATEGORIES, FILE_ID
 from gymhub.storage.store import Checked, Received, Storage
@@ -42,6 +43,25 @@ MAX_PARTS = 8
 FIELD_LIMIT = 1024
 NAME_LIMIT = 255
 LINKS = {"meal_completion_id": "meal_photos", "progress_entry_id": "progress_photos"}
+LINK_FIELDS = {
+    "meal_completion_id": IntParam(
+        "meal_completion_id", "links the file to this meal (meal_photos only)", low=1
+    ),
+    "progress_entry_id": IntParam(
+        "progress_entry_id", "links the file to this progress entry (progress_photos only)", low=1
+    ),
+}
+OWNER_ID = id_param("owner_id", "whose file it is (default: the caller)")
+UPLOAD_CATEGORY = StrParam("category", "the file's category", CATEGORIES, required=True)
+LIST_CATEGORY = StrParam("category", "only files of this category", CATEGORIES)
+BEFORE_FILE = StrParam(
+    "before",
+    "only files older than this file id",
+    pattern=FILE_ID.pattern,
+    pattern_text="a file id (32 hex characters)",
+)
+UPLOAD_FORM = FormBody("file", tuple(LINK_FIELDS.values()))
+FILE_REQUIRED = "file: required (a multipart part named file)"
 # Multipart framing errors surface as these from aiohttp's reader; they are the client's fault.
 _MALFORMED = (
     ValueError,
@@ -79,23 +99,19 @@ async def _field(part: BodyPartReader, name: str) -> str:
     return data.decode("utf-8")
 
 
-def _link_id(name: str, text: str) -> int:
-    if not re.fullmatch(r"\d{1,18}", text.strip()):
-        raise InvalidRequest(f"{name}: must be a positive integer.")
-    return int(text)
-
-
 async def read_form(request: web.Request, storage: Storage, category: str) -> Form:
     """Read the multipart body part by part, streaming the `file` part into temp."""
     if request.content_type != "multipart/form-data":
-        raise InvalidRequest("The body must be multipart/form-data with one part named file.")
+        raise InvalidRequest(f"{FILE_REQUIRED}; the body must be multipart/form-data.")
     form = Form()
+    parts = 0
     try:
         reader = await request.multipart()
         for _ in range(MAX_PARTS + 1):
             part = await reader.next()
             if part is None:
                 break
+            parts += 1
             if not isinstance(part, BodyPartReader):
                 raise InvalidRequest("Nested multipart bodies are not accepted.")
             if part.name == "file":
@@ -108,7 +124,8 @@ async def read_form(request: web.Request, storage: Storage, category: str) -> Fo
                     raise InvalidRequest(f"{part.name}: given more than once.")
                 if LINKS[part.name] != category:
                     raise InvalidRequest(f"{part.name}: only {LINKS[part.name]} can be linked.")
-                form.links[part.name] = _link_id(part.name, await _field(part, part.name))
+                text = await _field(part, part.name)
+                form.links[part.name] = LINK_FIELDS[part.name].parse(text.strip())
             else:
                 await _field(part, str(part.name))
         else:
@@ -117,10 +134,14 @@ async def read_form(request: web.Request, storage: Storage, category: str) -> Fo
         if form.received is not None:
             await storage.discard_temp(form.received)
         if isinstance(exc, _MALFORMED):
+            # An empty body, or one without a single readable part (aiohttp finds no starting
+            # boundary), is the common client mistake: name the missing field for it.
+            if parts == 0:
+                raise InvalidRequest(f"{FILE_REQUIRED}; the body has no readable part.") from None
             raise InvalidRequest("The multipart body is malformed.") from None
         raise
     if form.received is None:
-        raise InvalidRequest("file: the body has no part named file.")
+        raise InvalidRequest(f"{FILE_REQUIRED}.")
     return form
 
 
@@ -243,30 +264,18 @@ async def _ingest(
     return json_response(outcome.file, status=201)
 
 
-def category_param(request: web.Request, required: bool) -> str | None:
-    """The `category` query parameter, one of the four categories."""
-    category = request.query.get("category")
-    if category is None or category == "":
-        if required:
-            raise InvalidRequest(f"category: required, one of {', '.join(CATEGORIES)}.")
-        return None
-    if category not in CATEGORIES:
-        raise InvalidRequest(f"category: must be one of {', '.join(CATEGORIES)}.")
-    return category
-
-
 @routes.post("/api/files/upload")
 @documented(
     "Upload a file (multipart/form-data: part `file`, optional fields meal_completion_id, "
     "progress_entry_id); 200 with the existing file for identical bytes",
     response=File,
     status=201,
-    query={"category": "meal_photos|progress_photos|profile_photos|documents", "owner_id": "int"},
+    query=[UPLOAD_CATEGORY, OWNER_ID],
+    form=UPLOAD_FORM,
 )
 async def upload(request: web.Request) -> web.Response:
-    category = category_param(request, required=True)
-    assert category is not None
-    owner_param = query_int(request, "owner_id", None, low=1)
+    category = UPLOAD_CATEGORY.get(request)
+    owner_param = OWNER_ID.read(request)
     return await ingest(request, category, owner_param, {})
 
 
@@ -274,17 +283,14 @@ async def upload(request: web.Request) -> web.Response:
 @documented(
     "Files of an owner the caller may see, newest first",
     response=FileList,
-    query={"owner_id": "int", "category": "str", "limit": "1..200", "before": "file id"},
+    query=[OWNER_ID, LIST_CATEGORY, LIMIT, BEFORE_FILE],
 )
 async def list_files(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    owner_id = query_int(request, "owner_id", viewer.id, low=1)
-    assert owner_id is not None
-    category = category_param(request, required=False)
-    limit = page_limit(request)
-    before = request.query.get("before") or None
-    if before is not None and not FILE_ID.fullmatch(before):
-        raise InvalidRequest("before: must be a file id (32 hex characters).")
+    owner_id = OWNER_ID.read(request) or viewer.id
+    category = LIST_CATEGORY.read(request)
+    limit = LIMIT.get(request)
+    before = BEFORE_FILE.read(request)
 
     def load(conn: sqlite3.Connection) -> FileList:
         policy.client_data(conn, viewer, owner_id)

@@ -10,14 +10,19 @@ from gymhub.appkeys import db_key
 from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import files
-from gymhub.errors import InvalidRequest
-from gymhub.handlers.common import page_limit, query_int
-from gymhub.handlers.files import ingest
+from gymhub.handlers.common import id_param, limit_param
+from gymhub.handlers.files import BEFORE_FILE, LINK_FIELDS, ingest
 from gymhub.handlers.fileviews import render_files
 from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import File, PhotoList
+from gymhub.schemas.query import FormBody, IntParam
 
 routes = web.RouteTableDef()
+MEAL_ID = IntParam("meal_completion_id", "the caller's meal the photo shows", low=1, required=True)
+# The query names the meal; the same form field is still read (the query wins), so say so.
+MEAL_PHOTO_FORM = FormBody("file", (LINK_FIELDS["meal_completion_id"],))
+CLIENT_ID = id_param("client_id", "whose photos (default: the caller's own)")
+PHOTO_LIMIT = limit_param(200)
 
 
 @routes.post("/api/nutrition/photos/upload")
@@ -25,12 +30,11 @@ routes = web.RouteTableDef()
     "Upload a photo of one of the caller's own meals (multipart part `file`)",
     response=File,
     status=201,
-    query={"meal_completion_id": "int, required"},
+    query=[MEAL_ID],
+    form=MEAL_PHOTO_FORM,
 )
 async def upload_meal_photo(request: web.Request) -> web.Response:
-    meal_id = query_int(request, "meal_completion_id", None, low=1)
-    if meal_id is None:
-        raise InvalidRequest("meal_completion_id: required.")
+    meal_id = MEAL_ID.get(request)
     # The meal is checked against the caller before the body is read: own meals only.
     return await ingest(request, "meal_photos", None, {"meal_completion_id": meal_id})
 
@@ -39,14 +43,13 @@ async def upload_meal_photo(request: web.Request) -> web.Response:
 @documented(
     "Meal photos of the caller, or of an assigned client (client_id), newest first",
     response=PhotoList,
-    query={"client_id": "int", "limit": "1..200 (default 200)", "before": "file id"},
+    query=[CLIENT_ID, PHOTO_LIMIT, BEFORE_FILE],
 )
 async def list_meal_photos(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    client_id = query_int(request, "client_id", viewer.id, low=1)
-    assert client_id is not None
-    limit = page_limit(request, default=200)
-    before = request.query.get("before") or None
+    client_id = CLIENT_ID.read(request) or viewer.id
+    limit = PHOTO_LIMIT.get(request)
+    before = BEFORE_FILE.read(request)
 
     def load(conn: sqlite3.Connection) -> PhotoList:
         policy.client_data(conn, viewer, client_id)

@@ -13,18 +13,16 @@ from gymhub.auth.identity import current_viewer
 from gymhub.data import files, meals
 from gymhub.data.notifications import Stored
 from gymhub.errors import NotFound
-from gymhub.handlers.common import ID, page_limit, path_id, query_int
+from gymhub.handlers.common import ID, LIMIT, id_param, path_id
 from gymhub.handlers.fileviews import render_files
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Meal, MealCreate, MealList, api_time
 from gymhub.schemas.common import documented, json_response, read_json
 
 routes = web.RouteTableDef()
-LIST_QUERY = {
-    "client_id": "whose meals (default: the caller's own)",
-    "limit": "1..200, default 50",
-    "before": "only meals with a smaller id (newest first)",
-}
+CLIENT_ID = id_param("client_id", "whose meals (default: the caller's own)")
+BEFORE = id_param("before", "only meals with a smaller id (newest first)")
+LIST_QUERY = (CLIENT_ID, LIMIT, BEFORE)
 
 
 def meal_view(
@@ -82,10 +80,9 @@ async def create_meal(request: web.Request) -> web.Response:
 @documented("A client's meals, newest first", response=MealList, query=LIST_QUERY)
 async def list_meals(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    client_id = query_int(request, "client_id", viewer.id, low=1)
-    assert client_id is not None
-    limit = page_limit(request)
-    before = query_int(request, "before", None, low=1)
+    client_id = CLIENT_ID.read(request) or viewer.id
+    limit = LIMIT.get(request)
+    before = BEFORE.read(request)
 
     def load(conn: sqlite3.Connection) -> list[Meal]:
         policy.client_data(conn, viewer, client_id)

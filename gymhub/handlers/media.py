@@ -19,10 +19,11 @@ from gymhub.auth.identity import claims_of, current_viewer, live_viewer
 from gymhub.auth.tokens import Claims
 from gymhub.data import files
 from gymhub.data.memo import GenerationMemo
-from gymhub.errors import InvalidRequest, NotFound
+from gymhub.errors import NotFound
 from gymhub.handlers.files import clean_name, delete_by_id
 from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import CleanupReport, MediaStats
+from gymhub.schemas.query import FlagParam
 from gymhub.storage import stats
 from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached
 from gymhub.storage.layout import MediaName, parse_media_name
@@ -36,6 +37,7 @@ media_memo_key: web.AppKey[GenerationMemo[tuple[int, int, MediaName], Found]] = 
 )
 
 MEDIA_PATH = "/api/files/media/{file_type}/{filename}"
+DRY_RUN = FlagParam("dry_run", "1 (or true, yes) only reports what would be removed")
 MEDIA_HEADERS = {
     "Cache-Control": "private, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
@@ -264,18 +266,14 @@ async def media_stats(request: web.Request) -> web.Response:
 @documented(
     "Sweep orphaned media now (admin); dry_run=1 only reports",
     response=CleanupReport,
-    query={"dry_run": "0|1"},
+    query=[DRY_RUN],
 )
 async def media_cleanup(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.require_admin(viewer)
-    raw = request.query.get("dry_run", "0")
-    if raw not in ("0", "1", "true", "false"):
-        raise InvalidRequest("dry_run: must be 0 or 1.")
+    dry_run = DRY_RUN.read(request)
     app = request.app
-    report = await sweep(
-        app[db_key], app[storage_key], app[config_key].orphan_max_age, raw in ("1", "true")
-    )
+    report = await sweep(app[db_key], app[storage_key], app[config_key].orphan_max_age, dry_run)
     return json_response(
         CleanupReport(removed=report.removed, bytes=report.bytes, dry_run=report.dry_run)
     )

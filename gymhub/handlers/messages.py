@@ -11,12 +11,14 @@ from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import messages
 from gymhub.data.notifications import Stored
-from gymhub.handlers.common import ID, page_limit, path_id, query_int
+from gymhub.handlers.common import ID, LIMIT, id_param, path_id
 from gymhub.realtime.events import address
 from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 
 routes = web.RouteTableDef()
+WITH = id_param("with", "the other party's user id (default: every conversation)")
+BEFORE = id_param("before", "only messages with a smaller id")
 
 
 def message_view(row: sqlite3.Row) -> ChatMessage:
@@ -59,17 +61,13 @@ async def send_message(request: web.Request) -> web.Response:
 @documented(
     "The caller's messages (with one user if `with` is given), newest first",
     response=MessageList,
-    query={
-        "with": "the other party's user id (default: every conversation)",
-        "limit": "1..200, default 50",
-        "before": "only messages with a smaller id",
-    },
+    query=[WITH, LIMIT, BEFORE],
 )
 async def list_messages(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    other = query_int(request, "with", None, low=1)
-    limit = page_limit(request)
-    before = query_int(request, "before", None, low=1)
+    other = WITH.read(request)
+    limit = LIMIT.get(request)
+    before = BEFORE.read(request)
     # Only messages the caller sent or received are read, so no policy check is needed and
     # an unknown `with` is just an empty conversation (existence is not revealed).
     rows = await request.app[db_key].read(

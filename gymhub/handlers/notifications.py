@@ -10,11 +10,13 @@ from aiohttp import web
 from gymhub.appkeys import db_key
 from gymhub.auth.identity import current_viewer
 from gymhub.data import notifications
-from gymhub.handlers.common import page_limit, query_int
+from gymhub.handlers.common import LIMIT
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.notifications import Envelope, NotificationList, ReadUpTo
+from gymhub.schemas.query import IntParam
 
 routes = web.RouteTableDef()
+SINCE = IntParam("since", "only ids greater than this", low=0, default=0)
 
 
 def envelope_of(row: sqlite3.Row) -> Envelope:
@@ -32,13 +34,12 @@ def envelope_of(row: sqlite3.Row) -> Envelope:
 @documented(
     "The caller's stored notifications after `since`, oldest first, and the unread count",
     response=NotificationList,
-    query={"since": "only ids greater than this (default 0)", "limit": "1..200, default 50"},
+    query=[SINCE, LIMIT],
 )
 async def list_notifications(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    since = query_int(request, "since", 0, low=0)
-    assert since is not None
-    limit = page_limit(request)
+    since = SINCE.get(request)
+    limit = LIMIT.get(request)
 
     def load(conn: sqlite3.Connection) -> NotificationList:
         rows = notifications.after(conn, viewer.id, since, limit)

@@ -13,18 +13,16 @@ from gymhub.auth.identity import current_viewer
 from gymhub.data import files, progress
 from gymhub.data.notifications import Stored
 from gymhub.errors import InvalidRequest, NotFound
-from gymhub.handlers.common import ID, page_limit, path_id, query_int
+from gymhub.handlers.common import ID, LIMIT, id_param, path_id
 from gymhub.handlers.fileviews import render_files
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Progress, ProgressCreate, ProgressList, api_time
 from gymhub.schemas.common import documented, json_response, read_json
 
 routes = web.RouteTableDef()
-LIST_QUERY = {
-    "client_id": "whose entries (default: the caller's own)",
-    "limit": "1..200, default 50",
-    "before": "only entries with a smaller id (newest first)",
-}
+CLIENT_ID = id_param("client_id", "whose entries (default: the caller's own)")
+BEFORE = id_param("before", "only entries with a smaller id (newest first)")
+LIST_QUERY = (CLIENT_ID, LIMIT, BEFORE)
 
 
 def entry_view(
@@ -100,10 +98,9 @@ async def create_entry(request: web.Request) -> web.Response:
 @documented("A client's progress entries, newest first", response=ProgressList, query=LIST_QUERY)
 async def list_entries(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    client_id = query_int(request, "client_id", viewer.id, low=1)
-    assert client_id is not None
-    limit = page_limit(request)
-    before = query_int(request, "before", None, low=1)
+    client_id = CLIENT_ID.read(request) or viewer.id
+    limit = LIMIT.get(request)
+    before = BEFORE.read(request)
 
     def load(conn: sqlite3.Connection) -> list[Progress]:
         policy.client_data(conn, viewer, client_id)

@@ -71,7 +71,7 @@ async def patch_user(request: web.Request) -> web.Response:
         if row is None:
             raise NotFound("No such user.")
         demoted = body.disabled or body.role not in (None, "admin")
-        if row["role"] == "admin" and demoted and _admins(conn) == 1 and not row["disabled"]:
+        if demoted and users.is_last_active_admin(conn, row):
             raise Conflict("This is the last active admin; appoint another one first.")
         updated = users.update_user(conn, user_id, changes)
         assert updated is not None
@@ -81,14 +81,6 @@ async def patch_user(request: web.Request) -> web.Response:
     if row["token_version"] != version_before:
         await request.app[hub_key].disconnect_user(user_id, REVOKED)
     return json_response(user_shape(row))
-
-
-def _admins(conn: sqlite3.Connection) -> int:
-    return int(
-        conn.execute("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0").fetchone()[
-            0
-        ]
-    )
 
 
 @routes.put("/api/trainers/" + ID % "trainer_id" + "/clients/" + ID % "client_id")

@@ -13,7 +13,7 @@ from gymhub.auth import identity, policy
 from gymhub.auth.tokens import Claims
 from gymhub.data import notifications
 from gymhub.errors import ApiError, Forbidden, InvalidRequest, NotFound, Unauthenticated
-from gymhub.handlers.common import ID, path_id, query_int
+from gymhub.handlers.common import ID, path_id
 from gymhub.realtime.events import address
 from gymhub.realtime.hub import Connection, Hub
 from gymhub.schemas.common import decode, documented, json_response, read_json
@@ -28,11 +28,13 @@ from gymhub.schemas.notifications import (
     Ticket,
     Welcome,
 )
+from gymhub.schemas.query import IntParam, StrParam
 
 routes = web.RouteTableDef()
 
 MAX_FRAME = 64 * 1024
-SINCE = {"since": "replay every stored notification with a larger id first"}
+SINCE = IntParam("since", "replay every stored notification with a larger id first", low=0)
+TOKEN = StrParam("token", "access token or single-use ticket")
 _encode = msgspec.json.Encoder().encode
 PONG = _encode({"type": "pong"})
 
@@ -41,7 +43,7 @@ PONG = _encode({"type": "pong"})
 @documented(
     "WebSocket (seed path): ?token=JWT or ticket; 101, then welcome, replay and live envelopes",
     status=101,
-    query={"token": "access token or single-use ticket", **SINCE},
+    query=[TOKEN, SINCE],
 )
 async def seed_socket(request: web.Request) -> web.StreamResponse:
     user_id = path_id(request, "user_id")
@@ -52,7 +54,7 @@ async def seed_socket(request: web.Request) -> web.StreamResponse:
 @documented(
     "WebSocket: session cookie, bearer header or ?token=; welcome, replay and live envelopes",
     status=101,
-    query={"token": "access token or single-use ticket", **SINCE},
+    query=[TOKEN, SINCE],
 )
 async def socket(request: web.Request) -> web.StreamResponse:
     return await _socket(request, None)
@@ -112,7 +114,7 @@ async def test_notification(request: web.Request) -> web.Response:
 
 async def _authenticate(request: web.Request, cookie: bool) -> tuple[policy.Viewer, Claims]:
     """Claims from ?token= (a ticket or a JWT), else the bearer header (or cookie); then the DB."""
-    token = request.query.get("token")
+    token = TOKEN.read(request)
     claims: Claims | None = None
     if not cookie and not token and identity.bearer_token(request) is None:
         # The seed path is token-only, as its existing clients use it.
@@ -133,13 +135,15 @@ async def _socket(request: web.Request, user_id: int | None) -> web.StreamRespon
     origin = request.headers.get("Origin")
     if origin is not None and not identity.origin_allowed(request, origin):
         raise Forbidden("WebSocket connections from this origin are not allowed.")
-    since = query_int(request, "since", None, low=0)
+    since = SINCE.read(request)
     viewer, claims = await _authenticate(request, cookie=user_id is None)
     if user_id is not None:
         policy.own_socket(viewer, user_id)
     config = request.app[config_key]
+    # aiohttp refuses a message of max_msg_size bytes or more, and the contract closes only
+    # frames over 64 KiB: one more byte keeps a frame of exactly 64 KiB acceptable.
     ws = web.WebSocketResponse(
-        compress=False, heartbeat=config.ws_heartbeat or None, max_msg_size=MAX_FRAME
+        compress=False, heartbeat=config.ws_heartbeat or None, max_msg_size=MAX_FRAME + 1
     )
     if not ws.can_prepare(request).ok:
         raise InvalidRequest("This endpoint expects a WebSocket upgrade.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -10,6 +10,7 @@ import msgspec
 from aiohttp import web
 
 from gymhub.errors import InvalidRequest, TooLarge
+from gymhub.schemas.query import FormBody, QueryParam, StrParam
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +40,9 @@ def decode(body: bytes, kind: type[T]) -> T:
         raise InvalidRequest(_field_message(err)) from None
     except msgspec.DecodeError:
         raise InvalidRequest("The body is not valid JSON.") from None
+    except UnicodeDecodeError:
+        # msgspec reports a bad byte inside a string this way rather than as a DecodeError.
+        raise InvalidRequest("The body is not valid UTF-8.") from None
 
 
 async def read_json(request: web.Request, kind: type[T]) -> T:
@@ -78,8 +82,9 @@ class Doc:
     request: Any = None
     response: Any = None
     status: int = 200
-    query: tuple[tuple[str, str], ...] = ()
+    query: tuple[QueryParam, ...] = ()
     auth: bool = True
+    form: FormBody | None = None
 
 
 DOC_ATTR = "__gymhub_doc__"
@@ -91,17 +96,23 @@ def documented(
     request: Any = None,
     response: Any = None,
     status: int = 200,
-    query: dict[str, str] | None = None,
+    query: Sequence[QueryParam] | Mapping[str, str] = (),
     auth: bool = True,
+    form: FormBody | None = None,
 ) -> Callable[[F], F]:
-    """Attach the request and response types of a handler for /api/openapi.json."""
+    """Attach the request and response types of a handler for /api/openapi.json.
+
+    `query` takes the parameter declarations the handler reads with; a plain name → text
+    mapping still works and documents untyped strings.
+    """
+    params = (
+        tuple(StrParam(name, text) for name, text in query.items())
+        if isinstance(query, Mapping)
+        else tuple(query)
+    )
 
     def mark(fn: F) -> F:
-        setattr(
-            fn,
-            DOC_ATTR,
-            Doc(summary, request, response, status, tuple((query or {}).items()), auth),
-        )
+        setattr(fn, DOC_ATTR, Doc(summary, request, response, status, params, auth, form))
         return fn
 
     return mark

@@ -25,49 +25,67 @@ ERROR_SCHEMA = {
 }
 
 
-def _path_template(path: str) -> tuple[str, list[str]]:
-    names: list[str] = []
+# aiohttp's pattern for a `{name}` without a regex of its own.
+_ANY_SEGMENT = "[^{}/]+"
+# The ID route pattern: up to 18 digits.
+_ID_PATTERN = re.compile(r"\\d\{1,(\d+)\}")
 
-    def repl(match: re.Match[str]) -> str:
-        names.append(match.group(1))
-        return "{" + match.group(1) + "}"
 
-    return re.sub(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}", repl, path), names
+def _path_params(pattern: str) -> tuple[tuple[str, str], ...]:
+    """Each path variable of a compiled route pattern with the regex the route matches it by."""
+    return tuple(re.findall(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)", pattern))
+
+
+def _path_schema(regex: str) -> dict[str, Any]:
+    """The route's own pattern says what a path variable may be."""
+    digits = _ID_PATTERN.fullmatch(regex)
+    if digits is not None:
+        return {"type": "integer", "minimum": 0, "maximum": 10 ** int(digits.group(1)) - 1}
+    if regex == _ANY_SEGMENT:
+        return {"type": "string"}
+    return {"type": "string", "pattern": f"^{regex}$"}
+
+
+Route = tuple[str, str, tuple[tuple[str, str], ...], Doc]
 
 
 @functools.cache
-def _document(routes: tuple[tuple[str, str, Doc], ...]) -> bytes:
-    types = [d.request for _, _, d in routes if d.request] + [
-        d.response for _, _, d in routes if d.response
+def _document(routes: tuple[Route, ...]) -> bytes:
+    types = [d.request for *_, d in routes if d.request] + [
+        d.response for *_, d in routes if d.response
     ]
     schemas, components = msgspec.json.schema_components(
         types, ref_template="#/components/schemas/{name}"
     )
     by_type = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, doc in routes:
-        template, names = _path_template(path)
+    for method, path, path_params, doc in routes:
         op: dict[str, Any] = {
             "summary": doc.summary,
             "parameters": [
-                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                for n in names
+                {"name": name, "in": "path", "required": True, "schema": _path_schema(regex)}
+                for name, regex in path_params
             ]
             + [
                 {
-                    "name": q,
+                    "name": param.name,
                     "in": "query",
-                    "required": False,
-                    "description": text,
-                    "schema": {"type": "string"},
+                    "required": param.required,
+                    "description": param.description,
+                    "schema": param.schema(),
                 }
-                for q, text in doc.query
+                for param in doc.query
             ],
         }
         if doc.request is not None:
             op["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": by_type[doc.request]}},
+            }
+        elif doc.form is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": doc.form.schema()}},
             }
         ok: dict[str, Any] = {"description": "success"}
         if doc.response is not None:
@@ -81,7 +99,7 @@ def _document(routes: tuple[tuple[str, str, Doc], ...]) -> bytes:
         }
         if doc.auth:
             op["security"] = [{"bearer": []}, {"cookie": []}]
-        paths.setdefault(template, {})[method.lower()] = op
+        paths.setdefault(path, {})[method.lower()] = op
     components["Error"] = ERROR_SCHEMA
     spec = {
         "openapi": "3.1.0",
@@ -100,11 +118,13 @@ def _document(routes: tuple[tuple[str, str, Doc], ...]) -> bytes:
 
 def build_openapi(app: web.Application) -> bytes:
     """Every documented route of the app as an OpenAPI 3.1 JSON document."""
-    routes = []
+    routes: list[Route] = []
     for route in app.router.routes():
         doc = getattr(route.handler, DOC_ATTR, None)
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
+        pattern = info.get("pattern")
+        params = _path_params(pattern.pattern) if pattern is not None else ()
         if doc is not None and path and route.method != "HEAD":
-            routes.append((route.method, path, doc))
+            routes.append((route.method, path, params, doc))
     return _document(tuple(routes))
