@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -57,3 +59,11 @@ async def error_of(resp: Any, status: int, code: str) -> str:
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
     assert body["error"]["code"] == code, body
     return str(body["error"]["message"])
+
+
+async def until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait until predicate() is true, polling; fail the test after timeout seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)

@@ -22,7 +22,7 @@ from gymhub.server import make_app
 from tests import imaging_samples as samples
 from tests import support
 from tests.conftest import AiohttpClient
-from tests.support import bearer, error_of
+from tests.support import bearer, error_of, until
 from tests.test_files_kit import table_count, tree_files, uploaded
 
 
@@ -223,13 +223,6 @@ async def test_remembered_access_ends_after_a_change_by_another_process(
 def stored_original(app: web.Application, f: dict[str, Any]) -> bytes:
     ext = f["original_url"].rsplit(".", 1)[1]
     return app[storage_key].layout.original(f["category"], f["id"], ext).read_bytes()
-
-
-async def until(check: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_an_original_read_whole_matches_the_sendfile_answer(

@@ -7,13 +7,12 @@ import os
 import signal
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from gymhub.appkeys import storage_key
 from tests import imaging_samples as samples
-from tests.support import create_user, error_of
+from tests.support import create_user, error_of, until
 from tests.test_files_kit import table_count, tree_files, upload
 
 
@@ -28,13 +27,6 @@ def jpeg(size: tuple[int, int], seed: int) -> bytes:
 def worker_pids(client: TestClient) -> list[int]:
     # The executor's own table of its live workers (the test kills one of them).
     return list(client.app[storage_key].pool._processes)
-
-
-async def until(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_worker_killed_while_idle_next_upload_succeeds(
