@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from aiohttp.test_utils import TestClient
+
+from gymhub.appkeys import config_key, db_key
 from gymhub.data.memo import GenerationMemo
+from tests.support import create_user
 
 
 def test_a_value_lives_until_the_generation_moves_on() -> None:
@@ -28,3 +34,21 @@ def test_bounded_least_recently_used() -> None:
     memo.put(3, 3, generation=0)
     assert len(memo) == 3 and memo.get(1, 0) is None
     assert [memo.get(k, 0) for k in (0, 2, 3)] == [0, 2, 3]
+
+
+async def test_only_other_processes_commits_count_as_external_changes(
+    client: TestClient, admin: str
+) -> None:
+    """The server's own write moves the generation once, not again when the watcher looks."""
+    db = client.app[db_key]
+    assert not await db.check_external_changes()
+    before = db.generation
+    await create_user(client, admin, "client")
+    assert db.generation > before
+    after = db.generation
+    assert not await db.check_external_changes()
+    assert db.generation == after
+    with sqlite3.connect(client.app[config_key].db_path) as other:
+        other.execute("UPDATE users SET display_name = 'Front desk' WHERE id = 1")
+    assert await db.check_external_changes()
+    assert db.generation == after + 1

@@ -196,8 +196,12 @@ class Database:
             self.generation += 1
 
     async def check_external_changes(self) -> bool:
-        """Move the generation on if another connection committed since the last check."""
-        version = await self.read(lambda conn: conn.execute("PRAGMA data_version").fetchone()[0])
+        """Move the generation on if another process committed since the last check."""
+        # Asked on the writer: data_version moves for every other connection's commit, and on
+        # the reader that includes our own writer's, which write() has already counted.
+        version = await self._run(
+            self._need(self._writer), lambda conn: conn.execute("PRAGMA data_version").fetchone()[0]
+        )
         changed = self._data_version is not None and version != self._data_version
         self._data_version = version
         if changed:
