@@ -13,11 +13,13 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from multidict import CIMultiDict
 from PIL import Image
 
-from gymhub.appkeys import config_key, storage_key
+from gymhub.appkeys import config_key, db_key, storage_key
 from gymhub.config import Config
 from gymhub.data.db import EXTERNAL_CHANGES_CHECK
+from gymhub.handlers.media import media_memo_key
 from gymhub.server import make_app
 from tests import imaging_samples as samples
 from tests import support
@@ -165,8 +167,15 @@ async def test_stats_by_role(client: TestClient, people: dict[str, Any], tmp_pat
     await error_of(resp, 403, "forbidden")
 
 
+def remembering(app: web.Application) -> bool:
+    """Whether media decisions of the current generation are held: a refusal after the next
+    write is then that write's doing."""
+    memo = app[media_memo_key]
+    return len(memo) > 0 and memo.generation == app[db_key].generation
+
+
 async def test_remembered_access_ends_with_the_write_that_ends_it(
-    client: TestClient, people: dict[str, Any], tmp_path: Path
+    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
 ) -> None:
     """Media decisions are remembered between writes; each revoking write ends them at once."""
     f = await photo(client, people, tmp_path)
@@ -174,6 +183,7 @@ async def test_remembered_access_ends_with_the_write_that_ends_it(
     trainer, member, admin = people["trainer"], people["client"], people["admin"]
     for _ in range(3):  # the repeats are answered from what the first one looked up
         assert (await client.get(thumb, headers=bearer(trainer["token"]))).status == 200
+    assert remembering(app)
     unassigned = await client.delete(
         f"/api/trainers/{trainer['id']}/clients/{member['id']}", headers=bearer(admin)
     )
@@ -181,6 +191,7 @@ async def test_remembered_access_ends_with_the_write_that_ends_it(
     await error_of(await client.get(thumb, headers=bearer(trainer["token"])), 404, "not_found")
 
     assert (await client.get(thumb, headers=bearer(member["token"]))).status == 200
+    assert remembering(app)
     disabled = await client.patch(
         f"/api/users/{member['id']}", headers=bearer(admin), json={"disabled": True}
     )
@@ -188,6 +199,7 @@ async def test_remembered_access_ends_with_the_write_that_ends_it(
     await error_of(await client.get(thumb, headers=bearer(member["token"])), 401, "unauthenticated")
 
     assert (await client.get(thumb, headers=bearer(admin))).status == 200
+    assert remembering(app)
     deleted = await client.delete(f"/api/files/{f['id']}", headers=bearer(admin))
     assert deleted.status == 204
     await error_of(await client.get(thumb, headers=bearer(admin)), 404, "not_found")
@@ -225,71 +237,82 @@ def stored_original(app: web.Application, f: dict[str, Any]) -> bytes:
     return app[storage_key].layout.original(f["category"], f["id"], ext).read_bytes()
 
 
-async def test_an_original_read_whole_matches_the_sendfile_answer(
-    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
-) -> None:
-    """A plain GET reads the original whole; HEAD and validating requests go by FileResponse:
-    the bytes and the validators agree, and the read budget is given back once sent."""
-    f = await photo(client, people, tmp_path)
-    token, budget = people["client"]["token"], app[storage_key].read_budget
-    whole = await client.get(f["original_url"], headers=bearer(token))
-    body = await whole.read()
-    assert whole.status == 200 and body == stored_original(app, f)
-    head = await client.head(f["original_url"], headers=bearer(token))
-    ranged = await client.get(f["original_url"], headers={**bearer(token), "Range": "bytes=0-"})
-    assert ranged.status == 206 and await ranged.read() == body
-    for other in (head, ranged):
-        for name in ("ETag", "Last-Modified", "Content-Type", "Cache-Control"):
-            assert other.headers[name] == whole.headers[name], name
-    assert int(whole.headers["Content-Length"]) == len(body)
-    assert whole.headers["Content-Security-Policy"] == "sandbox"
-    assert budget.used == 0
-
-
-async def test_a_slow_reader_holds_the_read_budget_only_until_it_is_served_or_gone(
-    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
-) -> None:
+async def big_original(client: TestClient, token: str, tmp_path: Path) -> dict[str, Any]:
     noise = Image.frombytes("RGB", (2400, 1800), os.urandom(2400 * 1800 * 3))
     path = samples.make_jpeg(tmp_path / "big.jpg", image=noise, orientation=1, quality=95)
-    token = people["client"]["token"]
     f = await uploaded(client, token, path.read_bytes())
-    budget, size = app[storage_key].read_budget, f["size"]
-    assert size > 4_000_000  # more than the socket buffers take while nobody reads
-    request = (
-        f"GET {f['original_url']} HTTP/1.1\r\nHost: gymhub\r\nAuthorization: Bearer {token}\r\n\r\n"
-    ).encode()
+    assert f["size"] > 4_000_000  # more than the socket buffers take while nobody reads
+    return f
+
+
+async def slow_get(
+    client: TestClient, url: str, token: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A GET sent on a connection with a 16 KiB receive buffer, none of its answer read yet."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (client.host, client.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(
+        f"GET {url} HTTP/1.1\r\nHost: gymhub\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    )
+    return reader, writer
+
+
+async def response_head(reader: asyncio.StreamReader) -> tuple[str, CIMultiDict[str]]:
+    lines = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
+    pairs = [line.split(": ", 1) for line in lines[1:] if line]
+    return lines[0], CIMultiDict((name, value) for name, value in pairs)
+
+
+async def test_a_whole_read_is_counted_until_sent_and_agrees_with_sendfile(
+    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
+) -> None:
+    """A plain GET reads the original whole: its size is counted against the read budget while
+    unsent and given back once sent (connection still open) or once the client is gone. HEAD
+    and Range go by FileResponse: the bytes and the validators agree."""
+    token = people["client"]["token"]
+    f = await big_original(client, token, tmp_path)
+    url, budget, size = f["original_url"], app[storage_key].read_budget, f["size"]
+    head = await client.head(url, headers=bearer(token))
+    ranged = await client.get(url, headers={**bearer(token), "Range": "bytes=0-"})
+    assert ranged.status == 206
+    stored = stored_original(app, f)
+    assert await ranged.read() == stored
     for finish in (True, False):
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, (client.host, client.port))
-        reader, writer = await asyncio.open_connection(sock=sock)
-        writer.write(request)
+        reader, writer = await slow_get(client, url, token)
         await until(lambda: budget.used == size)
         if finish:
-            head = await reader.readuntil(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 200") and f"Content-Length: {size}".encode() in head
-            assert len(await reader.readexactly(size)) == size
-            await until(lambda: budget.used == 0)  # with the connection still open
+            status, headers = await response_head(reader)
+            assert status == "HTTP/1.1 200 OK" and headers["Content-Length"] == str(size)
+            assert await reader.readexactly(size) == stored
+            names = ("ETag", "Last-Modified", "Content-Type", "Cache-Control")
+            for other in (head, ranged):
+                assert [other.headers[n] for n in names] == [headers[n] for n in names]
+            assert headers["Content-Security-Policy"] == "sandbox"
+            await until(lambda: budget.used == 0)
         writer.close()
         await until(lambda: budget.used == 0)
-    again = await client.get(f["original_url"], headers=bearer(token))
-    assert again.status == 200 and len(await again.read()) == size
 
 
 async def test_past_the_read_budget_originals_go_by_sendfile(
     aiohttp_client: AiohttpClient, config: Config, tmp_path: Path
 ) -> None:
-    app = make_app(dataclasses.replace(config, media_read_bytes=1000))
+    app = make_app(dataclasses.replace(config, media_read_bytes=1_000_000))
     client = await aiohttp_client(app)
     member = await support.create_user(client, await support.admin_token(client), "client")
-    f = await photo(client, {"client": member}, tmp_path)
-    resp = await client.get(f["original_url"], headers=bearer(member["token"]))
-    assert resp.status == 200 and await resp.read() == stored_original(app, f)
-    assert resp.headers["ETag"] and app[storage_key].read_budget.used == 0
+    f = await big_original(client, member["token"], tmp_path)
+    reader, writer = await slow_get(client, f["original_url"], member["token"])
+    status, headers = await response_head(reader)
+    assert status == "HTTP/1.1 200 OK" and headers["ETag"]
+    await asyncio.sleep(0.2)  # the body is still being sent, none of it read
+    assert app[storage_key].read_budget.used == 0
+    assert await reader.readexactly(f["size"]) == stored_original(app, f)
+    writer.close()
 
 
-async def test_if_match_on_a_cached_variant_is_answered_like_fileresponse(
+async def test_preconditions_on_a_cached_variant_are_answered_like_fileresponse(
     client: TestClient, people: dict[str, Any], tmp_path: Path
 ) -> None:
     f = await photo(client, people, tmp_path)
@@ -299,3 +322,8 @@ async def test_if_match_on_a_cached_variant_is_answered_like_fileresponse(
     assert stale.status == 412
     fresh = await client.get(url, headers={**bearer(token), "If-Match": etag})
     assert fresh.status == 200 and fresh.headers["ETag"] == etag
+    weak = await client.get(url, headers={**bearer(token), "If-Match": f"W/{etag}"})
+    assert weak.status == 412  # If-Match compares strongly
+    old = "Thu, 01 Jan 1970 00:00:00 GMT"
+    changed = await client.get(url, headers={**bearer(token), "If-Unmodified-Since": old})
+    assert changed.status == 412

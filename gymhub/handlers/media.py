@@ -124,9 +124,9 @@ def _disposition(found: Found) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(shown, safe='')}"
 
 
-def _matches(header: str, etag: str) -> bool:
+def _matches(header: str, etag: str, weak: bool) -> bool:
     tags = [t.strip() for t in header.split(",")]
-    return "*" in tags or etag in tags or f"W/{etag}" in tags
+    return "*" in tags or etag in tags or (weak and f"W/{etag}" in tags)
 
 
 # Headers FileResponse answers from a stat alone (304, 206, 412): never read a file whole for them.
@@ -149,12 +149,26 @@ def _entry_headers(entry: Cached) -> dict[str, str]:
     }
 
 
-def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Response:
-    """A small file from RAM with FileResponse's validators: ETag, 304, Range, HEAD."""
-    headers = _entry_headers(entry)
+def respond_cached(
+    request: web.Request,
+    entry: Cached,
+    mime: str,
+    extra: dict[str, str] | None = None,
+    make: Callable[..., web.Response] = web.Response,
+) -> web.Response:
+    """A file from RAM answered as FileResponse answers it: 412, 304, Range, HEAD; the full
+    body in a response built by `make`."""
+    headers = {**_entry_headers(entry), **(extra or {})}
+    # RFC 9110 13.2.2: If-Match (strong), else If-Unmodified-Since, before If-None-Match.
+    im = request.headers.get("If-Match")
+    ius = request.if_unmodified_since
+    if (im is not None and not _matches(im, entry.etag, weak=False)) or (
+        im is None and ius is not None and entry.mtime > ius.timestamp()
+    ):
+        return web.Response(status=412, headers=headers)
     inm = request.headers.get("If-None-Match")
     ims = request.if_modified_since
-    if (inm is not None and _matches(inm, entry.etag)) or (
+    if (inm is not None and _matches(inm, entry.etag, weak=True)) or (
         inm is None and ims is not None and entry.mtime <= ims.timestamp()
     ):
         return web.Response(status=304, headers=headers)
@@ -175,7 +189,7 @@ def respond_cached(request: web.Request, entry: Cached, mime: str) -> web.Respon
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         return web.Response(status=206, body=body[start:end], content_type=mime, headers=headers)
     headers["Content-Type"] = mime
-    return web.Response(body=body, headers=headers)
+    return make(body=body, headers=headers)
 
 
 class SentOnce(web.Response):
@@ -183,9 +197,10 @@ class SentOnce(web.Response):
     connection's next request; this one lets its body, and the read budget, go once written."""
 
     def __init__(self, release: Callable[[], object], **kwargs: Any):
-        super().__init__(**kwargs)
-        # Also given back if it is never written (the client left): when the response is freed.
+        # Also given back if it is never written (the client left) or not even built: when the
+        # response is freed. Registered first, so a failing __init__ cannot keep it.
         self._give_back = weakref.finalize(self, release)
+        super().__init__(**kwargs)
 
     async def write_eof(self, data: bytes = b"") -> None:
         try:
@@ -209,14 +224,8 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         found = await db.read(lambda conn: _lookup(conn, claims, name))
         memo.put(memo_key, found, generation)
     storage = request.app[storage_key]
-    asked = request.headers
     if found.variant is not None:
-        # respond_cached knows no If-Match or If-Unmodified-Since: FileResponse answers those.
-        if (
-            found.size <= MAX_ENTRY_BYTES
-            and "If-Match" not in asked
-            and "If-Unmodified-Since" not in asked
-        ):
+        if found.size <= MAX_ENTRY_BYTES:
             key = request.match_info["filename"]
             # A hit needs no path: building one is a measurable part of a cached response.
             entry = storage.cache.get(key) or await storage.cached(
@@ -230,16 +239,11 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     extra: dict[str, str] = {}
     if found.variant is None and found.category == "documents":
         extra["Content-Disposition"] = _disposition(found)
-    if request.method == "GET" and not any(h in asked for h in _VALIDATING):
+    if request.method == "GET" and not any(h in request.headers for h in _VALIDATING):
         whole = await storage.read_whole(path, found.size)
         if whole is not None:
-            release = partial(storage.read_budget.release, found.size)
-            try:
-                headers = {**_entry_headers(whole), "Content-Type": found.mime, **extra}
-                return SentOnce(release, body=whole.body, headers=headers)
-            except BaseException:
-                release()
-                raise
+            entry, release = whole
+            return respond_cached(request, entry, found.mime, extra, partial(SentOnce, release))
     return web.FileResponse(path, headers={**MEDIA_HEADERS, "Content-Type": found.mime, **extra})
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
 
@@ -295,20 +296,22 @@ class Storage:
             self.cache.put(key, loaded)
         return loaded
 
-    async def read_whole(self, path: Path, size: int) -> Cached | None:
-        """A file of up to MAX_WHOLE_BYTES read in one thread hop, its size counted against the
-        read budget until the caller releases it; None (nothing counted) when it is bigger,
-        missing, or the budget is spent: send it with sendfile then."""
+    async def read_whole(self, path: Path, size: int) -> tuple[Cached, Callable[[], None]] | None:
+        """A file of `size` bytes (at most MAX_WHOLE_BYTES) read in one thread hop, and the call
+        that gives its size back to the read budget once the bytes are sent; None, with nothing
+        counted, when it is bigger, missing, not that size, or the budget is spent."""
         if size > MAX_WHOLE_BYTES or not self.read_budget.take(size):
             return None
+        release = partial(self.read_budget.release, size)
         try:
-            loaded = await asyncio.to_thread(load_file, path, MAX_WHOLE_BYTES)
+            loaded = await asyncio.to_thread(load_file, path, size)
         except BaseException:
-            self.read_budget.release(size)
+            release()
             raise
         if loaded is None:
-            self.read_budget.release(size)
-        return loaded
+            release()
+            return None
+        return loaded, release
 
 
 def _variants(out: dict[str, Any]) -> list[VariantOut]:
