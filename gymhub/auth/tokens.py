@@ -12,7 +12,8 @@ ISSUER = "gymhub"
 ALGORITHMS = ["HS256"]
 REQUIRED = ["sub", "role", "ver", "iat", "exp", "iss"]
 # Verified signatures kept per process; a hit still checks expiry, and revocation is the
-# database's word on every request (viewer_from), so caching never extends a token's life.
+# database's word (viewer_from on every request; a remembered media decision until the next
+# write, or within a second of a CLI change), so caching never extends a token's life.
 CACHE_SIZE = 4096
 
 
@@ -43,11 +44,6 @@ def issue(key: bytes, user_id: int, role: str, ver: int, ttl: int) -> str:
     return jwt.encode(payload, key, algorithm="HS256")
 
 
-def verify(key: bytes, token: str) -> Claims:
-    """Decode and check a token, or raise TokenError."""
-    return _decode(key, token)[0]
-
-
 def _decode(key: bytes, token: str) -> tuple[Claims, float]:
     try:
         data = jwt.decode(
@@ -75,7 +71,8 @@ class VerifiedTokens:
         self._entries: OrderedDict[tuple[bytes, str], tuple[Claims, float]] = OrderedDict()
 
     def verify(self, key: bytes, token: str) -> Claims:
-        """Like verify(), remembering the verdict until the token expires."""
+        """The token's claims once decoded and checked (TokenError if not), remembered until it
+        expires."""
         cache_key = (key, token)
         entry = self._entries.get(cache_key)
         if entry is None:

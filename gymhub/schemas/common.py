@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -10,7 +10,7 @@ import msgspec
 from aiohttp import web
 
 from gymhub.errors import InvalidRequest, TooLarge
-from gymhub.schemas.query import FormBody, QueryParam, StrParam
+from gymhub.schemas.query import FormBody, QueryParam
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,20 +96,15 @@ def documented(
     request: Any = None,
     response: Any = None,
     status: int = 200,
-    query: Sequence[QueryParam] | Mapping[str, str] = (),
+    query: Sequence[QueryParam] = (),
     auth: bool = True,
     form: FormBody | None = None,
 ) -> Callable[[F], F]:
     """Attach the request and response types of a handler for /api/openapi.json.
 
-    `query` takes the parameter declarations the handler reads with; a plain name → text
-    mapping still works and documents untyped strings.
+    `query` takes the parameter declarations the handler reads with.
     """
-    params = (
-        tuple(StrParam(name, text) for name, text in query.items())
-        if isinstance(query, Mapping)
-        else tuple(query)
-    )
+    params = tuple(query)
 
     def mark(fn: F) -> F:
         setattr(fn, DOC_ATTR, Doc(summary, request, response, status, params, auth, form))

@@ -92,7 +92,7 @@ class StrParam:
         if self.choices:
             schema["enum"] = list(self.choices)
         if self.pattern is not None:
-            schema["pattern"] = f"^{self.pattern}$"
+            schema["pattern"] = f"^(?:{self.pattern})$"
         return schema
 
     def read(self, request: web.Request) -> str | None:
