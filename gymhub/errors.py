@@ -82,6 +82,11 @@ class Conflict(ApiError):
     default_message = "This conflicts with an existing resource."
 
 
+class PreconditionFailed(ApiError):
+    status, code = 412, "precondition_failed"
+    default_message = "The file does not match If-Match or If-Unmodified-Since."
+
+
 class TooLarge(ApiError):
     status, code = 413, "too_large"
     default_message = "The request body is too large."
@@ -90,6 +95,15 @@ class TooLarge(ApiError):
 class UnsupportedType(ApiError):
     status, code = 415, "unsupported_type"
     default_message = "This type of content is not accepted here."
+
+
+class RangeNotSatisfiable(ApiError):
+    status, code = 416, "range_not_satisfiable"
+    default_message = "The Range asks for bytes the file does not have."
+
+    def __init__(self, size: int):
+        # RFC 9110 15.5.17: the complete length, so the client can ask again.
+        super().__init__(headers={"Content-Range": f"bytes */{size}"})
 
 
 class InvalidFile(ApiError):

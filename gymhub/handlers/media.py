@@ -19,7 +19,7 @@ from gymhub.auth.identity import claims_of, current_viewer, live_viewer
 from gymhub.auth.tokens import Claims
 from gymhub.data import files
 from gymhub.data.memo import GenerationMemo
-from gymhub.errors import NotFound
+from gymhub.errors import NotFound, PreconditionFailed, RangeNotSatisfiable
 from gymhub.handlers.files import clean_name, delete_by_id
 from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import CleanupReport, MediaStats
@@ -138,6 +138,67 @@ _VALIDATING = (
     "If-Match",
     "If-Unmodified-Since",
 )
+# Headers that can make FileResponse answer with an error (412, 416), which has no JSON body there.
+_REFUSING = ("Range", "If-Match", "If-Unmodified-Since")
+
+
+def _range_applies(request: web.Request, etag: str, mtime: float) -> bool:
+    """If-Range: absent, the same (strong) ETag, or a date the file is not newer than."""
+    if_range = request.headers.get("If-Range")
+    if if_range is None:
+        return True
+    if if_range.startswith(('"', "W/")):
+        return if_range == etag
+    since = request.if_range
+    return since is not None and mtime <= since.timestamp()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a request gets for a file: 200, 304, or 206 with the bytes [start, end)."""
+
+    status: int
+    start: int = 0
+    end: int = 0
+
+
+WHOLE, NOT_MODIFIED = Verdict(200), Verdict(304)
+
+
+def evaluate(request: web.Request, etag: str, mtime: float, size: int) -> Verdict:
+    """The answer FileResponse gives for a file with these validators; where that is 412 or 416,
+    raise it, so it carries the JSON error body like every other error."""
+    headers = request.headers
+    # RFC 9110 13.2.2: If-Match (strong), else If-Unmodified-Since; then If-None-Match, else
+    # If-Modified-Since; then Range.
+    if_match = headers.get("If-Match")
+    if if_match is not None:
+        if not _matches(if_match, etag, weak=False):
+            raise PreconditionFailed()
+    elif "If-Unmodified-Since" in headers:
+        since = request.if_unmodified_since
+        if since is not None and mtime > since.timestamp():
+            raise PreconditionFailed()
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match is not None:
+        if _matches(if_none_match, etag, weak=True):
+            return NOT_MODIFIED
+    elif "If-Modified-Since" in headers:
+        since = request.if_modified_since
+        if since is not None and mtime <= since.timestamp():
+            return NOT_MODIFIED
+    if "Range" not in headers or not _range_applies(request, etag, mtime):
+        return WHOLE
+    try:
+        rng = request.http_range
+    except ValueError:
+        raise RangeNotSatisfiable(size) from None
+    start = rng.start
+    if start is not None and start < 0:
+        start = max(0, size + start)
+    if start is None or start >= size:
+        raise RangeNotSatisfiable(size)
+    return Verdict(206, start, size if rng.stop is None else min(rng.stop, size))
 
 
 def _entry_headers(entry: Cached) -> dict[str, str]:
@@ -156,40 +217,19 @@ def respond_cached(
     extra: dict[str, str] | None = None,
     make: Callable[..., web.Response] = web.Response,
 ) -> web.Response:
-    """A file from RAM answered as FileResponse answers it: 412, 304, Range, HEAD; the full
-    body in a response built by `make`."""
+    """A file from RAM answered as FileResponse answers it: 304, Range, HEAD (412 and 416 raised
+    as errors); the full body in a response built by `make`."""
+    body = entry.body
+    verdict = evaluate(request, entry.etag, entry.mtime, len(body))
     headers = {**_entry_headers(entry), **(extra or {})}
-    # RFC 9110 13.2.2: If-Match (strong), else If-Unmodified-Since, before If-None-Match.
-    im = request.headers.get("If-Match")
-    ius = request.if_unmodified_since
-    if (im is not None and not _matches(im, entry.etag, weak=False)) or (
-        im is None and ius is not None and entry.mtime > ius.timestamp()
-    ):
-        return web.Response(status=412, headers=headers)
-    inm = request.headers.get("If-None-Match")
-    ims = request.if_modified_since
-    if (inm is not None and _matches(inm, entry.etag, weak=True)) or (
-        inm is None and ims is not None and entry.mtime <= ims.timestamp()
-    ):
+    if verdict is NOT_MODIFIED:
         return web.Response(status=304, headers=headers)
-    body, size = entry.body, len(entry.body)
-    if_range = request.headers.get("If-Range")
-    if "Range" in request.headers and (if_range is None or if_range == entry.etag):
-        try:
-            rng = request.http_range
-        except ValueError:
-            rng = None
-        start = None if rng is None else rng.start
-        if start is not None and start < 0:
-            start = max(0, size + start)
-        if rng is None or start is None or start >= size:
-            headers["Content-Range"] = f"bytes */{size}"
-            return web.Response(status=416, headers=headers)
-        end = size if rng.stop is None else min(rng.stop, size)
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-        return web.Response(status=206, body=body[start:end], content_type=mime, headers=headers)
     headers["Content-Type"] = mime
-    return make(body=body, headers=headers)
+    if verdict is WHOLE:
+        return make(body=body, headers=headers)
+    start, end = verdict.start, verdict.end
+    headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(body)}"
+    return web.Response(status=206, body=body[start:end], headers=headers)
 
 
 class SentOnce(web.Response):
@@ -244,6 +284,10 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         if whole is not None:
             entry, release = whole
             return respond_cached(request, entry, found.mime, extra, partial(SentOnce, release))
+    if any(h in request.headers for h in _REFUSING):
+        validators = await storage.validators(path)
+        if validators is not None:
+            evaluate(request, validators.etag, validators.mtime, validators.size)
     return web.FileResponse(path, headers={**MEDIA_HEADERS, "Content-Type": found.mime, **extra})
 
 

@@ -107,6 +107,24 @@ def load_file(path: Path, limit: int) -> Cached | None:
     return None
 
 
+@dataclass(frozen=True)
+class Validators:
+    """What FileResponse will find for a file: its ETag, mtime and size."""
+
+    etag: str
+    mtime: float
+    size: int
+
+
+def validators_of(path: Path) -> Validators | None:
+    """The validators of the file at path, from one stat; None when it is missing."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return Validators(etag_of(st.st_mtime_ns, st.st_size), st.st_mtime, st.st_size)
+
+
 def etag_of(mtime_ns: int, size: int) -> str:
     """The ETag FileResponse gives the same file, so both paths agree."""
     return f'"{mtime_ns:x}-{size:x}"'

@@ -30,7 +30,9 @@ from gymhub.storage.cache import (
     Cached,
     MediaCache,
     ReadBudget,
+    Validators,
     load_file,
+    validators_of,
 )
 from gymhub.storage.layout import EXT_OF, VARIANT_NAMES, Layout, fsync_dir, remove_quietly
 
@@ -295,6 +297,10 @@ class Storage:
         if loaded is not None:
             self.cache.put(key, loaded)
         return loaded
+
+    async def validators(self, path: Path) -> Validators | None:
+        """The ETag, mtime and size FileResponse will send for path; None when it is missing."""
+        return await asyncio.to_thread(validators_of, path)
 
     async def read_whole(self, path: Path, size: int) -> tuple[Cached, Callable[[], None]] | None:
         """A file of `size` bytes (at most MAX_WHOLE_BYTES) read in one thread hop, and the call
