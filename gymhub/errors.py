@@ -56,6 +56,10 @@ class InvalidCredentials(ApiError):
     status, code = 401, "invalid_credentials"
     default_message = "Wrong username or password."
 
+    def __init__(self, message: str | None = None):
+        # RFC 9110 15.5.2: a 401 always names the scheme to authenticate with.
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="gymhub"'})
+
 
 class Forbidden(ApiError):
     status, code = 403, "forbidden"

@@ -92,10 +92,32 @@ async def test_logout_all_takes_only_its_documented_values(client, admin):
     )
 
 
-async def test_401_names_bearer(client):
+async def test_401_names_bearer(client, admin):
+    client.session.cookie_jar.clear()  # the admin fixture's login left a session cookie
     resp = await client.get("/api/me")
     await error_of(resp, 401, "unauthenticated")
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    # Every 401 names the scheme (RFC 9110 15.5.2), wrong credentials included.
+    wrong = await client.post("/api/auth/login", json={"username": "nobody", "password": "x" * 8})
+    await error_of(wrong, 401, "invalid_credentials")
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+    current = {"current_password": "not-the-password", "new_password": "a-new-password-1"}
+    wrong = await client.post("/api/me/password", headers=bearer(admin), json=current)
+    await error_of(wrong, 401, "invalid_credentials")
+    assert wrong.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"username": "x"}, "password: required."),
+        ({"password": "x"}, "username: required."),
+        ({"username": 5, "password": "x"}, "username: Expected `str`, got `int`"),
+    ],
+)
+async def test_a_400_message_starts_with_the_field(client, body, message):
+    resp = await client.post("/api/auth/login", json=body)
+    assert await error_of(resp, 400, "invalid_request") == message
 
 
 async def test_unexpected_error_is_logged_500_with_request_id(client, admin, caplog):

@@ -100,3 +100,46 @@ async def test_meal_validation_and_paging(client: TestClient, people: dict[str, 
     # Nothing half-stored by the refusals above.
     count = await client.app[db_key].fetchone("SELECT count(*) FROM meals")
     assert count is not None and count[0] == 5
+
+
+async def test_timestamps_keep_four_digit_years_and_refuse_overflow(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    token = bearer(people["client"]["token"])
+    resp = await client.post(
+        "/api/nutrition/meals",
+        headers=token,
+        json={"meal_name": "old", "eaten_at": "0999-05-05T00:00:00Z"},
+    )
+    assert resp.status == 201
+    eaten_at = (await resp.json())["eaten_at"]
+    assert eaten_at == "0999-05-05T00:00:00.000Z"
+    # What the server writes, it reads back.
+    again = await client.post(
+        "/api/nutrition/meals", headers=token, json={"meal_name": "again", "eaten_at": eaten_at}
+    )
+    assert again.status == 201 and (await again.json())["eaten_at"] == eaten_at
+    before = await client.app[db_key].fetchone("SELECT count(*) FROM meals")
+    # Valid ISO 8601, but no year 1-9999 once moved to UTC.
+    for edge in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        resp = await client.post(
+            "/api/nutrition/meals", headers=token, json={"meal_name": "x", "eaten_at": edge}
+        )
+        assert (await error_of(resp, 400, "invalid_request")).startswith("eaten_at: "), edge
+    assert await client.app[db_key].fetchone("SELECT count(*) FROM meals") == before
+
+
+async def test_the_admin_gets_404_for_an_owner_that_does_not_exist(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    admin = bearer(people["admin"])
+    member = people["client"]["id"]
+    for path in (
+        "/api/nutrition/meals?client_id={}",
+        "/api/progress?client_id={}",
+        "/api/nutrition/photos/list?client_id={}",
+        "/api/files?owner_id={}",
+    ):
+        resp = await client.get(path.format(member), headers=admin)
+        assert resp.status == 200, path
+        await error_of(await client.get(path.format(999999), headers=admin), 404, "not_found")

@@ -94,3 +94,22 @@ async def test_progress_visibility(client: TestClient, people: dict[str, Any]) -
         await error_of(resp, 404, "not_found")
         resp = await client.get(f"/api/progress/{ids[0]}", headers=other)
         await error_of(resp, 404, "not_found")
+
+
+async def test_recorded_at_out_of_range_is_400_and_stores_nothing(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    token = bearer(people["client"]["token"])
+    before = await counts(client)
+    for edge in ("0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-05:00"):
+        resp = await client.post(
+            "/api/progress", headers=token, json={"weight_kg": 80, "recorded_at": edge}
+        )
+        assert (await error_of(resp, 400, "invalid_request")).startswith("recorded_at: "), edge
+    assert await counts(client) == before
+    resp = await client.post(
+        "/api/progress",
+        headers=token,
+        json={"weight_kg": 80, "recorded_at": "0001-01-01T00:30:00Z"},
+    )
+    assert resp.status == 201 and (await resp.json())["recorded_at"] == "0001-01-01T00:30:00.000Z"

@@ -102,7 +102,7 @@ async def test_duplicate_username_is_409_whatever_the_case(client, admin, people
 async def test_bad_user_input_is_400_and_changes_nothing(client, admin, payload, field):
     before = await _user_count(client)
     resp = await client.post("/api/users", headers=bearer(admin), json=payload)
-    assert field in await error_of(resp, 400, "invalid_request")
+    assert (await error_of(resp, 400, "invalid_request")).startswith(f"{field}: ")
     assert await _user_count(client) == before
 
 
@@ -178,6 +178,9 @@ async def test_get_user_visibility(client, people):
             await error_of(resp, 404, "not_found")
     huge = await client.get("/api/users/99999999999999999999999", headers=bearer(member["token"]))
     await error_of(huge, 404, "not_found")
+    # Digits of other scripts are digits to int() but not ids: ARABIC-INDIC DIGIT ONE is not 1.
+    arabic_one = await client.get("/api/users/%D9%A1", headers=bearer(people["admin"]))
+    await error_of(arabic_one, 404, "not_found")
 
 
 async def test_patch_user(client, people):
@@ -272,6 +275,11 @@ async def test_trainer_clients_listing_access(client, people):
     await error_of(await client.get(path, headers=bearer(other["token"])), 404, "not_found")
     await error_of(await client.get(path, headers=bearer(member["token"])), 403, "forbidden")
     resp = await client.get(f"/api/trainers/{member['id']}/clients", headers=bearer(admin))
+    await error_of(resp, 404, "not_found")
+    # A client naming itself is not "that trainer": it is no trainer at all, as for the admin.
+    resp = await client.get(
+        f"/api/trainers/{member['id']}/clients", headers=bearer(member["token"])
+    )
     await error_of(resp, 404, "not_found")
 
 

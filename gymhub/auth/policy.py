@@ -90,7 +90,10 @@ def trainer_clients(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int) -
             raise NotFound("No such user.")
         if row["role"] != "trainer":
             raise NotFound("No such trainer.")
-    elif viewer.id != trainer_id:
+    elif viewer.id == trainer_id:
+        if viewer.role != "trainer":
+            raise NotFound("No such trainer.")
+    else:
         visible_user(conn, viewer, trainer_id)
         raise Forbidden("Only the admin or this trainer may list the trainer's clients.")
     return users.clients_of(conn, trainer_id)
@@ -110,7 +113,9 @@ def assignment_pair(conn: sqlite3.Connection, trainer_id: int, client_id: int) -
 
 def client_data(conn: sqlite3.Connection, viewer: Viewer, client_id: int) -> None:
     """Meals, progress and photos of a client: the client, an assigned trainer, or an admin."""
-    if viewer.id == client_id or viewer.is_admin or trains(conn, viewer, client_id):
+    if viewer.id == client_id or trains(conn, viewer, client_id):
+        return
+    if viewer.is_admin and users.get_user(conn, client_id) is not None:
         return
     raise NotFound("No such client.")
 

@@ -11,7 +11,8 @@ from gymhub.schemas.query import IntParam
 from gymhub.schemas.users import User
 
 # Ids beyond SQLite's 64-bit integers would overflow inside the driver: the route refuses them.
-ID = r"{%s:\d{1,18}}"
+# [0-9], not \d: \d also matches other scripts' digits, which int() accepts.
+ID = r"{%s:[0-9]{1,18}}"
 MAX_LIMIT = 200
 
 

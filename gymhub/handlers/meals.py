@@ -59,7 +59,7 @@ async def create_meal(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.logs_own_data(viewer, "meals")
     body = await read_json(request, MealCreate)
-    eaten_at = api_time(body.eaten_at) if body.eaten_at else None
+    eaten_at = api_time(body.eaten_at, "eaten_at") if body.eaten_at else None
 
     def complete(conn: sqlite3.Connection) -> tuple[Meal, list[Stored]]:
         row = meals.insert(conn, viewer.id, body.meal_name, eaten_at, body.notes)

@@ -63,7 +63,7 @@ async def create_entry(request: web.Request) -> web.Response:
     photo_ids = list(dict.fromkeys(body.photo_ids or []))
     if body.weight_kg is None and body.body_fat_pct is None and not body.notes and not photo_ids:
         raise InvalidRequest("weight_kg: an entry needs a weight, body fat, notes or photo_ids.")
-    recorded_at = api_time(body.recorded_at) if body.recorded_at else None
+    recorded_at = api_time(body.recorded_at, "recorded_at") if body.recorded_at else None
 
     def record(conn: sqlite3.Connection) -> tuple[Progress, list[Stored]]:
         try:

@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from gymhub.errors import InvalidRequest
 from gymhub.schemas.files import File
 
 # The API speaks UTC: a timestamp without an offset is read as UTC, not in the server's zone.
@@ -17,12 +18,17 @@ FileId = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$", description="uuid4().hex
 UserId = Annotated[int, Meta(ge=1, le=2**62)]
 
 
-def api_time(value: dt.datetime) -> str:
-    """A datetime as the API's timestamp: UTC, milliseconds, Z (naive values are UTC)."""
+def api_time(value: dt.datetime, field: str) -> str:
+    """A request's datetime as the API's timestamp: UTC, milliseconds, Z (naive values are UTC);
+    a 400 naming the field when it has no UTC form (years 1-9999)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    utc = value.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError:
+        raise InvalidRequest(f"{field}: out of range once converted to UTC.") from None
+    # isoformat pads the year to four digits; strftime's %Y does not on glibc (year 999).
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 class MealCreate(msgspec.Struct, kw_only=True):

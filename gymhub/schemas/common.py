@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,13 +21,19 @@ _encoder = msgspec.json.Encoder()
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
+_MISSING = re.compile(r"Object missing required field `(.+)`")
+
+
 def _field_message(err: msgspec.ValidationError) -> str:
-    # msgspec says "... - at `$.field`"; the API names the field plainly.
-    text = str(err)
-    if " - at `$." in text:
-        detail, _, where = text.partition(" - at `$.")
-        return f"{where.rstrip('`')}: {detail}"
-    return text
+    # msgspec says "... - at `$.field`", or names a missing field inside its sentence; the API
+    # starts the message with the field.
+    detail, at, where = str(err).partition(" - at `$")
+    path = where.rstrip("`").removeprefix(".") if at else ""
+    missing = _MISSING.fullmatch(detail)
+    if missing is not None:
+        field = missing[1] if not path else f"{path}.{missing[1]}"
+        return f"{field}: required."
+    return f"{path}: {detail}" if path else detail
 
 
 def decode(body: bytes, kind: type[T]) -> T:

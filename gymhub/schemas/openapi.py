@@ -28,7 +28,7 @@ ERROR_SCHEMA = {
 # aiohttp's pattern for a `{name}` without a regex of its own.
 _ANY_SEGMENT = "[^{}/]+"
 # The ID route pattern: up to 18 digits.
-_ID_PATTERN = re.compile(r"\\d\{1,(\d+)\}")
+_ID_PATTERN = re.compile(r"\[0-9\]\{1,(\d+)\}")
 
 
 def _path_params(pattern: str) -> tuple[tuple[str, str], ...]:
