@@ -139,6 +139,8 @@ class InternalError(ApiError):
 
 
 _encoder = msgspec.json.Encoder()
+# Never sent (the client has gone); what the access log and the metrics record instead of a 500.
+CLIENT_CLOSED_REQUEST = 499
 
 # aiohttp raises these for routing and body limits; they map onto the documented codes.
 _HTTP_CODES: dict[int, type[ApiError]] = {
@@ -178,6 +180,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(cls())
         if exc.status == 405:
             response.headers["Allow"] = exc.headers.get("Allow", "")
+    except ConnectionResetError:
+        # The client went away mid-request (a phone losing its network): no one to answer and
+        # nothing wrong with the server. nginx's 499 names it in the access log and the metrics.
+        log.info("client left during %s %s [request %s]", request.method, request.path, request_id)
+        response = web.Response(status=CLIENT_CLOSED_REQUEST)
     except Exception:
         log.exception(
             "unexpected error handling %s %s [request %s]", request.method, request.path, request_id

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 from gymhub.errors import request_id_key
 
@@ -161,6 +162,25 @@ def _stderr_handler() -> logging.Handler:
     return LoopFlushedHandler(stream)
 
 
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse as an ERROR with a traceback whose text echoes the
+    client's bytes (an over-long `Authorization` header: its token). That is the client's fault:
+    one INFO line naming the kind of error, nothing of what was sent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args = (
+            "refused a malformed request from %s: %s",
+            (remote, type(exc).__name__),
+        )
+        record.exc_info = record.exc_text = None
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
 def setup_logging(fmt: str, level: str) -> None:
     """Send gymhub's and aiohttp's logs to stderr as text or JSON."""
     # Neither format shows thread or process names: do not look them up for every record.
@@ -174,6 +194,11 @@ def setup_logging(fmt: str, level: str) -> None:
         handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    server_log = logging.getLogger("aiohttp.server")
+    server_log.filters[:] = [
+        f for f in server_log.filters if not isinstance(f, MalformedRequestFilter)
+    ]
+    server_log.addFilter(MalformedRequestFilter())
     root.setLevel(level.upper())
     global _direct
     formatter = handler.formatter

@@ -67,3 +67,16 @@ async def until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
         await asyncio.sleep(0.01)
+
+
+async def raw_exchange(client: TestClient, request: bytes) -> tuple[str, bytes]:
+    """Send bytes no HTTP client library would send; the status line and the body of the answer
+    (the request should ask for `Connection: close`)."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(request)
+        answer = await reader.read()
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), body

@@ -13,7 +13,7 @@ import pytest
 from gymhub.appkeys import keys_key, limiter_key
 from gymhub.config import Config
 from gymhub.server import make_app
-from tests.support import ADMIN_PASSWORD, PASSWORD, bearer, error_of, login
+from tests.support import ADMIN_PASSWORD, PASSWORD, bearer, error_of, login, raw_exchange
 
 
 def _token(app, *, key=None, algorithm="HS256", **overrides):
@@ -63,6 +63,18 @@ async def test_me_with_bearer_and_with_cookie(client, people):
     await login(client, member["username"])  # the jar now holds this user's session cookie
     resp = await client.get("/api/me")
     assert resp.status == 200 and (await resp.json())["id"] == member["id"]
+
+
+async def test_a_token_that_is_not_ascii_is_401(client):
+    # Header bytes that are not UTF-8 reach the server as surrogates; pyjwt could not encode them.
+    for token in (b"\xff\xfe\x80", b"a\x80b", "caf\u00e9".encode()):
+        status, body = await raw_exchange(
+            client,
+            b"GET /api/me HTTP/1.1\r\nHost: gymhub\r\nConnection: close\r\n"
+            b"Authorization: Bearer " + token + b"\r\n\r\n",
+        )
+        assert status == "HTTP/1.1 401 Unauthorized", (token, status)
+        assert json.loads(body)["error"]["code"] == "unauthenticated"
 
 
 @pytest.mark.parametrize(

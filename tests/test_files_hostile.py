@@ -118,6 +118,9 @@ async def test_upload_without_a_file_part_names_the_field(
         "empty body": b"",
         "no part at all": b"--gymhubtestboundary--\r\n",
         "only another field": raw_multipart([('form-data; name="note"', b"hello")]),
+        "a part without a name": raw_multipart([('form-data; filename="x.jpg"', b"x" * 5000)]),
+        "a part without a disposition": b"--gymhubtestboundary\r\n\r\nhello\r\n"
+        b"--gymhubtestboundary--\r\n",
     }
     for name, body in bodies.items():
         resp = await post_raw(client, token, body)

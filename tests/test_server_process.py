@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from tests.server_process import ServerProcess
-from tests.support import ADMIN_PASSWORD
+from tests.support import ADMIN_PASSWORD, until
 
 
 @pytest.mark.slow
@@ -169,3 +169,66 @@ async def test_json_logs_carry_request_ids_and_redacted_paths(tmp_path):
     assert me["path"] == "/api/me?token=[redacted]" and me["status"] == 401
     assert "secret-value" not in "\n".join(server.output)
     assert any(e["message"] == "shutting down" for e in entries)
+
+
+async def admin_login(http: aiohttp.ClientSession) -> str:
+    resp = await http.post(
+        "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    return str((await resp.json())["access_token"])
+
+
+async def test_a_client_leaving_mid_upload_is_no_server_error(tmp_path):
+    """A phone losing its network halfway through an upload: nothing kept, no traceback, and the
+    log and metrics say 499 (client closed request), not 500."""
+    from tests import imaging_samples as samples
+
+    jpeg = samples.make_jpeg(tmp_path / "big.jpg", size=(1600, 1200)).read_bytes()
+    server = ServerProcess(tmp_path / "data").start()
+    temp = tmp_path / "data" / "uploads" / "temp"
+    try:
+        async with aiohttp.ClientSession(server.url) as http:
+            token = await admin_login(http)
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(
+                b"POST /api/files/upload?category=meal_photos HTTP/1.1\r\nHost: gymhub\r\n"
+                + f"Authorization: Bearer {token}\r\n".encode()
+                + b"Content-Type: multipart/form-data; boundary=b0undary\r\n"
+                + b"Content-Length: 5000000\r\n\r\n"
+                + b'--b0undary\r\nContent-Disposition: form-data; name="file"\r\n\r\n'
+                + jpeg[: len(jpeg) // 2]
+            )
+            await writer.drain()
+            await until(lambda: any(temp.iterdir()))  # the part is being written
+            writer.transport.abort()
+            await until(lambda: any("client left during POST" in line for line in server.output))
+            await until(lambda: not any(temp.iterdir()))
+            metrics = await (await http.get("/metrics")).text()
+            assert 'gymhub_http_requests_total{method="POST",status="499"} 1.0' in metrics
+            assert 'status="500"' not in metrics
+            files = await http.get("/api/files", headers={"Authorization": f"Bearer {token}"})
+            assert (await files.json())["files"] == []
+    finally:
+        assert server.stop() == 0
+    log = "\n".join(server.output)
+    assert "Traceback" not in log and "ERROR" not in log, log
+
+
+async def test_a_malformed_request_is_one_line_that_repeats_nothing_it_sent(tmp_path):
+    """aiohttp refuses an over-long header with a 400 before gymhub sees it; its log entry would
+    be an ERROR traceback quoting the header (here a token): one INFO line instead."""
+    server = ServerProcess(tmp_path / "data").start()
+    secret = "s3cr3t" + "x" * 9000
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            f"GET /api/me HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer {secret}\r\n\r\n".encode()
+        )
+        status = await reader.readline()
+        writer.close()
+        assert status.split()[1] == b"400"
+        await until(lambda: any("refused a malformed request" in line for line in server.output))
+    finally:
+        assert server.stop() == 0
+    log = "\n".join(server.output)
+    assert "s3cr3t" not in log and "Traceback" not in log and "ERROR" not in log, log

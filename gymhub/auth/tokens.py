@@ -45,6 +45,9 @@ def issue(key: bytes, user_id: int, role: str, ver: int, ttl: int) -> str:
 
 
 def _decode(key: bytes, token: str) -> tuple[Claims, float]:
+    # A JWT is ASCII; other bytes in the header arrive as surrogates, which pyjwt cannot encode.
+    if not token.isascii():
+        raise TokenError("not a token")
     try:
         data = jwt.decode(
             token, key, algorithms=ALGORITHMS, issuer=ISSUER, options={"require": REQUIRED}

@@ -114,6 +114,11 @@ async def read_form(request: web.Request, storage: Storage, category: str) -> Fo
             parts += 1
             if not isinstance(part, BodyPartReader):
                 raise InvalidRequest("Nested multipart bodies are not accepted.")
+            if part.name is None:
+                raise InvalidRequest(
+                    f"{FILE_REQUIRED}; a part has no name (Content-Disposition: form-data; "
+                    'name="...").'
+                )
             if part.name == "file":
                 if form.received is not None:
                     raise InvalidRequest("file: the body has more than one part named file.")
@@ -127,7 +132,7 @@ async def read_form(request: web.Request, storage: Storage, category: str) -> Fo
                 text = await _field(part, part.name)
                 form.links[part.name] = LINK_FIELDS[part.name].parse(text.strip())
             else:
-                await _field(part, str(part.name))
+                await _field(part, part.name)
         else:
             raise InvalidRequest(f"The body has more than {MAX_PARTS} parts.")
     except BaseException as exc:
