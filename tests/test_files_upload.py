@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from PIL import Image
@@ -119,6 +120,36 @@ async def test_same_bytes_same_owner_and_category_is_the_same_file(
     assert not [n for n in tree_files(app) if n.startswith("temp/")]
     other = await uploaded(client, token, data, category="progress_photos")
     assert other["id"] != first["id"]  # another category is another file
+
+
+async def test_the_same_photo_sent_for_a_meal_joins_it_once(
+    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
+) -> None:
+    """Dedup answers with the live file; a link it lacks is added, one it has is kept."""
+    data = samples.make_png(tmp_path / "a.png", size=(48, 48)).read_bytes()
+    token = people["client"]["token"]
+    first = await uploaded(client, token, data)
+    assert first["meal_completion_id"] is None
+    lunch, dinner = await make_meal(client, token), await make_meal(client, token, "dinner")
+    seed = "/api/nutrition/photos/upload?meal_completion_id={}"
+
+    async def send(meal: int) -> dict[str, Any]:
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename="p.png")
+        resp = await client.post(seed.format(meal), data=form, headers=bearer(token))
+        assert resp.status == 200, await resp.text()
+        found: dict[str, Any] = await resp.json()
+        assert found["id"] == first["id"]
+        return found
+
+    assert (await send(lunch))["meal_completion_id"] == lunch
+    meal = await client.get(f"/api/nutrition/meals/{lunch}", headers=bearer(token))
+    assert [p["id"] for p in (await meal.json())["photos"]] == [first["id"]]
+    # Already lunch's: a photo belongs to one meal, and the answer says which.
+    assert (await send(dinner))["meal_completion_id"] == lunch
+    meal = await client.get(f"/api/nutrition/meals/{dinner}", headers=bearer(token))
+    assert (await meal.json())["photos"] == []
+    assert table_count(app, "files") == 1
 
 
 async def test_trainer_uploads_for_an_assigned_client_only(
@@ -309,6 +340,21 @@ async def test_original_name_is_cleaned_for_display(
     resp = await post_raw(client, token, raw_multipart([(name, data)]))
     assert resp.status == 201, await resp.text()
     assert (await resp.json())["original_name"] == "evilgnp.exe"
+    # Old browsers and requests/urllib3 send a Windows path with its backslashes as they are;
+    # read as quoted-pair escapes they would vanish and leave the folders in the name. A real
+    # escape (\" or \\) stays one.
+    for i, (raw, shown) in enumerate(
+        [
+            ("C:\\Users\\alice\\Pictures\\photo.jpg", "photo.jpg"),
+            ("..\\..\\win.png", "win.png"),
+            ('say \\"cheese\\".png', 'say "cheese".png'),
+        ]
+    ):
+        data = samples.make_png(tmp_path / f"w{i}.png", size=(12 + i, 9)).read_bytes()
+        name = f'form-data; name="file"; filename="{raw}"'
+        resp = await post_raw(client, token, raw_multipart([(name, data)]))
+        assert resp.status == 201, await resp.text()
+        assert (await resp.json())["original_name"] == shown, raw
 
 
 async def test_quota_counts_originals_and_variants(

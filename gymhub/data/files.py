@@ -124,6 +124,22 @@ def list_files(
     return conn.execute(sql, params).fetchall()
 
 
+LINK_COLUMNS = ("meal_completion_id", "progress_entry_id")
+
+
+def link_unlinked(conn: sqlite3.Connection, file_id: str, links: dict[str, int]) -> Row:
+    """Give the file each of these links it does not have yet (one it has is kept); the row."""
+    for column, link_id in links.items():
+        if column not in LINK_COLUMNS:
+            raise ValueError(f"not a link column: {column}")
+        conn.execute(
+            f"UPDATE files SET {column} = ? WHERE id = ? AND {column} IS NULL", (link_id, file_id)
+        )
+    row = get_file(conn, file_id)
+    assert row is not None
+    return row
+
+
 def link_owner(conn: sqlite3.Connection, column: str, link_id: int) -> int | None:
     """The client owning a meal (meal_completion_id) or progress entry, or None."""
     table = {"meal_completion_id": "meals", "progress_entry_id": "progress_entries"}[column]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gymhub import metrics
@@ -73,6 +73,21 @@ _MALFORMED = (
 )
 
 
+_QUOTED_FILENAME = re.compile(r'filename="((?:[^"\\]|\\.)*)"', re.IGNORECASE)
+# A backslash before anything but `"` or `\` escapes nothing: it is a Windows path separator.
+_PATH_BACKSLASH = re.compile(r'\\[^"\\]')
+
+
+def part_filename(part: BodyPartReader) -> str:
+    """The part's file name as its client meant it. aiohttp reads a backslash in a quoted name
+    as an escape, but old browsers and requests/urllib3 send Windows paths with bare ones."""
+    raw = part.headers.get(hdrs.CONTENT_DISPOSITION, "")
+    match = _QUOTED_FILENAME.search(raw)
+    if match is not None and _PATH_BACKSLASH.search(match[1]) and "filename*" not in raw:
+        return match[1]
+    return part.filename or ""
+
+
 def clean_name(raw: str) -> str:
     """A client's file name for display only: no path parts, no control characters, ≤255."""
     name = re.split(r"[/\\]", raw)[-1]
@@ -122,7 +137,7 @@ async def read_form(request: web.Request, storage: Storage, category: str) -> Fo
             if part.name == "file":
                 if form.received is not None:
                     raise InvalidRequest("file: the body has more than one part named file.")
-                form.original_name = clean_name(part.filename or "")
+                form.original_name = clean_name(part_filename(part))
                 form.received = await storage.receive(part, category)
             elif part.name in LINKS:
                 if part.name in form.links:
@@ -204,12 +219,19 @@ async def _ingest(
     placed: list[Path] = []
     try:
 
-        def precheck(conn: sqlite3.Connection) -> File | None:
+        def duplicate(conn: sqlite3.Connection) -> File | None:
+            """The live file with these bytes, if any, given the links asked for that it lacks:
+            a photo uploaded before (unlinked) and now sent for a meal joins that meal."""
             check_links(conn, owner_id, category, links)
             dup = files.find_duplicate(conn, owner_id, category, received.sha256)
-            return None if dup is None else render_one(conn, viewer, dup)
+            if dup is None:
+                return None
+            if any(dup[column] is None for column in links):
+                dup = files.link_unlinked(conn, dup["id"], links)
+            return render_one(conn, viewer, dup)
 
-        existing = await db.read(precheck)
+        # Linking writes: asked for links, the lookup runs as a write transaction.
+        existing = await (db.write(duplicate) if links else db.read(duplicate))
         if existing is not None:
             await storage.discard_temp(received)
             return json_response(existing, status=200)
@@ -239,10 +261,9 @@ async def _ingest(
         adding = received.size + checked.stored_bytes
 
         def commit(conn: sqlite3.Connection) -> Outcome:
-            check_links(conn, owner_id, category, links)
-            dup = files.find_duplicate(conn, owner_id, category, received.sha256)
-            if dup is not None:  # an identical upload committed while this one was checked
-                return Outcome(render_one(conn, viewer, dup), created=False)
+            existing = duplicate(conn)
+            if existing is not None:  # an identical upload committed while this one was checked
+                return Outcome(existing, created=False)
             used = stats.owner_usage(conn, owner_id)
             if used + adding > quota:
                 raise QuotaExceeded(
