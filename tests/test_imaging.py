@@ -176,6 +176,29 @@ def test_variants_carry_no_metadata_but_icc(tmp_path: Path) -> None:
         assert b"adobe:ns:meta" not in raw
 
 
+@pytest.mark.parametrize("readable", [True, False], ids=["srgb padded", "unreadable"])
+def test_a_huge_icc_profile_is_not_copied_into_every_variant(
+    tmp_path: Path, readable: bool
+) -> None:
+    """A 1 MB profile would make a 150 px thumbnail weigh 1 MB: the pixels go to sRGB instead."""
+    icc = bytearray(samples.srgb_icc()) + bytes(1_000_000)
+    icc[0:4] = len(icc).to_bytes(4, "big")
+    if not readable:
+        icc[128:] = b"\xa5" * (len(icc) - 128)  # the header says RGB, the tag table is noise
+    picture = samples.photo_like((1200, 900))
+    plain = samples.make_jpeg(tmp_path / "plain.jpg", image=picture, orientation=1, gps=False)
+    heavy = tmp_path / "heavy.jpg"
+    picture.save(heavy, "JPEG", quality=90, icc_profile=bytes(icc))
+    reference = run(plain, tmp_path / "ref")["variants"]
+    for name, variant in run(heavy, tmp_path / "out")["variants"].items():
+        assert variant["size"] < 2 * reference[name]["size"], (name, variant["size"])
+        with Image.open(variant["path"]) as img, Image.open(reference[name]["path"]) as ref:
+            assert "icc_profile" not in img.info
+            # sRGB to sRGB: the colours are the ones the plain copy has.
+            diff = ImageStat.Stat(ImageChops.difference(img.convert("RGB"), ref.convert("RGB")))
+            assert max(diff.mean) < 2.0, (name, diff.mean)
+
+
 def test_no_icc_in_source_means_none_in_variants(tmp_path: Path) -> None:
     src = samples.make_jpeg(tmp_path / "plain.jpg", size=(640, 480), orientation=1, icc=False)
     for variant in run(src, tmp_path / "out")["variants"].values():
