@@ -315,6 +315,27 @@ async def test_listing_pages_newest_first(
     await error_of(resp, 404, "not_found")
 
 
+async def test_a_client_lists_its_trainers_profile_photos_only(
+    client: TestClient, people: dict[str, Any], tmp_path: Path
+) -> None:
+    trainer, member = people["trainer"], people["client"]
+    png = samples.make_png(tmp_path / "me.png", size=(30, 30)).read_bytes()
+    pdf = samples.make_pdf(tmp_path / "plan.pdf").read_bytes()
+    photo = await uploaded(client, trainer["token"], png, category="profile_photos")
+    await uploaded(client, trainer["token"], pdf, category="documents", filename="plan.pdf")
+    path = f"/api/files?owner_id={trainer['id']}"
+    listed = await client.get(path, headers=bearer(member["token"]))
+    assert [f["id"] for f in (await listed.json())["files"]] == [photo["id"]]
+    listed = await client.get(path + "&category=documents", headers=bearer(member["token"]))
+    assert (await listed.json()) == {"files": [], "next_before": None}
+    # Not their trainer, or not a client: nothing to see, as before.
+    for who in (people["stranger"], people["other_trainer"]):
+        await error_of(await client.get(path, headers=bearer(who["token"])), 404, "not_found")
+    # The trainer still lists all of its own files.
+    own = await client.get(path, headers=bearer(trainer["token"]))
+    assert len((await own.json())["files"]) == 2
+
+
 async def test_original_name_is_cleaned_for_display(
     client: TestClient, people: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -319,8 +319,10 @@ async def list_files(request: web.Request) -> web.Response:
     before = BEFORE_FILE.read(request)
 
     def load(conn: sqlite3.Connection) -> FileList:
-        policy.client_data(conn, viewer, owner_id)
-        rows = files.list_files(conn, owner_id, category, limit + 1, before)
+        only = policy.file_listing(conn, viewer, owner_id)
+        if only is not None and category not in (None, only):
+            return FileList(files=[], next_before=None)
+        rows = files.list_files(conn, owner_id, category or only, limit + 1, before)
         more = len(rows) > limit
         rows = rows[:limit]
         shown = render_files(conn, viewer, rows)
