@@ -123,8 +123,8 @@ def client_data(conn: sqlite3.Connection, viewer: Viewer, client_id: int) -> Non
 def file_listing(conn: sqlite3.Connection, viewer: Viewer, owner_id: int) -> str | None:
     """GET /api/files?owner_id=: every category (None) where client_data allows; a client may
     list its assigned trainer's profile photos (the only files of theirs it may see)."""
-    trainer = viewer.role == "client" and owner_id != viewer.id
-    if trainer and users.is_assigned(conn, owner_id, viewer.id):
+    names_another = viewer.role == "client" and owner_id != viewer.id
+    if names_another and users.is_assigned(conn, owner_id, viewer.id):
         return "profile_photos"
     client_data(conn, viewer, owner_id)
     return None
