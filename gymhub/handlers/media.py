@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import weakref
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import CleanupReport, MediaStats
 from gymhub.schemas.query import FlagParam
 from gymhub.storage import stats
-from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached
+from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, Validators
 from gymhub.storage.layout import MediaName, parse_media_name
 from gymhub.storage.lifecycle import sweep
 
@@ -129,7 +130,7 @@ def _matches(header: str, etag: str, weak: bool) -> bool:
     return "*" in tags or etag in tags or (weak and f"W/{etag}" in tags)
 
 
-# Headers FileResponse answers from a stat alone (304, 206, 412): never read a file whole for them.
+# Headers that make an answer depend on the file's validators: looked up with one stat first.
 _VALIDATING = (
     "Range",
     "If-Range",
@@ -138,19 +139,38 @@ _VALIDATING = (
     "If-Match",
     "If-Unmodified-Since",
 )
-# Headers that can make FileResponse answer with an error (412, 416), which has no JSON body there.
-_REFUSING = ("Range", "If-Match", "If-Unmodified-Since")
+_BYTE_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 
 
-def _range_applies(request: web.Request, etag: str, mtime: float) -> bool:
+def _range_applies(request: web.Request, v: Validators) -> bool:
     """If-Range: absent, the same (strong) ETag, or a date the file is not newer than."""
     if_range = request.headers.get("If-Range")
     if if_range is None:
         return True
     if if_range.startswith(('"', "W/")):
-        return if_range == etag
+        return if_range == v.etag
     since = request.if_range
-    return since is not None and mtime <= since.timestamp()
+    return since is not None and v.mtime <= since.timestamp()
+
+
+def _byte_range(request: web.Request, size: int) -> tuple[int, int] | None:
+    """The one byte range [start, end) a GET asks for; None for a Range to ignore (RFC 9110
+    14.2: another unit, a list of ranges, a malformed one, or not a GET): the whole file."""
+    found = _BYTE_RANGE.fullmatch(request.headers["Range"].strip())
+    if request.method != "GET" or found is None or found[1] == found[2] == "":
+        return None
+    first, last = found[1], found[2]
+    if not first:  # the last N bytes
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            raise RangeNotSatisfiable(size)
+        return max(0, size - suffix), size
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise RangeNotSatisfiable(size)
+    return start, size if not last else min(int(last) + 1, size)
 
 
 @dataclass(frozen=True)
@@ -165,47 +185,39 @@ class Verdict:
 WHOLE, NOT_MODIFIED = Verdict(200), Verdict(304)
 
 
-def evaluate(request: web.Request, etag: str, mtime: float, size: int) -> Verdict:
-    """The answer FileResponse gives for a file with these validators; where that is 412 or 416,
-    raise it, so it carries the JSON error body like every other error."""
+def evaluate(request: web.Request, v: Validators) -> Verdict:
+    """What a request gets for a file with these validators, by RFC 9110; 412 and 416 are raised,
+    so they carry the JSON error body like every other error."""
     headers = request.headers
     # RFC 9110 13.2.2: If-Match (strong), else If-Unmodified-Since; then If-None-Match, else
     # If-Modified-Since; then Range.
     if_match = headers.get("If-Match")
     if if_match is not None:
-        if not _matches(if_match, etag, weak=False):
+        if not _matches(if_match, v.etag, weak=False):
             raise PreconditionFailed()
     elif "If-Unmodified-Since" in headers:
         since = request.if_unmodified_since
-        if since is not None and mtime > since.timestamp():
+        if since is not None and v.mtime > since.timestamp():
             raise PreconditionFailed()
     if_none_match = headers.get("If-None-Match")
     if if_none_match is not None:
-        if _matches(if_none_match, etag, weak=True):
+        if _matches(if_none_match, v.etag, weak=True):
             return NOT_MODIFIED
     elif "If-Modified-Since" in headers:
         since = request.if_modified_since
-        if since is not None and mtime <= since.timestamp():
+        if since is not None and v.mtime <= since.timestamp():
             return NOT_MODIFIED
-    if "Range" not in headers or not _range_applies(request, etag, mtime):
+    if "Range" not in headers or not _range_applies(request, v):
         return WHOLE
-    try:
-        rng = request.http_range
-    except ValueError:
-        raise RangeNotSatisfiable(size) from None
-    start = rng.start
-    if start is not None and start < 0:
-        start = max(0, size + start)
-    if start is None or start >= size:
-        raise RangeNotSatisfiable(size)
-    return Verdict(206, start, size if rng.stop is None else min(rng.stop, size))
+    span = _byte_range(request, v.size)
+    return WHOLE if span is None else Verdict(206, *span)
 
 
-def _entry_headers(entry: Cached) -> dict[str, str]:
+def _validator_headers(v: Validators) -> dict[str, str]:
     return {
         **MEDIA_HEADERS,
-        "ETag": entry.etag,
-        "Last-Modified": entry.last_modified,
+        "ETag": v.etag,
+        "Last-Modified": v.last_modified,
         "Accept-Ranges": "bytes",
     }
 
@@ -217,15 +229,15 @@ def respond_cached(
     extra: dict[str, str] | None = None,
     make: Callable[..., web.Response] = web.Response,
 ) -> web.Response:
-    """A file from RAM answered as FileResponse answers it: 304, Range, HEAD (412 and 416 raised
-    as errors); the full body in a response built by `make`."""
+    """A file from RAM answered by `evaluate`: 304, 206, or the full body in a response built by
+    `make` (412 and 416 raised as errors)."""
     body = entry.body
-    verdict = evaluate(request, entry.etag, entry.mtime, len(body))
-    headers = {**_entry_headers(entry), **(extra or {})}
-    if verdict is NOT_MODIFIED:
+    verdict = evaluate(request, entry.validators)
+    headers = {**_validator_headers(entry.validators), **(extra or {})}
+    if verdict.status == 304:
         return web.Response(status=304, headers=headers)
     headers["Content-Type"] = mime
-    if verdict is WHOLE:
+    if verdict.status == 200:
         return make(body=body, headers=headers)
     start, end = verdict.start, verdict.end
     headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(body)}"
@@ -279,15 +291,21 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     extra: dict[str, str] = {}
     if found.variant is None and found.category == "documents":
         extra["Content-Disposition"] = _disposition(found)
-    if request.method == "GET" and not any(h in request.headers for h in _VALIDATING):
+    read = request.method == "GET"
+    if any(h in request.headers for h in _VALIDATING):
+        validators = await storage.validators(path)
+        if validators is not None:
+            verdict = evaluate(request, validators)
+            if verdict.status == 304:
+                return web.Response(status=304, headers={**_validator_headers(validators), **extra})
+            # FileResponse sends a 206 as evaluate does. A Range to be ignored (a stale
+            # If-Range, another unit, a list, a HEAD) it would still apply: read that one whole.
+            read = verdict.status == 200 and (read or "Range" in request.headers)
+    if read:
         whole = await storage.read_whole(path, found.size)
         if whole is not None:
             entry, release = whole
             return respond_cached(request, entry, found.mime, extra, partial(SentOnce, release))
-    if any(h in request.headers for h in _REFUSING):
-        validators = await storage.validators(path)
-        if validators is not None:
-            evaluate(request, validators.etag, validators.mtime, validators.size)
     return web.FileResponse(path, headers={**MEDIA_HEADERS, "Content-Type": found.mime, **extra})
 
 

@@ -19,14 +19,37 @@ MAX_WHOLE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Validators:
+    """What a file's responses are validated by, as FileResponse gives them: ETag, mtime, size."""
+
+    etag: str
+    mtime: float
+    size: int
+    # The HTTP date of mtime, formatted once rather than on every response.
+    last_modified: str
+
+
+def validators_from(st: os.stat_result) -> Validators:
+    """The validators of a file with this stat."""
+    # Last-Modified rounded up, as aiohttp's is: the same file has one date on every path.
+    modified = formatdate(math.ceil(st.st_mtime), usegmt=True)
+    return Validators(etag_of(st.st_mtime_ns, st.st_size), st.st_mtime, st.st_size, modified)
+
+
+def validators_of(path: Path) -> Validators | None:
+    """The validators of the file at path, from one stat; None when it is missing."""
+    try:
+        return validators_from(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
+@dataclass(frozen=True)
 class Cached:
     """The bytes of one media file and the validators its responses carry."""
 
     body: bytes
-    etag: str
-    mtime: float
-    # The HTTP date of mtime, formatted once rather than on every response.
-    last_modified: str
+    validators: Validators
 
 
 class MediaCache:
@@ -100,29 +123,8 @@ def load_file(path: Path, limit: int) -> Cached | None:
             body = f.read(st.st_size + 1)
         if len(body) != st.st_size:
             return None  # changed since the stat: not a file of ours to serve from RAM
-        etag = etag_of(st.st_mtime_ns, st.st_size)
-        # Rounded up, as aiohttp's Last-Modified is: the same file has one date on every path.
-        modified = formatdate(math.ceil(st.st_mtime), usegmt=True)
-        return Cached(body, etag, st.st_mtime, modified)
+        return Cached(body, validators_from(st))
     return None
-
-
-@dataclass(frozen=True)
-class Validators:
-    """What FileResponse will find for a file: its ETag, mtime and size."""
-
-    etag: str
-    mtime: float
-    size: int
-
-
-def validators_of(path: Path) -> Validators | None:
-    """The validators of the file at path, from one stat; None when it is missing."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return Validators(etag_of(st.st_mtime_ns, st.st_size), st.st_mtime, st.st_size)
 
 
 def etag_of(mtime_ns: int, size: int) -> str:
