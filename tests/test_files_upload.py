@@ -142,11 +142,23 @@ async def test_the_same_photo_sent_for_a_meal_joins_it_once(
         assert found["id"] == first["id"]
         return found
 
+    trainer = bearer(people["trainer"]["token"])
+
+    async def trainers_notes() -> list[dict[str, Any]]:
+        resp = await client.get("/api/notifications?since=0&limit=200", headers=trainer)
+        return list((await resp.json())["notifications"])
+
+    before = len(await trainers_notes())
     assert (await send(lunch))["meal_completion_id"] == lunch
     meal = await client.get(f"/api/nutrition/meals/{lunch}", headers=bearer(token))
     assert [p["id"] for p in (await meal.json())["photos"]] == [first["id"]]
+    # The trainer hears of the photo joining the meal as of an upload.
+    notes = await trainers_notes()
+    assert len(notes) == before + 1 and notes[-1]["type"] == "FILE_UPLOADED"
+    assert notes[-1]["data"]["file"]["meal_completion_id"] == lunch
     # Already lunch's: a photo belongs to one meal, and the answer says which.
     assert (await send(dinner))["meal_completion_id"] == lunch
+    assert len(await trainers_notes()) == before + 1
     meal = await client.get(f"/api/nutrition/meals/{dinner}", headers=bearer(token))
     assert (await meal.json())["photos"] == []
     assert table_count(app, "files") == 1
@@ -369,6 +381,7 @@ async def test_original_name_is_cleaned_for_display(
             ("C:\\Users\\alice\\Pictures\\photo.jpg", "photo.jpg"),
             ("..\\..\\win.png", "win.png"),
             ('say \\"cheese\\".png', 'say "cheese".png'),
+            ('C:\\dir\\say \\"hi\\".png', 'say "hi".png'),
         ]
     ):
         data = samples.make_png(tmp_path / f"w{i}.png", size=(12 + i, 9)).read_bytes()

@@ -120,11 +120,15 @@ def client_data(conn: sqlite3.Connection, viewer: Viewer, client_id: int) -> Non
     raise NotFound("No such client.")
 
 
+def _sees_trainer(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int) -> bool:
+    """A client looking at one of its assigned trainers: it may see their profile photos."""
+    return viewer.role == "client" and users.is_assigned(conn, trainer_id, viewer.id)
+
+
 def file_listing(conn: sqlite3.Connection, viewer: Viewer, owner_id: int) -> str | None:
     """GET /api/files?owner_id=: every category (None) where client_data allows; a client may
     list its assigned trainer's profile photos (the only files of theirs it may see)."""
-    names_another = viewer.role == "client" and owner_id != viewer.id
-    if names_another and users.is_assigned(conn, owner_id, viewer.id):
+    if owner_id != viewer.id and _sees_trainer(conn, viewer, owner_id):
         return "profile_photos"
     client_data(conn, viewer, owner_id)
     return None
@@ -154,11 +158,7 @@ def file_access(conn: sqlite3.Connection, viewer: Viewer, file: sqlite3.Row) -> 
     if trains(conn, viewer, owner_id):
         # Image originals carry the home's GPS position: they stay with their owner.
         return FileAccess(file["category"] == "documents", True, False)
-    if (
-        file["category"] == "profile_photos"
-        and viewer.role == "client"
-        and users.is_assigned(conn, owner_id, viewer.id)
-    ):
+    if file["category"] == "profile_photos" and _sees_trainer(conn, viewer, owner_id):
         return FileAccess(False, True, False)
     return NO_ACCESS
 

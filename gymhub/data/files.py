@@ -36,9 +36,13 @@ def variants_of(conn: sqlite3.Connection, file_ids: Sequence[str]) -> dict[str, 
     return found
 
 
+# The columns that link a file to a meal or a progress entry.
+LINK_COLUMNS = ("meal_completion_id", "progress_entry_id")
+
+
 def files_linked(conn: sqlite3.Connection, column: str, ids: Iterable[int]) -> dict[int, list[Row]]:
     """Files linked to each meal (column meal_completion_id) or progress entry, oldest first."""
-    if column not in ("meal_completion_id", "progress_entry_id"):
+    if column not in LINK_COLUMNS:
         raise ValueError(column)
     found: dict[int, list[Row]] = {i: [] for i in ids}
     for chunk in _chunks(list(found)):
@@ -122,9 +126,6 @@ def list_files(
     sql += " ORDER BY rowid DESC LIMIT ?"
     params.append(limit)
     return conn.execute(sql, params).fetchall()
-
-
-LINK_COLUMNS = ("meal_completion_id", "progress_entry_id")
 
 
 def link_unlinked(conn: sqlite3.Connection, file_id: str, links: dict[str, int]) -> Row:

@@ -84,7 +84,7 @@ def part_filename(part: BodyPartReader) -> str:
     raw = part.headers.get(hdrs.CONTENT_DISPOSITION, "")
     match = _QUOTED_FILENAME.search(raw)
     if match is not None and _PATH_BACKSLASH.search(match[1]) and "filename*" not in raw:
-        return match[1]
+        return re.sub(r'\\(["\\])', r"\1", match[1])
     return part.filename or ""
 
 
@@ -181,6 +181,8 @@ class Outcome:
     file: File
     created: bool
     stored: list[notifications.Stored] = field(default_factory=list)
+    # A duplicate found on the read connection that lacks a link asked for.
+    link_needed: bool = False
 
 
 async def ingest(
@@ -219,22 +221,29 @@ async def _ingest(
     placed: list[Path] = []
     try:
 
-        def duplicate(conn: sqlite3.Connection) -> File | None:
-            """The live file with these bytes, if any, given the links asked for that it lacks:
-            a photo uploaded before (unlinked) and now sent for a meal joins that meal."""
+        def duplicate(conn: sqlite3.Connection, may_link: bool) -> Outcome | None:
+            """The live file with these bytes, if any. A link asked for that it lacks is added
+            (a photo uploaded before, now sent for a meal, joins it) and told like an upload;
+            on a read connection (may_link False) that need is only reported."""
             check_links(conn, owner_id, category, links)
             dup = files.find_duplicate(conn, owner_id, category, received.sha256)
             if dup is None:
                 return None
-            if any(dup[column] is None for column in links):
-                dup = files.link_unlinked(conn, dup["id"], links)
-            return render_one(conn, viewer, dup)
+            lacking = any(dup[column] is None for column in links)
+            if not lacking or not may_link:
+                return Outcome(render_one(conn, viewer, dup), created=False, link_needed=lacking)
+            dup = files.link_unlinked(conn, dup["id"], links)
+            variants = files.variants_of(conn, [dup["id"]])[dup["id"]]
+            stored = notifications.insert(conn, upload_notifications(conn, dup, variants))
+            return Outcome(render_one(conn, viewer, dup), created=False, stored=stored)
 
-        # Linking writes: asked for links, the lookup runs as a write transaction.
-        existing = await (db.write(duplicate) if links else db.read(duplicate))
+        existing = await db.read(lambda conn: duplicate(conn, may_link=False))
+        if existing is not None and existing.link_needed:
+            existing = await db.write(lambda conn: duplicate(conn, may_link=True))
         if existing is not None:
             await storage.discard_temp(received)
-            return json_response(existing, status=200)
+            app[hub_key].publish(existing.stored)
+            return json_response(existing.file, status=200)
         checked = await storage.check(received, category)
         placed = await storage.place(received, category, checked)
         values = {
@@ -261,9 +270,9 @@ async def _ingest(
         adding = received.size + checked.stored_bytes
 
         def commit(conn: sqlite3.Connection) -> Outcome:
-            existing = duplicate(conn)
+            existing = duplicate(conn, may_link=True)
             if existing is not None:  # an identical upload committed while this one was checked
-                return Outcome(existing, created=False)
+                return existing
             used = stats.owner_usage(conn, owner_id)
             if used + adding > quota:
                 raise QuotaExceeded(
@@ -281,12 +290,12 @@ async def _ingest(
         await storage.discard_placed(placed)
         await storage.discard_temp(received, checked)
         raise
+    app[hub_key].publish(outcome.stored)
     if not outcome.created:
         await storage.discard_placed(placed)
         return json_response(outcome.file, status=200)
     metrics.UPLOAD_BYTES.labels(category).inc(received.size)
     metrics.UPLOAD_SECONDS.labels(category).observe(time.perf_counter() - started)
-    app[hub_key].publish(outcome.stored)
     return json_response(outcome.file, status=201)
 
 
