@@ -27,6 +27,10 @@ def new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
+# RFC 9110 15.5.2: every 401 names the scheme to authenticate with.
+BEARER_CHALLENGE = 'Bearer realm="gymhub"'
+
+
 class ApiError(Exception):
     """An expected failure: its class fixes the status and code, the instance says why."""
 
@@ -49,7 +53,7 @@ class Unauthenticated(ApiError):
     default_message = "Authentication is required."
 
     def __init__(self, message: str | None = None):
-        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="gymhub"'})
+        super().__init__(message, headers={"WWW-Authenticate": BEARER_CHALLENGE})
 
 
 class InvalidCredentials(ApiError):
@@ -57,8 +61,7 @@ class InvalidCredentials(ApiError):
     default_message = "Wrong username or password."
 
     def __init__(self, message: str | None = None):
-        # RFC 9110 15.5.2: a 401 always names the scheme to authenticate with.
-        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="gymhub"'})
+        super().__init__(message, headers={"WWW-Authenticate": BEARER_CHALLENGE})
 
 
 class Forbidden(ApiError):
@@ -139,7 +142,8 @@ class InternalError(ApiError):
 
 
 _encoder = msgspec.json.Encoder()
-# Never sent (the client has gone); what the access log and the metrics record instead of a 500.
+# Only for a client whose connection is gone, so never sent: what the access log and the
+# metrics record instead of a 500.
 CLIENT_CLOSED_REQUEST = 499
 
 # aiohttp raises these for routing and body limits; they map onto the documented codes.
@@ -180,18 +184,25 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(cls())
         if exc.status == 405:
             response.headers["Allow"] = exc.headers.get("Allow", "")
-    except ConnectionResetError:
-        # The client went away mid-request (a phone losing its network): no one to answer and
-        # nothing wrong with the server. nginx's 499 names it in the access log and the metrics.
-        log.info("client left during %s %s [request %s]", request.method, request.path, request_id)
-        response = web.Response(status=CLIENT_CLOSED_REQUEST)
-    except Exception:
-        log.exception(
-            "unexpected error handling %s %s [request %s]", request.method, request.path, request_id
-        )
-        response = error_response(
-            InternalError(f"An internal error occurred (request id {request_id}).")
-        )
+    except Exception as exc:
+        transport = request.transport
+        if isinstance(exc, ConnectionError) and (transport is None or transport.is_closing()):
+            # The client went away mid-request (a phone losing its network): no one to answer
+            # and nothing wrong with the server. nginx's 499 names it in the log and metrics.
+            log.info(
+                "client left during %s %s [request %s]", request.method, request.path, request_id
+            )
+            response = web.Response(status=CLIENT_CLOSED_REQUEST)
+        else:
+            log.exception(
+                "unexpected error handling %s %s [request %s]",
+                request.method,
+                request.path,
+                request_id,
+            )
+            response = error_response(
+                InternalError(f"An internal error occurred (request id {request_id}).")
+            )
     if not response.prepared:
         response.headers.setdefault("X-Request-Id", request_id)
     return response

@@ -162,6 +162,10 @@ def _stderr_handler() -> logging.Handler:
     return LoopFlushedHandler(stream)
 
 
+# What aiohttp's RequestHandler.handle_error logs for a request it could not parse.
+_AIOHTTP_BAD_REQUEST = "Error handling request from %s"
+
+
 class MalformedRequestFilter(logging.Filter):
     """aiohttp logs a request it cannot parse as an ERROR with a traceback whose text echoes the
     client's bytes (an over-long `Authorization` header: its token). That is the client's fault:
@@ -169,7 +173,7 @@ class MalformedRequestFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if not isinstance(exc, HttpProcessingError):
+        if not isinstance(exc, HttpProcessingError) or record.msg != _AIOHTTP_BAD_REQUEST:
             return True
         remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
         record.levelno, record.levelname = logging.INFO, "INFO"
