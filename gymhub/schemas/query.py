@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from aiohttp import web
 
@@ -33,8 +33,31 @@ def query_text(request: web.Request, name: str) -> str | None:
     return values[0]
 
 
+T = TypeVar("T")
+
+
+class _Param(Generic[T]):
+    """What every parameter shares: read it (None when absent), or get it (a 400 when absent)."""
+
+    name: str
+
+    def read(self, request: web.Request) -> T | None:
+        raise NotImplementedError
+
+    def missing(self) -> InvalidRequest:
+        """The 400 for the parameter left out."""
+        return InvalidRequest(f"{self.name}: required.")
+
+    def get(self, request: web.Request) -> T:
+        """The parameter (or its default); a 400 when there is none."""
+        value = self.read(request)
+        if value is None:
+            raise self.missing()
+        return value
+
+
 @dataclass(frozen=True)
-class IntParam:
+class IntParam(_Param[int]):
     """An integer in [low, high]; `default` is used when it is absent."""
 
     name: str
@@ -64,20 +87,13 @@ class IntParam:
         raw = query_text(request, self.name)
         if raw is None:
             if self.required:
-                raise InvalidRequest(f"{self.name}: required.")
+                raise self.missing()
             return self.default
         return self.parse(raw)
 
-    def get(self, request: web.Request) -> int:
-        """The parameter or its default; a 400 when there is neither."""
-        value = self.read(request)
-        if value is None:
-            raise InvalidRequest(f"{self.name}: required.")
-        return value
-
 
 @dataclass(frozen=True)
-class StrParam:
+class StrParam(_Param[str]):
     """A string, optionally one of `choices` or matching `pattern` (the whole value)."""
 
     name: str
@@ -100,7 +116,7 @@ class StrParam:
         raw = query_text(request, self.name)
         if raw is None:
             if self.required:
-                raise InvalidRequest(f"{self.name}: required{self._allowed(', ')}.")
+                raise self.missing()
             return None
         if self.choices and raw not in self.choices:
             raise InvalidRequest(f"{self.name}: must be{self._allowed(' ')}.")
@@ -108,12 +124,8 @@ class StrParam:
             raise InvalidRequest(f"{self.name}: must be {self.pattern_text or 'well-formed'}.")
         return raw
 
-    def get(self, request: web.Request) -> str:
-        """The parameter; a 400 when it is absent."""
-        value = self.read(request)
-        if value is None:
-            raise InvalidRequest(f"{self.name}: required{self._allowed(', ')}.")
-        return value
+    def missing(self) -> InvalidRequest:
+        return InvalidRequest(f"{self.name}: required{self._allowed(', ')}.")
 
     def _allowed(self, lead: str) -> str:
         return f"{lead}one of {', '.join(self.choices)}" if self.choices else ""
