@@ -40,9 +40,17 @@ class _Param(Generic[T]):
     """What every parameter shares: read it (None when absent), or get it (a 400 when absent)."""
 
     name: str
+    required: bool
 
     def read(self, request: web.Request) -> T | None:
         raise NotImplementedError
+
+    def raw(self, request: web.Request) -> str | None:
+        """The text given once, or None when absent (a 400 when required)."""
+        text = query_text(request, self.name)
+        if text is None and self.required:
+            raise self.missing()
+        return text
 
     def missing(self) -> InvalidRequest:
         """The 400 for the parameter left out."""
@@ -84,12 +92,8 @@ class IntParam(_Param[int]):
 
     def read(self, request: web.Request) -> int | None:
         """The parameter, its default, or None (a 400 when required and absent)."""
-        raw = query_text(request, self.name)
-        if raw is None:
-            if self.required:
-                raise self.missing()
-            return self.default
-        return self.parse(raw)
+        raw = self.raw(request)
+        return self.default if raw is None else self.parse(raw)
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,8 @@ class StrParam(_Param[str]):
 
     def read(self, request: web.Request) -> str | None:
         """The parameter or None (a 400 when required and absent, or not an allowed value)."""
-        raw = query_text(request, self.name)
+        raw = self.raw(request)
         if raw is None:
-            if self.required:
-                raise self.missing()
             return None
         if self.choices and raw not in self.choices:
             raise InvalidRequest(f"{self.name}: must be{self._allowed(' ')}.")
