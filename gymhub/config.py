@@ -57,6 +57,37 @@ class Config:
     shutdown_timeout: float = _setting(20.0, "seconds running requests get on SIGTERM")
     log_format: str = _setting("text", "access and app log format: text or json")
     log_level: str = _setting("INFO", "logging level")
+    header_timeout: float = _setting(
+        30.0, "seconds for a request's line and headers to arrive before the connection is closed"
+    )
+    body_idle_timeout: float = _setting(
+        60.0, "seconds without a body byte before a request ends (a partial upload is removed)"
+    )
+    keepalive_timeout: float = _setting(75.0, "seconds an idle keep-alive connection stays open")
+    max_connections: int = _setting(
+        0, "open connections at most; past it new ones are closed (0: min(16384, nofile - 256))"
+    )
+    ws_max_per_user: int = _setting(20, "WebSockets one user may hold at once (429 past it)")
+    ws_buffer_bytes: int = _setting(
+        64 * MB, "bytes buffered for all slow WebSockets together; past it the slowest are closed"
+    )
+    min_free_bytes: int = _setting(
+        -1, "free space a write must leave on the data dir's filesystem (-1: min(1 GB, 5% of it))"
+    )
+    hash_workers: int = _setting(2, "threads that hash passwords, apart from file I/O")
+    hash_queue: int = _setting(32, "password hashes waiting at most; past it logins get 503 busy")
+    argon2_time_cost: int = _setting(3, "argon2id passes (tests lower it; keep the default)")
+    argon2_memory_kib: int = _setting(65536, "argon2id memory, KiB (tests lower it)")
+    argon2_parallelism: int = _setting(4, "argon2id lanes")
+    login_max_failures_per_address: int = _setting(
+        50, "failed logins per address per window, whatever the username"
+    )
+    quarantine_days: int = _setting(
+        30, "days files without a row are kept in uploads/.quarantine before they are deleted"
+    )
+    sweep_max_share: float = _setting(
+        0.1, "largest share of the store one sweep may move (more needs `gymhub cleanup --force`)"
+    )
     admin_password: str = _setting(
         "", "password of the first admin account (random and printed once if empty)", secret=True
     )
@@ -64,7 +95,9 @@ class Config:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            if f.name == "min_free_bytes" and value == -1:
+                continue
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
                 raise ConfigError(f"{f.name}: must not be negative (got {value})")
         if self.port > 65535:
             raise ConfigError(f"port: must be between 0 and 65535 (got {self.port})")

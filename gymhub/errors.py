@@ -126,6 +126,24 @@ class RateLimited(ApiError):
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
 
 
+class TooManyConnections(ApiError):
+    status, code = 429, "too_many_connections"
+    default_message = "You have too many live connections open; close one and try again."
+
+
+class Busy(ApiError):
+    status, code = 503, "busy"
+    default_message = "The server is busy; try again in a moment."
+
+    def __init__(self, retry_after: int = 1, message: str | None = None):
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class InsufficientStorage(ApiError):
+    status, code = 507, "insufficient_storage"
+    default_message = "The server is out of storage space; nothing was saved."
+
+
 class Unavailable(ApiError):
     status, code = 503, "unavailable"
     default_message = "The service is not available right now."

@@ -45,7 +45,10 @@ def decode(body: bytes, kind: type[T]) -> T:
         return decoder.decode(body)
     except msgspec.ValidationError as err:
         raise InvalidRequest(_field_message(err)) from None
-    except msgspec.DecodeError:
+    except msgspec.DecodeError as err:
+        # msgspec 0.23 reports a bad byte inside a string as a DecodeError, older ones as below.
+        if "UTF-8" in str(err):
+            raise InvalidRequest("The body is not valid UTF-8.") from None
         raise InvalidRequest("The body is not valid JSON.") from None
     except UnicodeDecodeError:
         # msgspec reports a bad byte inside a string this way rather than as a DecodeError.
