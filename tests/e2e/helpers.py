@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +20,9 @@ from tests.server_process import ServerProcess
 ADMIN_PASSWORD = "e2e-admin-password"
 PASSWORD = "e2e-password-1"
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# Tests write into an ignored folder, so a run leaves the tree clean; the README's command for the
+# docs' pictures points this at docs/screenshots.
+SCREENSHOTS = Path(os.environ.get("GYMHUB_SCREENSHOTS") or REPO / "build" / "screenshots")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -143,7 +146,7 @@ def food_jpeg(seed: int = 0, size: tuple[int, int] = (800, 600)) -> bytes:
 
 
 def save_screenshot(page: Any, name: str) -> Path:
-    """A viewport screenshot in docs/screenshots, reduced to a 256-colour PNG to stay small."""
+    """A viewport screenshot in SCREENSHOTS, reduced to a 256-colour PNG to stay small."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     raw = page.screenshot(type="png", animations="disabled", caret="hide")
     img = Image.open(io.BytesIO(raw)).convert("RGB")
