@@ -179,7 +179,7 @@ def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     conn = connect_sync(config.db_path)
     migrate(conn)
-    hashed = passwords.hash_sync(password)
+    hashed = passwords.hash_sync(config, password)
     try:
         row = run_write(
             conn,

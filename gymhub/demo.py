@@ -197,8 +197,8 @@ def prepare(config: Config) -> None:
         admin_password = config.admin_password or secrets.token_urlsafe(12)
         demo_password = secrets.token_urlsafe(9)
         hashes = {
-            "admin": passwords.hash_sync(admin_password),
-            "trainer": passwords.hash_sync(demo_password),
+            "admin": passwords.hash_sync(config, admin_password),
+            "trainer": passwords.hash_sync(config, demo_password),
         }
         hashes["client"] = hashes["trainer"]
         run_write(conn, lambda c: _fill(c, config, hashes))
