@@ -117,6 +117,37 @@ async def test_bad_tokens_are_401(client, admin, case):
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "9" * 30},  # past SQLite's integer: was a 500
+        {"sub": str(2**63)},
+        {"sub": "\u0661"},  # ARABIC-INDIC DIGIT ONE: str.isdigit() and int() took it as user 1
+        {"sub": "01"},
+        {"sub": "+1"},
+        {"sub": 1},
+        {"ver": False},  # a bool is an int to Python, and False == 0
+        {"ver": 0.0},
+        {"ver": "0"},
+        {"iat": True},
+        {"iat": 1.5e9},
+        {"exp": float(2**40)},
+    ],
+    ids=repr,
+)
+async def test_loosely_typed_claims_signed_with_the_real_key_are_401(client, admin, claims):
+    # The admin's own claims (user 1, version 0) but for one loosely typed value.
+    resp = await client.get("/api/me", headers=bearer(_token(client.app, **claims)))
+    await error_of(resp, 401, "unauthenticated")
+
+
+async def test_the_largest_user_id_is_a_missing_user_not_an_error(client, admin):
+    resp = await client.get("/api/me", headers=bearer(_token(client.app, sub=str(2**63 - 1))))
+    await error_of(resp, 401, "unauthenticated")
+    resp = await client.get("/api/me", headers=bearer(_token(client.app)))
+    assert resp.status == 200
+
+
 async def test_a_well_signed_token_of_a_missing_user_is_401(client):
     resp = await client.get("/api/me", headers=bearer(_token(client.app, sub="999")))
     await error_of(resp, 401, "unauthenticated")
