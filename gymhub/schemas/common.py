@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import msgspec
 from aiohttp import web
 
 from gymhub.errors import InvalidRequest, TooLarge
+from gymhub.schemas import text
 from gymhub.schemas.query import FormBody, QueryParam
 
 T = TypeVar("T")
@@ -22,6 +24,7 @@ _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
 _MISSING = re.compile(r"Object missing required field `(.+)`")
+_REGEX = re.compile(r"Expected `str` matching regex ('.*'|\".*\")", re.DOTALL)
 
 
 def _field_message(err: msgspec.ValidationError) -> str:
@@ -33,6 +36,11 @@ def _field_message(err: msgspec.ValidationError) -> str:
     if missing is not None:
         field = missing[1] if not path else f"{path}.{missing[1]}"
         return f"{field}: required."
+    regex = _REGEX.fullmatch(detail)
+    if regex is not None:
+        # A regex means nothing to the person reading the message: the sentence it stands for.
+        sentence = text.SENTENCES.get(ast.literal_eval(regex[1]), "is not in the expected form")
+        return f"{path}: {sentence}." if path else f"The value {sentence}."
     return f"{path}: {detail}" if path else detail
 
 
