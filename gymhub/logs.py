@@ -141,6 +141,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+_CONSOLE_JSON = JsonFormatter()
+
+
 class LoopFlushedHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
     """A stream handler that, on the event loop, flushes once per loop iteration.
 
@@ -218,8 +221,43 @@ class MalformedRequestFilter(logging.Filter):
         return logging.getLogger(record.name).isEnabledFor(logging.INFO)
 
 
+# The format of console(): set by setup_logging, or earlier by the CLI for its own errors.
+_console_format = "text"
+
+
+def set_console_format(fmt: str) -> None:
+    """Make console() write `fmt` ("text" or "json") before logging is set up."""
+    global _console_format
+    _console_format = "json" if fmt == "json" else "text"
+
+
+def console(
+    message: str,
+    *,
+    prefix: str = "gymhub: ",
+    level: str = "INFO",
+    stream: TextIO | None = None,
+    **fields: Any,
+) -> None:
+    """A line for the operator outside the log (listening, the first account, a fatal error).
+
+    As text, `prefix` and the message, as it has always read; with `--log-format json`, one
+    JSON object like a log record's (with `fields`), so every line the process writes parses.
+    """
+    out = sys.stdout if stream is None else stream
+    if _console_format == "json":
+        entry = _CONSOLE_JSON._entry(time.time(), level, "gymhub", message.strip(), fields)
+        line = json.dumps(entry)
+    else:
+        line = prefix + message
+    print(line, file=out, flush=True)
+
+
 def setup_logging(fmt: str, level: str) -> None:
-    """Send gymhub's and aiohttp's logs to stderr as text or JSON."""
+    """Send gymhub's and aiohttp's logs to stderr as text or JSON (and console() lines too)."""
+    set_console_format(fmt)
+    # A warning printed by the warnings module would be a plain line: it goes through logging.
+    logging.captureWarnings(True)
     # Neither format shows thread or process names: do not look them up for every record.
     logging.logThreads = False
     logging.logProcesses = False

@@ -40,7 +40,7 @@ from gymhub.handlers import (
 )
 from gymhub.headers import security_headers
 from gymhub.inflight import InFlight
-from gymhub.logs import AccessLogger, setup_logging
+from gymhub.logs import AccessLogger, console, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
 
@@ -85,7 +85,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     if password is not None:
         shown = "(from GYMHUB_ADMIN_PASSWORD)" if config.admin_password else password
         # Printed once, on the console of the first start: it is stored only as a hash.
-        print(f"gymhub: created the first account: username 'admin', password {shown}", flush=True)
+        console(f"created the first account: username 'admin', password {shown}")
     try:
         yield
     finally:
@@ -148,7 +148,7 @@ async def serve(config: Config) -> None:
     for address in runner.addresses:
         host, port = address[0], address[1]
         host = f"[{host}]" if ":" in host else host
-        print(f"gymhub: listening on http://{host}:{port}", flush=True)
+        console(f"listening on http://{host}:{port}", url=f"http://{host}:{port}")
     sdnotify.notify("READY=1")
     try:
         await stop.wait()
@@ -172,7 +172,14 @@ def run(config: Config) -> None:
     try:
         asyncio.run(serve(config))
     except OSError as exc:
-        print(
-            f"gymhub: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr
+        console(
+            f"cannot listen on {config.host}:{config.port}: {exc.strerror}",
+            level="ERROR",
+            stream=sys.stderr,
         )
+        raise SystemExit(1) from None
+    except Exception:
+        # Through logging rather than Python's traceback print, so with --log-format json the
+        # traceback is one object's "exception" field, not lines of plain text.
+        log.critical("stopped on an unexpected error", exc_info=True)
         raise SystemExit(1) from None

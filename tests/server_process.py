@@ -14,7 +14,8 @@ from pathlib import Path
 
 from tests.support import ADMIN_PASSWORD, CHEAP_ARGON2_ENV
 
-LISTENING = re.compile(r"gymhub: listening on (http://\S+)")
+# "gymhub: listening on URL" as text; a JSON object whose message says the same with json.
+LISTENING = re.compile(r"listening on (http://[^\s\"]+)")
 
 
 class ServerProcess:
