@@ -48,9 +48,11 @@ async def _timed(client: TestClient, url: str, token: str, rounds: int) -> float
     took = []
     for _ in range(rounds):
         started = time.perf_counter()
-        resp = await client.get(url, headers=bearer(token))
-        assert resp.status == 200, await resp.text()
-        await resp.read()
+        # Before the fix the file took seconds behind the queued hashes: fail fast instead.
+        async with asyncio.timeout(2.0):
+            resp = await client.get(url, headers=bearer(token))
+            assert resp.status == 200, await resp.text()
+            await resp.read()
         took.append(time.perf_counter() - started)
         await asyncio.sleep(0.01)
     return statistics.median(took)
@@ -95,6 +97,9 @@ async def test_login_flood_leaves_cheap_requests_fast_and_refuses_the_excess(
             if resp.status == 503:
                 assert (await resp.json())["error"]["code"] == "busy"
                 retry_after.append(resp.headers.get("Retry-After", ""))
+                # A refusal costs the server next to nothing; without a pause, this process's
+                # own client loop (which the server shares) would be what the timings measure.
+                await asyncio.sleep(0.02)
             await resp.read()
 
     flooders = [asyncio.create_task(flooder()) for _ in range(32)]
@@ -109,10 +114,11 @@ async def test_login_flood_leaves_cheap_requests_fast_and_refuses_the_excess(
     assert set(statuses) <= {401, 503}, statuses
     assert statuses.count(503) > 0 and statuses.count(401) > 0
     assert all(value.isdigit() and int(value) >= 1 for value in retry_after), retry_after
-    # Generous: the machine is shared and the hash thread still takes a core; before, the file
-    # waited behind dozens of queued hashes (seconds).
-    assert flood_me < max(5 * idle_me, 0.1), (idle_me, flood_me)
-    assert flood_file < max(5 * idle_file, 0.1), (idle_file, flood_file)
+    # Generous: the machine is shared, the hash thread takes a core and this process also runs
+    # the flood's client (measured here: ~2 ms idle, 10-30 ms in the flood; before the fix the
+    # file's median was 3.5-6.8 s behind the queued hashes).
+    assert flood_me < max(5 * idle_me, 0.15), (idle_me, flood_me)
+    assert flood_file < max(5 * idle_file, 0.15), (idle_file, flood_file)
     # Once the flood has gone, a correct login works at once.
     assert await login(client, "admin", "admin-password-1")
 
