@@ -19,7 +19,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from gymhub.auth.passwords import Hashing
 from gymhub.config import Config
+from gymhub.errors import Busy
 from gymhub.server import make_app
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of, login
@@ -138,3 +140,30 @@ async def test_busy_hasher_refuses_logins_but_not_requests_that_need_no_hash(
     assert busy and all(resp.status in (401, 503) for resp in answers)
     message = await error_of(busy[0], 503, "busy")
     assert message and int(busy[0].headers["Retry-After"]) >= 1
+
+
+async def test_a_caller_that_goes_away_keeps_its_running_hash_counted(config: Config) -> None:
+    slow = dataclasses.replace(
+        config, argon2_time_cost=2, argon2_memory_kib=32 * 1024, hash_workers=1, hash_queue=1
+    )
+    hashing = Hashing(slow)
+    try:
+        running = asyncio.create_task(hashing.verify(None, "a"))
+        queued = asyncio.create_task(hashing.verify(None, "b"))
+        await asyncio.sleep(0.005)
+        assert hashing.pending == 2
+        with pytest.raises(Busy):
+            await hashing.verify(None, "c")
+        running.cancel()
+        queued.cancel()
+        await asyncio.gather(running, queued, return_exceptions=True)
+        await asyncio.sleep(0)
+        # The queued hash left the queue; the running one still holds its thread.
+        assert hashing.pending == 1
+        for _ in range(200):
+            if hashing.pending == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert hashing.pending == 0
+    finally:
+        hashing.close()

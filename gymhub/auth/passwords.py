@@ -9,9 +9,10 @@ past that a caller gets 503 `busy` at once instead of a place in an unbounded qu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -67,15 +68,24 @@ class Hashing:
 
     async def _run(self, fn: Callable[[], T]) -> T:
         if self._pending >= self._limit:
-            raise Busy(self._retry_after(), "Too many sign-ins at once; try again in a moment.")
-        self._pending += 1
+            raise Busy(self._retry_after(), "Too many password checks at once; try again soon.")
         loop = asyncio.get_running_loop()
         started = loop.time()
-        try:
-            return await loop.run_in_executor(self._executor, fn)
-        finally:
+        work = self._executor.submit(fn)
+        self._pending += 1
+
+        def finished() -> None:
             self._pending -= 1
             self._seconds = 0.8 * self._seconds + 0.2 * (loop.time() - started)
+
+        def settled(_: Future[T]) -> None:
+            # Counted until the thread is done with it, not until its caller stops waiting: a
+            # caller that goes away must not free a place while its hash still runs.
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody counts any more
+                loop.call_soon_threadsafe(finished)
+
+        work.add_done_callback(settled)
+        return await asyncio.wrap_future(work)
 
     async def hash(self, password: str) -> str:
         """argon2id hash of a password (Busy when hashing is saturated)."""
