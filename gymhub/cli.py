@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 import msgspec
 
-from gymhub import __version__
+from gymhub import __version__, logs
 from gymhub.auth import passwords
 from gymhub.config import Config, ConfigError, load_config
 from gymhub.data import users
@@ -156,6 +156,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from gymhub import server
 
+    logs.set_console_format(config.log_format)
     if args.demo:
         from gymhub import demo
 
@@ -179,7 +180,7 @@ def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     conn = connect_sync(config.db_path)
     migrate(conn)
-    hashed = passwords.hash_sync(password)
+    hashed = passwords.hash_sync(config, password)
     try:
         row = run_write(
             conn,
@@ -310,6 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args.command
     if name == "user":
         name = f"user {args.user_command}"
+    if name == "serve":
+        # So that a configuration error is already in the format asked for (a bad value in the
+        # TOML file cannot say which; the flag and the variable can).
+        logs.set_console_format(args.log_format or os.environ.get("GYMHUB_LOG_FORMAT", ""))
     try:
         config = config_from(args)
         fn = COMMANDS.get(name)
@@ -329,13 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.close(devnull)
         return 1
     except ConfigError as exc:
-        print(f"gymhub: configuration error: {exc}", file=sys.stderr)
+        logs.console(f"configuration error: {exc}", level="ERROR", stream=sys.stderr)
         return 2
     except CliError as exc:
-        print(f"gymhub: {exc}", file=sys.stderr)
+        logs.console(str(exc), level="ERROR", stream=sys.stderr)
         return 1
     except sqlite3.Error as exc:
-        print(f"gymhub: database error: {exc}", file=sys.stderr)
+        logs.console(f"database error: {exc}", level="ERROR", stream=sys.stderr)
         return 1
 
 

@@ -101,6 +101,15 @@ class Config:
                 raise ConfigError(f"{f.name}: must not be negative (got {value})")
         if self.port > 65535:
             raise ConfigError(f"port: must be between 0 and 65535 (got {self.port})")
+        for name in ("hash_workers", "argon2_time_cost", "argon2_parallelism"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: must be at least 1 (got {getattr(self, name)})")
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            # argon2 itself refuses less than 8 KiB per lane.
+            raise ConfigError(
+                f"argon2_memory_kib: must be at least 8 x argon2_parallelism "
+                f"({8 * self.argon2_parallelism}; got {self.argon2_memory_kib})"
+            )
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"log_format: must be 'text' or 'json' (got {self.log_format!r})")
         for origin in (self.public_origin, *self.allowed_origins):

@@ -25,10 +25,12 @@ from gymhub.data.db import Row, connect_sync, migrate, run_write, utcnow
 from gymhub.handlers.meals import meal_view
 from gymhub.handlers.messages import message_view
 from gymhub.handlers.progress import entry_view
+from gymhub.logs import console
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.storage.layout import Layout
 from gymhub.storage.store import allowed_mimes
 
+DEMO = "gymhub demo: "
 MEALS = [
     ("Oatmeal with berries", "Added a spoon of peanut butter", 3),
     ("Chicken and rice bowl", None, 2),
@@ -192,20 +194,20 @@ def prepare(config: Config) -> None:
     try:
         migrate(conn)
         if users.count_users(conn):
-            print("gymhub demo: the data directory already has accounts; nothing added", flush=True)
+            console("the data directory already has accounts; nothing added", prefix=DEMO)
             return
         admin_password = config.admin_password or secrets.token_urlsafe(12)
         demo_password = secrets.token_urlsafe(9)
         hashes = {
-            "admin": passwords.hash_sync(admin_password),
-            "trainer": passwords.hash_sync(demo_password),
+            "admin": passwords.hash_sync(config, admin_password),
+            "trainer": passwords.hash_sync(config, demo_password),
         }
         hashes["client"] = hashes["trainer"]
         run_write(conn, lambda c: _fill(c, config, hashes))
     finally:
         conn.close()
     shown = "(from GYMHUB_ADMIN_PASSWORD)" if config.admin_password else admin_password
-    print("gymhub demo: created a demo gym; sign in with", flush=True)
-    print(f"  admin  / {shown}   (administrator)", flush=True)
+    console("created a demo gym; sign in with", prefix=DEMO)
+    console(f"  admin  / {shown}   (administrator)", prefix="")
     for username, role in (("coach", "trainer"), ("alex", "client"), ("sam", "client")):
-        print(f"  {username:<6} / {demo_password}   ({role})", flush=True)
+        console(f"  {username:<6} / {demo_password}   ({role})", prefix="")

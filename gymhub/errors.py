@@ -10,6 +10,8 @@ from typing import ClassVar
 
 import msgspec
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 log = logging.getLogger("gymhub.errors")
 
@@ -184,12 +186,25 @@ def error_response(err: ApiError) -> web.Response:
     )
 
 
+# What aiohttp decodes itself (br and zstd only with optional libraries, and without them it
+# refuses the request while parsing its headers). Another coding would reach a handler as raw
+# bytes and be read as if it were plain.
+_DECODED_ENCODINGS = frozenset({"", "identity", "gzip", "deflate", "br", "zstd"})
+
+
+def _check_content_encoding(request: web.Request) -> None:
+    coding = request.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in _DECODED_ENCODINGS and request.body_exists:
+        raise InvalidRequest(f"Content-Encoding {coding[:40]!r} is not one the server can decode.")
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every failure into the JSON error shape; log unexpected ones with a request id."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or new_request_id()
     request[request_id_key] = request_id
     try:
+        _check_content_encoding(request)
         response = await handler(request)
     except ApiError as api_error:
         response = error_response(api_error)
@@ -211,6 +226,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 "client left during %s %s [request %s]", request.method, request.path, request_id
             )
             response = web.Response(status=CLIENT_CLOSED_REQUEST)
+        elif isinstance(exc, HttpProcessingError | RequestPayloadError):
+            # The body could not be read as sent: a Content-Encoding it is not in (gzip that
+            # is not gzip), or a body cut short. The client's mistake, whichever route it hit.
+            response = error_response(
+                InvalidRequest("The request body could not be read or decoded as sent.")
+            )
+            # The rest of the body cannot be told from the next request: say this connection
+            # ends, so the client does not send another on it.
+            response.force_close()
         else:
             log.exception(
                 "unexpected error handling %s %s [request %s]",

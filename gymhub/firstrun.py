@@ -6,19 +6,19 @@ import logging
 import secrets
 import sqlite3
 
-from gymhub.auth import passwords
+from gymhub.auth.passwords import Hashing
 from gymhub.data import users
 from gymhub.data.db import Database
 
 log = logging.getLogger("gymhub")
 
 
-async def ensure_admin(db: Database, password: str) -> str | None:
+async def ensure_admin(db: Database, hashing: Hashing, password: str) -> str | None:
     """Create `admin` when there is no account yet; returns the password that was set."""
     if await db.read(users.count_users):
         return None
     password = password or secrets.token_urlsafe(12)
-    password_hash = await passwords.hash_password(password)
+    password_hash = await hashing.hash(password)
 
     def create(conn: sqlite3.Connection) -> bool:
         # Checked again under the write lock: a CLI may have created the first user meanwhile.

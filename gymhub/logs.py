@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -18,12 +19,44 @@ from aiohttp.http_exceptions import HttpProcessingError
 from gymhub.errors import request_id_key
 
 time_now = time.time
-_SECRET_PARAMS = re.compile(r"(?i)([?&](?:token|ticket|access_token)=)[^&#\s]*")
+_SECRET_NAMES = ("token", "ticket", "access_token")
+# A JWT's header and payload are base64url JSON objects: both start "eyJ".
+_JWT = re.compile(r"eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*")
+_PAIRS = re.compile(r"([&;])")
+
+
+def _secret_pair(pair: str) -> bool:
+    # Judged as the server reads it, percent-decoded: `%74oken=` is `token=`, and `token%3D<JWT>`
+    # is a name that starts `token=`. Whatever holds a JWT is secret whatever its name.
+    decoded = unquote_plus(pair)
+    name = decoded.partition("=")[0].strip().lower()
+    return name in _SECRET_NAMES or _JWT.search(decoded) is not None
 
 
 def redact(path_qs: str) -> str:
-    """The request target with token-like query values replaced."""
-    return _SECRET_PARAMS.sub(r"\1[redacted]", path_qs)
+    """The request target with token-like query values replaced.
+
+    Each query pair is percent-decoded before it is judged, so no spelling of `token=` (and no
+    JWT under any name) reaches the log; a JWT in the path is replaced too.
+    """
+    path, question, query = path_qs.partition("?")
+    if _JWT.search(unquote_plus(path)):
+        # Logged as sent (decoding could write control characters into the log), so a JWT
+        # that is percent-encoded takes the whole path with it.
+        path = _JWT.sub("[redacted]", path)
+        if _JWT.search(unquote_plus(path)):
+            path = "[redacted]"
+    if not question:
+        return path
+    parts = _PAIRS.split(query)
+    for i in range(0, len(parts), 2):
+        if _secret_pair(parts[i]):
+            name = unquote_plus(parts[i]).partition("=")[0].strip()
+            if name.lower() not in _SECRET_NAMES:
+                name = next((n for n in _SECRET_NAMES if name.lower().startswith(n)), "")
+            # The name is shown only when it is one of ours: a hostile name could carry anything.
+            parts[i] = f"{name}=[redacted]" if name else "[redacted]"
+    return f"{path}?{''.join(parts)}"
 
 
 class _SecondCache:
@@ -108,6 +141,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+_CONSOLE_JSON = JsonFormatter()
+
+
 class LoopFlushedHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
     """A stream handler that, on the event loop, flushes once per loop iteration.
 
@@ -185,8 +221,43 @@ class MalformedRequestFilter(logging.Filter):
         return logging.getLogger(record.name).isEnabledFor(logging.INFO)
 
 
+# The format of console(): set by setup_logging, or earlier by the CLI for its own errors.
+_console_format = "text"
+
+
+def set_console_format(fmt: str) -> None:
+    """Make console() write `fmt` ("text" or "json") before logging is set up."""
+    global _console_format
+    _console_format = "json" if fmt == "json" else "text"
+
+
+def console(
+    message: str,
+    *,
+    prefix: str = "gymhub: ",
+    level: str = "INFO",
+    stream: TextIO | None = None,
+    **fields: Any,
+) -> None:
+    """A line for the operator outside the log (listening, the first account, a fatal error).
+
+    As text, `prefix` and the message, as it has always read; with `--log-format json`, one
+    JSON object like a log record's (with `fields`), so every line the process writes parses.
+    """
+    out = sys.stdout if stream is None else stream
+    if _console_format == "json":
+        entry = _CONSOLE_JSON._entry(time.time(), level, "gymhub", message.strip(), fields)
+        line = json.dumps(entry)
+    else:
+        line = prefix + message
+    print(line, file=out, flush=True)
+
+
 def setup_logging(fmt: str, level: str) -> None:
-    """Send gymhub's and aiohttp's logs to stderr as text or JSON."""
+    """Send gymhub's and aiohttp's logs to stderr as text or JSON (and console() lines too)."""
+    set_console_format(fmt)
+    # A warning printed by the warnings module would be a plain line: it goes through logging.
+    logging.captureWarnings(True)
     # Neither format shows thread or process names: do not look them up for every record.
     logging.logThreads = False
     logging.logProcesses = False
@@ -229,8 +300,8 @@ class AccessLogger(AbstractAccessLogger):
         if not logger.isEnabledFor(logging.INFO):
             return
         path_qs = request.path_qs
-        # The regex needs a `name=`; most request targets have none.
-        target = redact(path_qs) if "=" in path_qs else path_qs
+        # Most request targets have no query and no JWT-looking part.
+        target = redact(path_qs) if "?" in path_qs or "eyJ" in path_qs else path_qs
         request_id = request.get(request_id_key, "")
         remote, method, status = request.remote, request.method, response.status
         size, ms = response.body_length, time * 1000

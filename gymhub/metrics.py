@@ -45,6 +45,11 @@ DROPPED_SLOW = Counter(
     "WebSockets closed with 1013 because they could not keep up",
     registry=REGISTRY,
 )
+HASHES_PENDING = Gauge(
+    "gymhub_password_hashes_pending",
+    "Password hashes running or waiting (past hash_workers + hash_queue, logins get 503 busy)",
+    registry=REGISTRY,
+)
 STORAGE_BYTES = Gauge(
     "gymhub_storage_bytes", "Bytes of stored media, originals and variants", registry=REGISTRY
 )

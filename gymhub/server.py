@@ -15,8 +15,9 @@ from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from gymhub import firstrun, metrics, sdnotify
-from gymhub.appkeys import config_key, db_key, extras_key, keys_key, limiter_key
+from gymhub.appkeys import config_key, db_key, extras_key, hashing_key, keys_key, limiter_key
 from gymhub.auth import identity, keys
+from gymhub.auth.passwords import Hashing
 from gymhub.auth.ratelimit import LoginLimiter
 from gymhub.config import Config
 from gymhub.data.db import Database
@@ -39,7 +40,7 @@ from gymhub.handlers import (
 )
 from gymhub.headers import security_headers
 from gymhub.inflight import InFlight
-from gymhub.logs import AccessLogger, setup_logging
+from gymhub.logs import AccessLogger, console, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
 
@@ -63,17 +64,28 @@ HANDLERS = (
 )
 
 
+async def hashing_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the password hasher before the database (the first admin needs it); close it last."""
+    # The dummy hash it makes costs one hash: off the event loop.
+    hashing = await asyncio.to_thread(Hashing, app[config_key])
+    app[hashing_key] = hashing
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(hashing.close)
+
+
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the database (migrating it) and make sure an admin exists; close it last."""
     config = app[config_key]
     db = Database(config.db_path)
     await db.open()
     app[db_key] = db
-    password = await firstrun.ensure_admin(db, config.admin_password)
+    password = await firstrun.ensure_admin(db, app[hashing_key], config.admin_password)
     if password is not None:
         shown = "(from GYMHUB_ADMIN_PASSWORD)" if config.admin_password else password
         # Printed once, on the console of the first start: it is stored only as a hash.
-        print(f"gymhub: created the first account: username 'admin', password {shown}", flush=True)
+        console(f"created the first account: username 'admin', password {shown}")
     try:
         yield
     finally:
@@ -92,7 +104,9 @@ def make_app(config: Config) -> web.Application:
     app.middlewares.insert(0, app[inflight_key].middleware)
     app[config_key] = config
     app[keys_key] = keys.Keys.derive(master)
-    app[limiter_key] = LoginLimiter(config.login_max_failures, config.login_window)
+    app[limiter_key] = LoginLimiter(
+        config.login_max_failures, config.login_window, config.login_max_failures_per_address
+    )
     app[extras_key] = {}
     app[media.media_memo_key] = GenerationMemo(media.MEDIA_MEMO_SIZE)
     setup_session(
@@ -108,8 +122,8 @@ def make_app(config: Config) -> web.Application:
     )
     app.middlewares.append(identity.csrf_middleware)
     app.on_response_prepare.append(security_headers)
-    # Opened in this order, closed in reverse: the hub first, the database last.
-    app.cleanup_ctx.extend([database_ctx, pool_ctx, storage_ctx, hub_ctx])
+    # Opened in this order, closed in reverse: the hub first, the hasher last.
+    app.cleanup_ctx.extend([hashing_ctx, database_ctx, pool_ctx, storage_ctx, hub_ctx])
     for module in HANDLERS:
         app.router.add_routes(module.routes)
     return app
@@ -134,7 +148,7 @@ async def serve(config: Config) -> None:
     for address in runner.addresses:
         host, port = address[0], address[1]
         host = f"[{host}]" if ":" in host else host
-        print(f"gymhub: listening on http://{host}:{port}", flush=True)
+        console(f"listening on http://{host}:{port}", url=f"http://{host}:{port}")
     sdnotify.notify("READY=1")
     try:
         await stop.wait()
@@ -158,7 +172,14 @@ def run(config: Config) -> None:
     try:
         asyncio.run(serve(config))
     except OSError as exc:
-        print(
-            f"gymhub: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr
+        console(
+            f"cannot listen on {config.host}:{config.port}: {exc.strerror}",
+            level="ERROR",
+            stream=sys.stderr,
         )
+        raise SystemExit(1) from None
+    except Exception:
+        # Through logging rather than Python's traceback print, so with --log-format json the
+        # traceback is one object's "exception" field, not lines of plain text.
+        log.critical("stopped on an unexpected error", exc_info=True)
         raise SystemExit(1) from None

@@ -12,9 +12,10 @@ import threading
 import time
 from pathlib import Path
 
-from tests.support import ADMIN_PASSWORD
+from tests.support import ADMIN_PASSWORD, CHEAP_ARGON2_ENV
 
-LISTENING = re.compile(r"gymhub: listening on (http://\S+)")
+# "gymhub: listening on URL" as text; a JSON object whose message says the same with json.
+LISTENING = re.compile(r"listening on (http://[^\s\"]+)")
 
 
 class ServerProcess:
@@ -26,7 +27,12 @@ class ServerProcess:
         self.data_dir = data_dir
         self.args = args
         self.port = port
-        self.env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
+        self.env = {
+            **os.environ,
+            "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            **CHEAP_ARGON2_ENV,
+            **(env or {}),
+        }
         self.output: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""

@@ -11,6 +11,15 @@ from aiohttp.test_utils import TestClient
 
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "password-123"
+# argon2 at its cheapest: production cost (~0.16 s a hash) in every user fixture made set-up
+# take seconds per test. Production defaults are checked by test_config.
+CHEAP_ARGON2: dict[str, Any] = {
+    "argon2_time_cost": 1,
+    "argon2_memory_kib": 8,
+    "argon2_parallelism": 1,
+}
+# The same for a server or CLI run as a subprocess.
+CHEAP_ARGON2_ENV = {f"GYMHUB_{key.upper()}": str(value) for key, value in CHEAP_ARGON2.items()}
 _names = itertools.count(1)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import dataclasses
 import json
 import time
 
@@ -13,7 +13,15 @@ import pytest
 from gymhub.appkeys import keys_key, limiter_key
 from gymhub.config import Config
 from gymhub.server import make_app
-from tests.support import ADMIN_PASSWORD, PASSWORD, bearer, error_of, login, raw_exchange
+from tests.support import (
+    ADMIN_PASSWORD,
+    CHEAP_ARGON2,
+    PASSWORD,
+    bearer,
+    error_of,
+    login,
+    raw_exchange,
+)
 
 
 def _token(app, *, key=None, algorithm="HS256", **overrides):
@@ -107,6 +115,37 @@ async def test_bad_tokens_are_401(client, admin, case):
     resp = await client.get("/api/me", headers=bearer(token))
     await error_of(resp, 401, "unauthenticated")
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "9" * 30},  # past SQLite's integer: was a 500
+        {"sub": str(2**63)},
+        {"sub": "\u0661"},  # ARABIC-INDIC DIGIT ONE: str.isdigit() and int() took it as user 1
+        {"sub": "01"},
+        {"sub": "+1"},
+        {"sub": 1},
+        {"ver": False},  # a bool is an int to Python, and False == 0
+        {"ver": 0.0},
+        {"ver": "0"},
+        {"iat": True},
+        {"iat": 1.5e9},
+        {"exp": float(2**40)},
+    ],
+    ids=repr,
+)
+async def test_loosely_typed_claims_signed_with_the_real_key_are_401(client, admin, claims):
+    # The admin's own claims (user 1, version 0) but for one loosely typed value.
+    resp = await client.get("/api/me", headers=bearer(_token(client.app, **claims)))
+    await error_of(resp, 401, "unauthenticated")
+
+
+async def test_the_largest_user_id_is_a_missing_user_not_an_error(client, admin):
+    resp = await client.get("/api/me", headers=bearer(_token(client.app, sub=str(2**63 - 1))))
+    await error_of(resp, 401, "unauthenticated")
+    resp = await client.get("/api/me", headers=bearer(_token(client.app)))
+    assert resp.status == 200
 
 
 async def test_a_well_signed_token_of_a_missing_user_is_401(client):
@@ -234,16 +273,48 @@ async def test_rate_limit_after_five_failures(client, people):
     assert await login(client, other)
 
 
+class FakeClock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_rate_limit_window_passes(client, people, app):
-    limiter = app[limiter_key]
-    limiter.window = 3.0
+    clock = app[limiter_key].clock = FakeClock()
     name = people["client"]["username"]
     for _ in range(5):
         await client.post("/api/auth/login", json={"username": name, "password": "bad!"})
     resp = await client.post("/api/auth/login", json={"username": name, "password": PASSWORD})
     await error_of(resp, 429, "rate_limited")
-    await asyncio.sleep(3.1)
+    clock.now += 899
+    resp = await client.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+    await error_of(resp, 429, "rate_limited")
+    assert resp.headers["Retry-After"] == "1"
+    clock.now += 1
     assert await login(client, name)
+
+
+async def test_failed_logins_are_limited_per_address_whatever_the_username(aiohttp_client, config):
+    # Random usernames each get a fresh per-name allowance; the address's own limit stops them.
+    app = make_app(dataclasses.replace(config, login_max_failures_per_address=8))
+    clock = app[limiter_key].clock = FakeClock()
+    client = await aiohttp_client(app)
+    for n in range(8):
+        resp = await client.post(
+            "/api/auth/login", json={"username": f"nobody{n}", "password": "bad!"}
+        )
+        await error_of(resp, 401, "invalid_credentials")
+    resp = await client.post(
+        "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    await error_of(resp, 429, "rate_limited")
+    assert 1 <= int(resp.headers["Retry-After"]) <= 900
+    clock.now += 900
+    assert await login(client, "admin", ADMIN_PASSWORD)
 
 
 async def test_secure_cookie_when_public_origin_is_https(aiohttp_client, tmp_path):
@@ -252,6 +323,7 @@ async def test_secure_cookie_when_public_origin_is_https(aiohttp_client, tmp_pat
             data_dir=tmp_path / "d",
             admin_password=ADMIN_PASSWORD,
             public_origin="https://gym.example.org",
+            **CHEAP_ARGON2,
         )
     )
     client = await aiohttp_client(app)

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from tests.server_process import ServerProcess
+from tests.support import CHEAP_ARGON2_ENV
 
 
 def gymhub(data_dir, *args, stdin: str | None = None, env=None):
@@ -19,7 +20,7 @@ def gymhub(data_dir, *args, stdin: str | None = None, env=None):
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **CHEAP_ARGON2_ENV, **(env or {})},
     )
 
 

@@ -46,6 +46,11 @@ def test_layers_override_in_order(tmp_path):
         ({"GYMHUB_LOG_FORMAT": "xml"}, "log_format"),
         ({"GYMHUB_COOKIE_SECURE": "maybe"}, "cookie_secure"),
         ({"GYMHUB_ALLOWED_ORIGINS": "evil.example"}, "allowed_origins"),
+        ({"GYMHUB_HASH_WORKERS": "0"}, "hash_workers"),
+        ({"GYMHUB_ARGON2_TIME_COST": "0"}, "argon2_time_cost"),
+        ({"GYMHUB_ARGON2_PARALLELISM": "0"}, "argon2_parallelism"),
+        # argon2 itself refuses less than 8 KiB per lane: said at start-up, not at first login.
+        ({"GYMHUB_ARGON2_MEMORY_KIB": "16", "GYMHUB_ARGON2_PARALLELISM": "4"}, "argon2_memory_kib"),
     ],
 )
 def test_bad_values_name_the_key(env, key):

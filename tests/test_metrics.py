@@ -41,6 +41,7 @@ async def test_metrics_access_and_figures(
     ):
         assert f"# TYPE {name}" in text, name
     assert _value(text, "gymhub_websockets_open") == 1
+    assert _value(text, "gymhub_password_hashes_pending") == 0
     assert _value(text, "gymhub_storage_bytes") == stored_bytes
     assert _value(text, "gymhub_notifications_sent_total") >= 1
     assert _value(text, "gymhub_notifications_stored_total") >= 1

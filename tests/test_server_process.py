@@ -36,9 +36,8 @@ async def test_ready_and_stopping_reach_notify_socket(tmp_path):
 @pytest.mark.slow
 async def test_first_start_creates_key_schema_and_prints_admin_password_once(tmp_path):
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if k != "GYMHUB_ADMIN_PASSWORD"}
     server = ServerProcess(data)
-    server.env = env
+    server.env = {k: v for k, v in server.env.items() if k != "GYMHUB_ADMIN_PASSWORD"}
     server.start()
     try:
         printed = [line for line in server.output if "created the first account" in line]
@@ -55,7 +54,7 @@ async def test_first_start_creates_key_schema_and_prints_admin_password_once(tmp
     finally:
         server.stop()
     again = ServerProcess(data)
-    again.env = env
+    again.env = server.env
     again.start()
     try:
         assert not any("created the first account" in line for line in again.output)

@@ -29,9 +29,10 @@ QUEUE = 16
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    from tests.support import ADMIN_PASSWORD
+    from tests.support import ADMIN_PASSWORD, CHEAP_ARGON2
 
     return Config(
+        **CHEAP_ARGON2,
         data_dir=tmp_path / "data",
         admin_password=ADMIN_PASSWORD,
         workers=1,

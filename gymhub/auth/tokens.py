@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -24,6 +25,15 @@ class Claims:
     user_id: int
     role: str
     ver: int
+
+
+# A user id as issue() writes it: ASCII digits, no sign or leading zero, within SQLite's integer.
+_USER_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_USER_ID = 2**63 - 1
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class TokenError(Exception):
@@ -53,7 +63,10 @@ def _decode(key: bytes, token: str) -> tuple[Claims, float]:
             token, key, algorithms=ALGORITHMS, issuer=ISSUER, options={"require": REQUIRED}
         )
         sub, role, ver, exp = data["sub"], data["role"], data["ver"], data["exp"]
-        if not isinstance(sub, str) or not sub.isdigit() or not isinstance(ver, int):
+        # str.isdigit() takes "٤" (and int() reads it as 4); a bool is an int to Python.
+        if not isinstance(sub, str) or not _USER_ID.fullmatch(sub) or int(sub) > MAX_USER_ID:
+            raise TokenError("bad subject")
+        if not all(_is_int(data[name]) for name in ("ver", "iat", "exp")):
             raise TokenError("bad claims")
         if role not in ("admin", "trainer", "client"):
             raise TokenError("bad role")

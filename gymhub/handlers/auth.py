@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gymhub.appkeys import config_key, db_key, hub_key, keys_key, limiter_key
-from gymhub.auth import identity, passwords, tokens
+from gymhub.appkeys import config_key, db_key, hashing_key, hub_key, keys_key, limiter_key
+from gymhub.auth import identity, tokens
 from gymhub.data import users
 from gymhub.errors import InvalidCredentials, RateLimited
 from gymhub.handlers.common import user_shape
@@ -35,7 +35,7 @@ async def login(request: web.Request) -> web.Response:
     db = request.app[db_key]
     row = await db.read(lambda c: users.get_login(c, body.username))
     stored = None if row is None else row["password_hash"]
-    ok = await passwords.verify_password(stored, body.password)
+    ok = await request.app[hashing_key].verify(stored, body.password)
     if not ok or row is None or row["disabled"]:
         limiter.failed(body.username, address)
         raise InvalidCredentials()
@@ -83,9 +83,9 @@ async def change_password(request: web.Request) -> web.Response:
     body = await read_json(request, PasswordChange)
     db = request.app[db_key]
     stored = await db.read(lambda c: users.password_hash(c, viewer.id))
-    if not await passwords.verify_password(stored, body.current_password):
+    if not await request.app[hashing_key].verify(stored, body.current_password):
         raise InvalidCredentials("The current password is wrong.")
-    new_hash = await passwords.hash_password(body.new_password)
+    new_hash = await request.app[hashing_key].hash(body.new_password)
     await db.write(lambda c: users.set_password(c, viewer.id, new_hash))
     await request.app[hub_key].disconnect_user(viewer.id, REVOKED)
     if identity.bearer_token(request) is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gymhub import metrics
-from gymhub.appkeys import db_key, hub_key
+from gymhub.appkeys import db_key, hashing_key, hub_key
 from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.schemas.common import documented
@@ -36,5 +36,6 @@ async def prometheus(request: web.Request) -> web.Response:
     # Gauges are read from their source at scrape time, not kept in step by hand.
     metrics.STORAGE_BYTES.set(await request.app[db_key].read(stats.store_bytes))
     metrics.WEBSOCKETS_OPEN.set(request.app[hub_key].stats()["connections"])
+    metrics.HASHES_PENDING.set(request.app[hashing_key].pending)
     body = metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -6,8 +6,8 @@ import sqlite3
 
 from aiohttp import web
 
-from gymhub.appkeys import db_key, hub_key
-from gymhub.auth import passwords, policy
+from gymhub.appkeys import db_key, hashing_key, hub_key
+from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import users
 from gymhub.errors import Conflict, NotFound
@@ -25,7 +25,7 @@ async def create_user(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.require_admin(viewer)
     body = await read_json(request, UserCreate)
-    password_hash = await passwords.hash_password(body.password)
+    password_hash = await request.app[hashing_key].hash(body.password)
     try:
         row = await request.app[db_key].write(
             lambda c: users.insert_user(

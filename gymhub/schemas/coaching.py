@@ -9,12 +9,15 @@ import msgspec
 from msgspec import Meta
 
 from gymhub.errors import InvalidRequest
+from gymhub.schemas import text
 from gymhub.schemas.files import File
 
 # The API speaks UTC: a timestamp without an offset is read as UTC, not in the server's zone.
 Timestamp = Annotated[dt.datetime, Meta(description="ISO 8601; Z or an offset (none means UTC)")]
-Notes = Annotated[str, Meta(max_length=2000)]
-FileId = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$", description="uuid4().hex of a file")]
+Notes = Annotated[str, Meta(max_length=2000), text.MULTILINE]
+FileId = Annotated[
+    str, text.pattern(r"^[0-9a-f]{32}" + text.END, "must be a file id (32 lowercase hex digits)")
+]
 UserId = Annotated[int, Meta(ge=1, le=2**62)]
 
 
@@ -32,7 +35,7 @@ def api_time(value: dt.datetime, field: str) -> str:
 
 
 class MealCreate(msgspec.Struct, kw_only=True):
-    meal_name: Annotated[str, Meta(min_length=1, max_length=200)]
+    meal_name: Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
     eaten_at: Timestamp | None = None
     notes: Notes | None = None
 
@@ -76,7 +79,7 @@ class ProgressList(msgspec.Struct):
 
 class MessageCreate(msgspec.Struct, kw_only=True):
     recipient_id: UserId
-    body: Annotated[str, Meta(min_length=1, max_length=5000)]
+    body: Annotated[str, Meta(min_length=1, max_length=5000), text.MULTILINE]
 
 
 class ChatMessage(msgspec.Struct, kw_only=True):

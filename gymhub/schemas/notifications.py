@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from gymhub.schemas import text
+
 NotificationId = Annotated[int, Meta(ge=0, le=2**62)]
 NotificationType = Literal[
     "FILE_UPLOADED", "FILE_DELETED", "MEAL_COMPLETED", "PROGRESS_UPDATED", "MESSAGE", "SYSTEM"
@@ -44,8 +46,10 @@ class HubStats(msgspec.Struct, kw_only=True):
 
 
 class TestNotification(msgspec.Struct, kw_only=True):
-    message: Annotated[str, Meta(min_length=1, max_length=2000)] = "Test notification"
-    title: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    message: Annotated[str, Meta(min_length=1, max_length=2000), text.MULTILINE] = (
+        "Test notification"
+    )
+    title: Annotated[str, Meta(min_length=1, max_length=200), text.LINE] | None = None
 
 
 class TestNotificationResult(msgspec.Struct, kw_only=True):

@@ -7,17 +7,18 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from gymhub.schemas import text
+
 Role = Literal["admin", "trainer", "client"]
 Username = Annotated[
     str,
-    Meta(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[\w.@+-]+$",
-        description="letters, digits and . _ @ + - (no spaces or control characters)",
+    Meta(min_length=1, max_length=64),
+    text.pattern(
+        r"^[\w.@+-]+" + text.END,
+        "may hold only letters, digits and . _ @ + - (no spaces or control characters)",
     ),
 ]
-DisplayName = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+DisplayName = Annotated[str, Meta(min_length=1, max_length=100), text.NO_CONTROLS]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
 NewPassword = Annotated[str, Meta(min_length=8, max_length=1024)]
 
@@ -36,7 +37,7 @@ class UserList(msgspec.Struct):
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=False):
-    username: Annotated[str, Meta(min_length=1, max_length=256)]
+    username: Annotated[str, Meta(min_length=1, max_length=256), text.NO_CONTROLS]
     password: Password
 
 
