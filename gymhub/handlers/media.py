@@ -28,7 +28,7 @@ from gymhub.schemas.query import FlagParam
 from gymhub.storage import stats
 from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, Validators
 from gymhub.storage.layout import MediaName, parse_media_name
-from gymhub.storage.lifecycle import sweep
+from gymhub.storage.lifecycle import sweeper_key
 
 routes = web.RouteTableDef()
 # Media decisions for (user, token version, media name): a page of thumbnails asks many at once.
@@ -339,7 +339,8 @@ async def media_cleanup(request: web.Request) -> web.Response:
     policy.require_admin(viewer)
     dry_run = DRY_RUN.read(request)
     app = request.app
-    report = await sweep(app[db_key], app[storage_key], app[config_key].orphan_max_age, dry_run)
+    report = await app[sweeper_key].run(app[config_key].orphan_max_age, dry_run)
+    # `removed` lists every name that left the store, quarantined ones included (api-notes).
     return json_response(
-        CleanupReport(removed=report.removed, bytes=report.bytes, dry_run=report.dry_run)
+        CleanupReport(removed=report.taken, bytes=report.bytes, dry_run=report.dry_run)
     )
