@@ -311,6 +311,9 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gymhub` console script."""
+    # Everything gymhub creates (data dir, database and WAL, media, backups) is its user's
+    # alone, whatever umask the shell or service manager handed down.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     name = args.command
     if name == "user":
