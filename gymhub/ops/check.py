@@ -283,11 +283,11 @@ def check(config: Config) -> CheckReport:
     _modes(config, report)
     _symlinks(config.media_dir, report)
     _quarantine(config, report)
-    if not config.db_path.is_file():
-        report.problems.append(f"no database in {config.data_dir}")
-        _identity(config, report)
-        return report
     _identity(config, report)
+    state = datadir.inspect_db(config.db_path)
+    if state.kind in ("missing", "empty"):
+        report.problems.append(f"the database {config.db_path} is {state.kind}")
+        return report
     conn = _connect(config.db_path)
     try:
         if _database(conn, report):
