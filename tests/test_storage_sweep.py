@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gymhub.appkeys import db_key, storage_key
+from gymhub.cli import main
 from gymhub.config import Config
 from gymhub.data.db import utcnow
 from gymhub.server import make_app
@@ -125,9 +126,14 @@ def test_a_sweep_over_the_share_does_nothing_until_forced(
         r.levelno == logging.WARNING and "gymhub cleanup --force" in r.getMessage()
         for r in caplog.records
     )
-    assert cleanup_command(config, dry_run=False) == 1
-    assert "--force" in capsys.readouterr().err and all(p.exists() for p in planted)
-    assert cleanup_command(config, dry_run=False, force=True) == 0
+    data_dir = ["--data-dir", str(config.data_dir)]  # the default share, 0.1, as above
+    umask = os.umask(0o077)  # main() sets 077 for the process: given back after
+    try:
+        assert main(["cleanup", *data_dir]) == 1
+        assert "--force" in capsys.readouterr().err and all(p.exists() for p in planted)
+        assert main(["cleanup", "--force", *data_dir]) == 0
+    finally:
+        os.umask(umask)
     assert not any(p.exists() for p in planted)
     assert len(quarantined(config.media_dir)) == 2
 
