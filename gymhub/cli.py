@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("client")
 
     for name, text in (
-        ("cleanup", "remove orphaned media files and stale temp files"),
+        ("cleanup", "quarantine media files without a row, remove stale temp files"),
         ("stats", "print storage statistics"),
         ("check", "verify the data directory"),
         ("backup", "back up the database and media"),
@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p)
         if name == "cleanup":
             p.add_argument("--dry-run", action="store_true", help="report, remove nothing")
+            p.add_argument(
+                "--force",
+                action="store_true",
+                help="move files without a row even when they exceed sweep_max_share",
+            )
         if name in ("backup", "restore"):
             p.add_argument("path", type=Path, help="backup directory")
     return parser
@@ -274,7 +279,7 @@ def cmd_unassign(args: argparse.Namespace, config: Config) -> int:
 def cmd_cleanup(args: argparse.Namespace, config: Config) -> int:
     from gymhub.storage.maintenance import cleanup_command
 
-    return cleanup_command(config, dry_run=args.dry_run)
+    return cleanup_command(config, dry_run=args.dry_run, force=args.force)
 
 
 @command("stats")
@@ -307,6 +312,9 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gymhub` console script."""
+    # Everything gymhub creates (data dir, database and WAL, media, backups) is its user's
+    # alone, whatever umask the shell or service manager handed down.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     name = args.command
     if name == "user":

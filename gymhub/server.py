@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
+import time
 import warnings
 from collections.abc import AsyncIterator
 
@@ -14,12 +16,13 @@ from aiohttp.web_exceptions import NotAppKeyWarning
 from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from gymhub import firstrun, metrics, sdnotify
+from gymhub import datadir, firstrun, metrics, sdnotify
 from gymhub.appkeys import config_key, db_key, extras_key, hashing_key, keys_key, limiter_key
 from gymhub.auth import identity, keys
 from gymhub.auth.passwords import Hashing
 from gymhub.auth.ratelimit import LoginLimiter
 from gymhub.config import Config
+from gymhub.data import meta as data_meta
 from gymhub.data.db import Database
 from gymhub.data.memo import GenerationMemo
 from gymhub.errors import error_middleware
@@ -78,9 +81,19 @@ async def hashing_ctx(app: web.Application) -> AsyncIterator[None]:
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     """Open the database (migrating it) and make sure an admin exists; close it last."""
     config = app[config_key]
+    # Before anything is created or migrated: a fresh database next to a populated media tree
+    # would make every file an orphan.
+    await asyncio.to_thread(datadir.preflight, config.db_path, config.media_dir)
     db = Database(config.db_path)
     await db.open()
     app[db_key] = db
+    try:
+        data_dir_id = await db.read(lambda conn: data_meta.get(conn, data_meta.DATA_DIR_ID))
+        assert data_dir_id is not None  # migration 0004 sets it
+        await asyncio.to_thread(datadir.bind, config.media_dir, data_dir_id)
+    except BaseException:
+        await db.close()
+        raise
     password = await firstrun.ensure_admin(db, app[hashing_key], config.admin_password)
     if password is not None:
         shown = "(from GYMHUB_ADMIN_PASSWORD)" if config.admin_password else password
@@ -89,12 +102,16 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await db.close()
+        try:
+            # Rowless files newer than this were left by a run that crashed (see the sweep).
+            await db.write(lambda conn: data_meta.mark_clean_shutdown(conn, time.time()))
+        finally:
+            await db.close()
 
 
 def make_app(config: Config) -> web.Application:
     """The whole gymhub application for this configuration (resources open on startup)."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     master = keys.load_or_create(config.key_path)
     # Metrics outermost, so they see the final status of every response.
     app = web.Application(
@@ -171,6 +188,16 @@ def run(config: Config) -> None:
     warnings.filterwarnings("ignore", category=NotAppKeyWarning)
     try:
         asyncio.run(serve(config))
+    except datadir.DataDirRefused as exc:
+        console(str(exc), level="ERROR", stream=sys.stderr)
+        raise SystemExit(1) from None
+    except sqlite3.Error as exc:
+        console(
+            f"cannot open the database {config.db_path}: {exc}. {datadir.ADVICE}",
+            level="ERROR",
+            stream=sys.stderr,
+        )
+        raise SystemExit(1) from None
     except OSError as exc:
         console(
             f"cannot listen on {config.host}:{config.port}: {exc.strerror}",

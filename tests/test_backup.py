@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from gymhub.ops.media import newest_schema
 from tests.server_process import ServerProcess
 from tests.support import ADMIN_PASSWORD, PASSWORD
 
@@ -130,7 +131,7 @@ async def test_backup_during_uploads_restores_verified_and_checks_clean(tmp_path
     manifest = json.loads((dest / "manifest.json").read_text())
     assert manifest["counts"]["files"] == len(files)
     assert manifest["counts"]["variants"] == len(variants)
-    assert manifest["schema_version"] == 3
+    assert manifest["schema_version"] == newest_schema()
     assert (dest / "secret.key").stat().st_mode & 0o777 == 0o600
     # Every file the backup's rows name is there, a copy (not a link), byte-identical.
     for name in names_of(files, variants):
@@ -146,8 +147,12 @@ async def test_backup_during_uploads_restores_verified_and_checks_clean(tmp_path
     result = gymhub("restore", dest, "--data-dir", restored)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every file verified" in result.stdout
+    # The restored tree carries the restored database's id: the data dir starts.
+    tree_id = (restored / "uploads" / ".gymhub-id").read_text()
+    assert tree_id == (data / "uploads" / ".gymhub-id").read_text()
     result = gymhub("check", "--data-dir", restored)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"data-dir identity {tree_id.strip()}" in result.stdout
     assert names_of(*rows_of(restored / "gymhub.sqlite3")) and set(
         names_of(*rows_of(restored / "gymhub.sqlite3"))
     ) == set(names_of(files, variants))

@@ -46,7 +46,12 @@ def check_store(data_dir: Path) -> set[str]:
         conn.close()
     expected = {f"{cat}/{fid}.{ext}" for fid, cat, ext in rows}
     expected |= {f"thumbnails/{fid}_{v}.{ext}" for fid, v, ext in variants}
-    on_disk = {f"{p.parent.name}/{p.name}" for p in media.rglob("*") if p.is_file()}
+    # Not the id file, nor the quarantine: a rowless file moved there is out of the store.
+    on_disk = {
+        f"{p.parent.name}/{p.name}"
+        for p in media.rglob("*")
+        if p.is_file() and not p.relative_to(media).parts[0].startswith(".")
+    }
     assert on_disk == expected, on_disk ^ expected
     assert all(len([v for v in variants if v[0] == fid]) == 3 for fid, _, _ in rows)
     return {fid for fid, _, _ in rows}

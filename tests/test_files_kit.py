@@ -69,9 +69,13 @@ async def make_meal(client: TestClient, token: str, name: str = "lunch") -> int:
 
 
 def tree_files(app: web.Application) -> list[str]:
-    """Every file of the media tree, as 'dir/name'."""
+    """Every file of the media tree, as 'dir/name' (not the hidden id file and quarantine)."""
     root: Path = app[config_key].media_dir
-    return sorted(f"{p.parent.name}/{p.name}" for p in root.rglob("*") if p.is_file())
+    return sorted(
+        f"{p.parent.name}/{p.name}"
+        for p in root.rglob("*")
+        if p.is_file() and not p.relative_to(root).parts[0].startswith(".")
+    )
 
 
 def table_count(app: web.Application, table: str) -> int:

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
@@ -85,8 +86,19 @@ def _split(sql: str) -> Iterable[str]:
         yield buffer
 
 
+def create_private(path: Path) -> None:
+    """Create the database file 0600 if it does not exist: SQLite gives its -wal and -shm the
+    database's mode, and password hashes are nobody else's business, whatever the umask."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def connect_sync(path: Path) -> sqlite3.Connection:
     """A plain connection for the CLI's short jobs, configured like the server's."""
+    create_private(path)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     _configure(conn)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -146,11 +158,20 @@ class Database:
         self._watcher: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
-        """Open both connections, set the pragmas and bring the schema up to date."""
-        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._run(self._writer, self._setup_writer)
-        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._run(self._reader, self._setup_reader)
+        """Open both connections, set the pragmas and bring the schema up to date.
+
+        On failure (a file that is not a database, say) whatever was opened is closed again:
+        aiosqlite's thread is not a daemon and would keep the process alive after the error.
+        """
+        await asyncio.to_thread(create_private, self.path)
+        try:
+            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._run(self._writer, self._setup_writer)
+            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._run(self._reader, self._setup_reader)
+        except BaseException:
+            await self.close()
+            raise
         self._watcher = asyncio.create_task(self._watch_external_changes())
 
     def _setup_writer(self, conn: sqlite3.Connection) -> None:

@@ -170,3 +170,20 @@ def media_lookup(
 ) -> Row | None:
     """The caller's account, a file and one of its variants in one statement (the hot path)."""
     return conn.execute(_MEDIA_LOOKUP, (file_id, variant, user_id)).fetchone()
+
+
+def live_media_names(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    """Names under uploads/ ("category/id.ext", "thumbnails/id_variant.ext") rows point at."""
+    live: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT id, category, ext FROM files WHERE id IN ({marks})", chunk
+        ):
+            live.add(f"{row[1]}/{row[0]}.{row[2]}")
+        for row in conn.execute(
+            f"SELECT file_id, variant, ext FROM file_variants WHERE file_id IN ({marks})", chunk
+        ):
+            live.add(f"thumbnails/{row[0]}_{row[1]}.{row[2]}")
+    return live

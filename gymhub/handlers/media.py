@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import re
 import sqlite3
+import stat
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,11 +31,12 @@ from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import CleanupReport, MediaStats
 from gymhub.schemas.query import FlagParam
 from gymhub.storage import stats
-from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, Validators
+from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, UnsafeMedia, Validators, open_media
 from gymhub.storage.layout import MediaName, parse_media_name
-from gymhub.storage.lifecycle import sweep
+from gymhub.storage.lifecycle import sweeper_key
 
 routes = web.RouteTableDef()
+log = logging.getLogger("gymhub.media")
 # Media decisions for (user, token version, media name): a page of thumbnails asks many at once.
 MEDIA_MEMO_SIZE = 4096
 media_memo_key: web.AppKey[GenerationMemo[tuple[int, int, MediaName], Found]] = web.AppKey(
@@ -262,9 +268,33 @@ class SentOnce(web.Response):
             self._give_back()
 
 
+class SafeFileResponse(web.FileResponse):
+    """FileResponse that takes no symbolic link: a link swapped in after serve_media's check
+    is refused (403) rather than followed."""
+
+    def _get_file_path_stat_encoding(
+        self, accept_encoding: str
+    ) -> tuple[Path | None, os.stat_result, str | None]:
+        path = Path(self._path)
+        st = path.lstat()
+        return (path if stat.S_ISREG(st.st_mode) else None), st, None
+
+
 @routes.get(MEDIA_PATH)
 @documented("A stored original or variant (ETag, Last-Modified, Range, If-None-Match, HEAD)")
 async def serve_media(request: web.Request) -> web.StreamResponse:
+    try:
+        return await _serve_media(request)
+    except UnsafeMedia as exc:
+        log.warning("refused to serve %s: %s", request.path, exc)
+        raise NotFound("No such file.") from None
+
+
+def _check_regular(path: Path) -> None:
+    os.close(open_media(path))
+
+
+async def _serve_media(request: web.Request) -> web.StreamResponse:
     name = _name(request)
     claims = await claims_of(request)
     db, memo = request.app[db_key], request.app[media_memo_key]
@@ -306,7 +336,9 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         if whole is not None:
             entry, release = whole
             return respond_cached(request, entry, found.mime, extra, partial(SentOnce, release))
-    return web.FileResponse(path, headers={**MEDIA_HEADERS, "Content-Type": found.mime, **extra})
+    with contextlib.suppress(FileNotFoundError):  # FileResponse answers a missing file itself
+        await asyncio.to_thread(_check_regular, path)
+    return SafeFileResponse(path, headers={**MEDIA_HEADERS, "Content-Type": found.mime, **extra})
 
 
 @routes.delete(MEDIA_PATH)
@@ -339,7 +371,8 @@ async def media_cleanup(request: web.Request) -> web.Response:
     policy.require_admin(viewer)
     dry_run = DRY_RUN.read(request)
     app = request.app
-    report = await sweep(app[db_key], app[storage_key], app[config_key].orphan_max_age, dry_run)
+    report = await app[sweeper_key].run(app[config_key].orphan_max_age, dry_run)
+    # `removed` lists every name that left the store, quarantined ones included (api-notes).
     return json_response(
-        CleanupReport(removed=report.removed, bytes=report.bytes, dry_run=report.dry_run)
+        CleanupReport(removed=report.taken, bytes=report.bytes, dry_run=report.dry_run)
     )

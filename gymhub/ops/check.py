@@ -1,10 +1,11 @@
 """`gymhub check`: verify a data directory, read-only, safe while the server runs.
 
-Schema version, SQLite's integrity and foreign-key checks, every row's files (present, right
-size, originals' sha256), files no row names (orphans, stale temp files), and the permissions
-of the secret key and the directories. A file that looks missing or wrong is looked up again
-before it is reported, since the server may have deleted its row meanwhile (row first, files
-after).
+Schema version, SQLite's integrity and foreign-key checks, the data-dir identity (database and
+media tree agree), every row's files (present, right size, originals' sha256), files no row
+names (orphans, stale temp files), the quarantine, symbolic links in the media tree, and the
+permissions of the secret key, the database, the media and the directories. A file that looks
+missing or wrong is looked up again before it is reported, since the server may have deleted
+its row meanwhile (row first, files after).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gymhub import datadir
 from gymhub.config import Config
 from gymhub.ops.media import Stored, hash_file, human, media_rows, newest_schema
-from gymhub.storage.layout import CATEGORIES, TEMP, THUMBNAILS
+from gymhub.storage.layout import CATEGORIES, QUARANTINE, TEMP, THUMBNAILS
+from gymhub.storage.sweep import quarantine_usage
 
 # An upload places its files a few milliseconds before its row commits; files younger than
 # this without a row are in flight, not orphans.
@@ -33,6 +36,8 @@ class CheckReport:
     ok: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Worth fixing, but the data is whole: printed, without failing the check.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -187,11 +192,101 @@ def _permissions(config: Config, report: CheckReport) -> None:
         report.ok.append("data directory not world-writable")
 
 
+def _identity(config: Config, report: CheckReport) -> None:
+    reason = datadir.mismatch(config.db_path, config.media_dir)
+    if reason is not None:
+        report.problems.append(
+            f"data-dir identity: {reason}; `gymhub serve` refuses to start on this "
+            "(restore the database with `gymhub restore`)"
+        )
+        return
+    carried = datadir.tree_id(config.media_dir)
+    if carried is None:
+        report.notes.append("the media tree has no data-dir id yet: the next start writes it")
+    else:
+        report.ok.append(f"data-dir identity {carried}: the database and the media tree agree")
+
+
+def _quarantine(config: Config, report: CheckReport) -> None:
+    files, size = quarantine_usage(config.media_dir / QUARANTINE)
+    if files:
+        report.notes.append(
+            f"quarantine: {files} files without a row, {human(size)}, in "
+            f"{config.media_dir / QUARANTINE} (deleted after quarantine_days = "
+            f"{config.quarantine_days}; move one back to restore it)"
+        )
+    else:
+        report.ok.append("quarantine: empty")
+
+
+def _symlinks(media: Path, report: CheckReport) -> None:
+    found: list[str] = []
+    for dirpath, dirs, names in os.walk(media):
+        for name in (*dirs, *names):
+            path = os.path.join(dirpath, name)
+            if os.path.islink(path):
+                found.append(os.path.relpath(path, media.parent))
+    for name in found[:50]:
+        report.problems.append(
+            f"{name}: a symbolic link in the media tree (never served: remove it, rm {name})"
+        )
+    if not found:
+        report.ok.append("no symbolic links in the media tree")
+
+
+def _loose(path: Path) -> int | None:
+    """The mode of path when group or others have any access to it, else None."""
+    try:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+    except FileNotFoundError:
+        return None
+    return mode if mode & 0o077 else None
+
+
+def _modes(config: Config, report: CheckReport) -> None:
+    loose = False
+    mode = _loose(config.data_dir)
+    if mode is not None:
+        loose = True
+        report.warnings.append(
+            f"{config.data_dir}: mode {mode:04o}, others can look inside "
+            f"(chmod 700 {config.data_dir})"
+        )
+    for suffix in ("", "-wal", "-shm"):
+        path = config.db_path.with_name(config.db_path.name + suffix)
+        mode = _loose(path)
+        if mode is not None:
+            loose = True
+            report.warnings.append(
+                f"{path}: mode {mode:04o}, others can read password hashes and messages "
+                f"(chmod 600 {path})"
+            )
+    media: list[str] = []
+    for dirpath, dirs, names in os.walk(config.media_dir):
+        for name in (*dirs, *names):
+            path = Path(dirpath, name)
+            if _loose(path) is not None and not path.is_symlink():
+                media.append(str(path))
+    if media:
+        loose = True
+        report.warnings.append(
+            f"{len(media)} media files or directories are open to others, e.g. {media[0]} "
+            f"(chmod -R go= {config.media_dir})"
+        )
+    if not loose:
+        report.ok.append("the database and the media are private to their owner")
+
+
 def check(config: Config) -> CheckReport:
     """Run every check; the report says what passed and what is wrong."""
     report = CheckReport()
-    if not config.db_path.is_file():
-        report.problems.append(f"no database in {config.data_dir}")
+    _modes(config, report)
+    _symlinks(config.media_dir, report)
+    _quarantine(config, report)
+    _identity(config, report)
+    state = datadir.inspect_db(config.db_path)
+    if state.kind in ("missing", "empty"):
+        report.problems.append(f"the database {config.db_path} is {state.kind}")
         return report
     conn = _connect(config.db_path)
     try:
@@ -216,6 +311,8 @@ def check_command(config: Config) -> int:
         print(f"  ok    {line}")
     for line in report.problems:
         print(f"  FAIL  {line}")
+    for line in report.warnings:
+        print(f"  WARN  {line}")
     for line in report.notes:
         print(f"  note  {line}")
     if report.problems:

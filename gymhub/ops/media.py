@@ -78,7 +78,7 @@ def hash_file(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def copy_file(src: Path, dst: Path, mode: int = 0o640) -> tuple[int, str]:
+def copy_file(src: Path, dst: Path, mode: int = 0o600) -> tuple[int, str]:
     """Copy (never link) src to a new dst, hashing on the way; fsynced; returns (size, sha256)."""
     digest = hashlib.sha256()
     size = 0

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gymhub import datadir
 from gymhub.config import Config
+from gymhub.data import meta
+from gymhub.data.db import run_write
 from gymhub.ops.media import (
     DATABASE,
     FORMAT,
@@ -76,7 +79,7 @@ def read_manifest(src: Path) -> dict[str, Any]:
 
 
 def _copy_checked(
-    src: Path, dst: Path, name: str, want: str | None, report: RestoreReport, mode: int = 0o640
+    src: Path, dst: Path, name: str, want: str | None, report: RestoreReport, mode: int = 0o600
 ) -> tuple[int, str] | None:
     try:
         size, sha = copy_file(src, dst, mode)
@@ -185,7 +188,7 @@ def restore(config: Config, src: Path) -> RestoreReport:
     target = config.data_dir
     require_empty(target, "data directory")
     created = not target.exists()
-    target.mkdir(parents=True, exist_ok=True, mode=0o750)
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
     report = RestoreReport()
     try:
         if _restore_database(src, target, manifest, report):
@@ -197,8 +200,28 @@ def restore(config: Config, src: Path) -> RestoreReport:
     if report.problems:
         _wipe(target, created)
         return report
+    try:
+        _bind_identity(target)
+    except BaseException:
+        _wipe(target, created)
+        raise
     fsync_tree(target)
     return report
+
+
+def _bind_identity(target: Path) -> None:
+    """Give the restored tree the database's id, and forget the source's last clean shutdown:
+    files someone copies in later must be quarantined by the sweep, never taken for a crashed
+    run's leftovers."""
+    conn = sqlite3.connect(target / DATABASE, isolation_level=None)
+    try:
+        data_dir_id = meta.get(conn, meta.DATA_DIR_ID)
+        if meta.has_meta_table(conn):
+            run_write(conn, lambda c: meta.delete(c, meta.CLEAN_SHUTDOWN_AT))
+    finally:
+        conn.close()
+    if data_dir_id is not None:  # a backup from before ids: adopted at the first start
+        datadir.write_tree_id(target / UPLOADS, data_dir_id)
 
 
 def restore_command(config: Config, path: Path) -> int:

@@ -4,8 +4,10 @@ stale), and a budget for larger files read whole for one response."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
+import stat
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -36,12 +38,38 @@ def validators_from(st: os.stat_result) -> Validators:
     return Validators(etag_of(st.st_mtime_ns, st.st_size), st.st_mtime, st.st_size, modified)
 
 
+class UnsafeMedia(Exception):
+    """A media path that is a symbolic link, or not a regular file in the media tree: someone
+    put it there by hand; it is never served (404)."""
+
+
+def open_media(path: Path) -> int:
+    """An fd of the regular file at path, never through a symbolic link (the file's own, or
+    its category directory's); FileNotFoundError when missing, UnsafeMedia when unsafe."""
+    if os.path.islink(path.parent):
+        raise UnsafeMedia(f"{path.parent} is a symbolic link")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeMedia(f"{path} is a symbolic link") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafeMedia(f"{path} is not a regular file")
+    return fd
+
+
 def validators_of(path: Path) -> Validators | None:
     """The validators of the file at path, from one stat; None when it is missing."""
     try:
-        return validators_from(os.stat(path))
+        fd = open_media(path)
     except FileNotFoundError:
         return None
+    try:
+        return validators_from(os.fstat(fd))
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -114,7 +142,7 @@ class ReadBudget:
 def load_file(path: Path, limit: int) -> Cached | None:
     """A file's bytes and validators, read in one go; None when missing or larger than limit."""
     with contextlib.suppress(FileNotFoundError):
-        with open(path, "rb") as f:
+        with open(open_media(path), "rb") as f:
             st = os.fstat(f.fileno())
             if st.st_size > limit:
                 return None

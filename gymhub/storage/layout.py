@@ -10,6 +10,10 @@ from pathlib import Path
 CATEGORIES = ("meal_photos", "progress_photos", "profile_photos", "documents")
 THUMBNAILS = "thumbnails"
 TEMP = "temp"
+# Hidden names under uploads/: the tree's copy of the data-dir identity, and where the sweep
+# moves files that have no row (kept for quarantine_days, by day of the move).
+ID_FILE = ".gymhub-id"
+QUARANTINE = ".quarantine"
 VARIANT_NAMES = ("large", "medium", "thumbnail")
 
 # The stored extension of each accepted mime (never the client's name or Content-Type).
@@ -61,11 +65,13 @@ class Layout:
         self.root = root
         self.temp = root / TEMP
         self.thumbnails = root / THUMBNAILS
+        self.quarantine = root / QUARANTINE
+        self.id_file = root / ID_FILE
 
     def create(self) -> None:
-        """Make every directory of the tree (mode 0750: media is private)."""
+        """Make every directory of the tree (mode 0700: media is private)."""
         for name in (*CATEGORIES, THUMBNAILS, TEMP):
-            (self.root / name).mkdir(parents=True, exist_ok=True, mode=0o750)
+            (self.root / name).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def original(self, category: str, file_id: str, ext: str) -> Path:
         return self.root / category / f"{file_id}.{ext}"

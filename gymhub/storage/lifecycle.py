@@ -9,15 +9,23 @@ import multiprocessing
 import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from gymhub import imaging
 from gymhub.appkeys import config_key, db_key, pool_key, storage_key
 from gymhub.config import Config
+from gymhub.data import meta
 from gymhub.data.db import Database
 from gymhub.storage.store import Storage
-from gymhub.storage.sweep import SweepReport, list_candidates, sweep_locked
+from gymhub.storage.sweep import (
+    SweepReport,
+    SweepRules,
+    expire_quarantine,
+    list_candidates,
+    sweep_locked,
+)
 
 log = logging.getLogger("gymhub.storage")
 
@@ -47,24 +55,59 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
 
 
-async def sweep(
-    db: Database, storage: Storage, max_age: float | None, dry_run: bool
-) -> SweepReport:
-    """List outside the lock, then check rows and unlink under the write lock."""
-    candidates = await asyncio.to_thread(list_candidates, storage.layout, max_age)
-    if not candidates:
-        return SweepReport(dry_run=dry_run)
-    report = await db.write(lambda conn: sweep_locked(conn, candidates, dry_run))
-    if report.removed and not dry_run:
-        log.info("sweep removed %d orphaned files (%d bytes)", len(report.removed), report.bytes)
-    return report
+@dataclass
+class Sweeper:
+    """The server's sweeps (start-up, hourly, admin), with the rules read at start-up."""
+
+    db: Database
+    storage: Storage
+    config: Config
+    # The last clean shutdown before this run: rowless files newer than it are crash leftovers.
+    leftover_after: float | None
+
+    async def run(self, max_age: float | None, dry_run: bool) -> SweepReport:
+        """List outside the lock, then check rows and move under the write lock."""
+        layout = self.storage.layout
+        listing = await asyncio.to_thread(list_candidates, layout, max_age)
+        report = SweepReport(dry_run=dry_run, store_files=listing.store_files)
+        if listing.candidates:
+            rules = SweepRules(self.leftover_after, self.config.sweep_max_share, dry_run=dry_run)
+            report = await self.db.write(
+                lambda conn: sweep_locked(conn, listing, rules, layout.quarantine)
+            )
+        if report.refused:
+            log.warning(
+                "sweep refused: %d files without a row are more than sweep_max_share (%s) of "
+                "the store's %d files, so nothing was moved; check the database (`gymhub check`),"
+                " then move them with `gymhub cleanup --force`",
+                report.refused,
+                self.config.sweep_max_share,
+                report.store_files,
+            )
+        elif not dry_run and report.taken:
+            log.info(
+                "sweep quarantined %d and removed %d files without a row (%d bytes)",
+                len(report.quarantined),
+                len(report.removed),
+                report.bytes,
+            )
+        if not dry_run:
+            files, size = await asyncio.to_thread(
+                expire_quarantine, layout.quarantine, self.config.quarantine_days
+            )
+            if files:
+                log.info("quarantine: deleted %d expired files (%d bytes)", files, size)
+        return report
 
 
-async def _sweeper(db: Database, storage: Storage, config: Config) -> None:
+sweeper_key = web.AppKey("sweeper", Sweeper)
+
+
+async def _sweeper(sweeper: Sweeper, interval: float, max_age: float) -> None:
     while True:
-        await asyncio.sleep(config.sweep_interval)
+        await asyncio.sleep(interval)
         try:
-            await sweep(db, storage, config.orphan_max_age, dry_run=False)
+            await sweeper.run(max_age, dry_run=False)
         except Exception:
             # A failed sweep is retried next hour; it must never take the server down.
             log.exception("orphan sweep failed")
@@ -75,10 +118,15 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     config, db = app[config_key], app[db_key]
     storage = Storage(config, app[pool_key], lambda: make_pool(config))
     await asyncio.to_thread(storage.layout.create)
+    shutdown_at = await db.read(meta.clean_shutdown_at)
+    sweeper = Sweeper(db, storage, config, shutdown_at)
     # Before the first request no upload can be in flight: every rowless file is an orphan.
-    await sweep(db, storage, None, dry_run=False)
+    await sweeper.run(None, dry_run=False)
     app[storage_key] = storage
-    task = asyncio.create_task(_sweeper(db, storage, config)) if config.sweep_interval else None
+    app[sweeper_key] = sweeper
+    task = None
+    if config.sweep_interval:
+        task = asyncio.create_task(_sweeper(sweeper, config.sweep_interval, config.orphan_max_age))
     try:
         yield
     finally:
