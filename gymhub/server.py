@@ -42,6 +42,7 @@ from gymhub.inflight import InFlight
 from gymhub.logs import AccessLogger, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
+from gymhub.storage.space import space_ctx, space_middleware
 
 log = logging.getLogger("gymhub")
 inflight_key = web.AppKey("inflight", InFlight)
@@ -107,9 +108,12 @@ def make_app(config: Config) -> web.Application:
         ),
     )
     app.middlewares.append(identity.csrf_middleware)
+    # Inside the error middleware, so its 507 has the error shape; after CSRF, so a forged
+    # request learns nothing about the disk.
+    app.middlewares.append(space_middleware)
     app.on_response_prepare.append(security_headers)
     # Opened in this order, closed in reverse: the hub first, the database last.
-    app.cleanup_ctx.extend([database_ctx, pool_ctx, storage_ctx, hub_ctx])
+    app.cleanup_ctx.extend([space_ctx, database_ctx, pool_ctx, storage_ctx, hub_ctx])
     for module in HANDLERS:
         app.router.add_routes(module.routes)
     return app

@@ -20,7 +20,14 @@ from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import files, notifications
 from gymhub.data.db import utcnow
-from gymhub.errors import ApiError, InvalidRequest, NotFound, QuotaExceeded
+from gymhub.errors import (
+    ApiError,
+    InsufficientStorage,
+    InvalidRequest,
+    NotFound,
+    QuotaExceeded,
+    is_out_of_space,
+)
 from gymhub.handlers.common import LIMIT, id_param
 from gymhub.handlers.fileviews import (
     delete_notifications,
@@ -191,7 +198,14 @@ async def ingest(
     """The whole upload: owner, body, dedup, checks in the pool, placement, one commit."""
     started = time.perf_counter()
     try:
-        return await _ingest(request, category, owner_param, links, started)
+        try:
+            return await _ingest(request, category, owner_param, links, started)
+        except Exception as exc:
+            # _ingest has removed what it wrote; ENOSPC in the pool, placement or the commit
+            # is one refusal among others, not a crash.
+            if is_out_of_space(exc):
+                raise InsufficientStorage() from exc
+            raise
     except ApiError as err:
         metrics.UPLOADS_REJECTED.labels(err.code).inc()
         raise

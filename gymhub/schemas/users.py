@@ -66,4 +66,7 @@ class UserPatch(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Health(msgspec.Struct):
+    """Liveness: `status` is ok, degraded (the disk is low: writes get 507) or unavailable."""
+
     status: str
+    disk: str = "ok"

@@ -16,6 +16,7 @@ from gymhub import imaging
 from gymhub.appkeys import config_key, db_key, pool_key, storage_key
 from gymhub.config import Config
 from gymhub.data.db import Database
+from gymhub.storage.space import space_key
 from gymhub.storage.store import Storage
 from gymhub.storage.sweep import SweepReport, list_candidates, sweep_locked
 
@@ -73,7 +74,7 @@ async def _sweeper(db: Database, storage: Storage, config: Config) -> None:
 async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media tree: start-up sweep of everything without a row, then an hourly sweep."""
     config, db = app[config_key], app[db_key]
-    storage = Storage(config, app[pool_key], lambda: make_pool(config))
+    storage = Storage(config, app[pool_key], lambda: make_pool(config), app[space_key])
     await asyncio.to_thread(storage.layout.create)
     # Before the first request no upload can be in flight: every rowless file is an orphan.
     await sweep(db, storage, None, dry_run=False)

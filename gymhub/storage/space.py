@@ -1,0 +1,118 @@
+"""Free space on the data dir's filesystem: the margin every write must leave, and its checks.
+
+A full disk must give 507 `insufficient_storage` before a write starts, not a 500 halfway
+through it. Reads, logins and deletes are never refused for space (deleting is how space
+comes back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from gymhub.appkeys import config_key
+from gymhub.config import Config
+from gymhub.errors import InsufficientStorage
+
+GB = 1_000_000_000
+DEFAULT_PERCENT = 5
+# /healthz may answer from a reading this young; writes always read afresh.
+FRESH_SECONDS = 0.5
+# Writes that cost next to nothing or give space back: a full disk must not lock anyone out.
+EXEMPT_PATHS = frozenset(
+    {"/api/auth/login", "/api/auth/logout", "/api/ws/ticket", "/api/files/media/cleanup"}
+)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A filesystem's size and the bytes an unprivileged writer may still use."""
+
+    total: int
+    free: int
+
+
+def usage_of(path: Path) -> Usage:
+    """statvfs of path's filesystem (blocking: call it in a thread)."""
+    st = os.statvfs(path)
+    # f_bavail, not f_bfree: the blocks reserved for root are no margin for a service.
+    return Usage(total=st.f_blocks * st.f_frsize, free=st.f_bavail * st.f_frsize)
+
+
+def effective_min_free(config: Config, total: int) -> int:
+    """The configured margin, or for -1 the smaller of 1 GB and 5% of the filesystem."""
+    if config.min_free_bytes >= 0:
+        return config.min_free_bytes
+    return min(GB, total * DEFAULT_PERCENT // 100)
+
+
+class DiskSpace:
+    """The data dir's free space against its margin, read off the event loop and briefly cached."""
+
+    def __init__(self, path: Path, min_free: int, total: int):
+        self.path = path
+        self.min_free = min_free
+        self.total = total
+        self._free = 0
+        self._read_at = float("-inf")
+
+    @classmethod
+    async def open(cls, config: Config) -> DiskSpace:
+        """Measure the data dir's filesystem once and fix the effective margin."""
+        usage = await asyncio.to_thread(usage_of, config.data_dir)
+        space = cls(config.data_dir, effective_min_free(config, usage.total), usage.total)
+        space._remember(usage.free)
+        return space
+
+    def _remember(self, free: int) -> None:
+        self._free = free
+        self._read_at = time.monotonic()
+
+    async def free_bytes(self, fresh: bool = False) -> int:
+        """Bytes still usable on the data dir's filesystem (at most FRESH_SECONDS old)."""
+        if fresh or time.monotonic() - self._read_at > FRESH_SECONDS:
+            usage = await asyncio.to_thread(usage_of, self.path)
+            self._remember(usage.free)
+        return self._free
+
+    async def low(self) -> bool:
+        """Whether writes are being refused for space right now."""
+        return await self.free_bytes() < self.min_free
+
+    async def require(self, needed: int = 0) -> None:
+        """507 unless `needed` more bytes would still leave the margin free.
+
+        Always a fresh reading: a write costs a thread hop anyway, and a cached figure would
+        let writes through for a moment after the disk filled, or refuse them after it was freed.
+        """
+        if await self.free_bytes(fresh=True) - needed < self.min_free:
+            raise InsufficientStorage(
+                "The server is short of storage space; nothing was saved. "
+                "Reading and deleting still work."
+            )
+
+
+space_key = web.AppKey("space", DiskSpace)
+
+
+async def space_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Fix the effective margin once at start-up."""
+    app[space_key] = await DiskSpace.open(app[config_key])
+    yield
+
+
+@web.middleware
+async def space_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a write up front when the disk is short, counting a declared body as needed."""
+    if request.method in WRITE_METHODS and request.path not in EXEMPT_PATHS:
+        await request.app[space_key].require(request.content_length or 0)
+    return await handler(request)
