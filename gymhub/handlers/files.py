@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import time
@@ -43,6 +44,7 @@ from gymhub.storage import stats
 from gymhub.storage.layout import CATEGORIES, FILE_ID
 from gymhub.storage.store import Checked, Received, Storage
 
+log = logging.getLogger("gymhub.files")
 routes = web.RouteTableDef()
 
 FILE_PATH = r"/api/files/{id:[0-9a-f]{32}}"
@@ -204,6 +206,7 @@ async def ingest(
             # _ingest has removed what it wrote; ENOSPC in the pool, placement or the commit
             # is one refusal among others, not a crash.
             if is_out_of_space(exc):
+                log.warning("out of space during an upload to %s: %s", category, exc)
                 raise InsufficientStorage() from exc
             raise
     except ApiError as err:

@@ -273,6 +273,7 @@ async def test_full_disk_under_concurrent_writes_gives_201_or_507_and_nothing_ha
     )
     listed = {m["id"] for m in (await resp.json())["messages"]}
     assert set(sent[-100:]) <= listed
+    await support.login(client, member["username"])  # the disk is still full: logins go on
 
     filler.unlink()
     await put_photo(member["token"], photo(tmp_path, 999))
