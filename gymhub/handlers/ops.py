@@ -38,7 +38,7 @@ async def prometheus(request: web.Request) -> web.Response:
     metrics.STORAGE_BYTES.set(await request.app[db_key].read(stats.store_bytes))
     metrics.WEBSOCKETS_OPEN.set(request.app[hub_key].stats()["connections"])
     space = request.app[space_key]
-    metrics.DATA_FREE_BYTES.set(await space.free_bytes(fresh=True))
+    metrics.DATA_FREE_BYTES.set(await space.free_bytes())
     metrics.DATA_MIN_FREE_BYTES.set(space.min_free)
     body = metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,6 @@ from gymhub.errors import InsufficientStorage
 
 GB = 1_000_000_000
 DEFAULT_PERCENT = 5
-# /healthz may answer from a reading this young; writes always read afresh.
-FRESH_SECONDS = 0.5
 # Writes that cost next to nothing or give space back: a full disk must not lock anyone out.
 EXEMPT_PATHS = frozenset(
     {"/api/auth/login", "/api/auth/logout", "/api/ws/ticket", "/api/files/media/cleanup"}
@@ -56,45 +53,35 @@ def effective_min_free(config: Config, total: int) -> int:
 
 
 class DiskSpace:
-    """The data dir's free space against its margin, read off the event loop and briefly cached."""
+    """The data dir's free space against its margin, read in a thread, never on the loop."""
 
     def __init__(self, path: Path, min_free: int, total: int):
         self.path = path
         self.min_free = min_free
         self.total = total
-        self._free = 0
-        self._read_at = float("-inf")
 
     @classmethod
     async def open(cls, config: Config) -> DiskSpace:
         """Measure the data dir's filesystem once and fix the effective margin."""
         usage = await asyncio.to_thread(usage_of, config.data_dir)
-        space = cls(config.data_dir, effective_min_free(config, usage.total), usage.total)
-        space._remember(usage.free)
-        return space
+        return cls(config.data_dir, effective_min_free(config, usage.total), usage.total)
 
-    def _remember(self, free: int) -> None:
-        self._free = free
-        self._read_at = time.monotonic()
+    async def free_bytes(self) -> int:
+        """Bytes still usable on the data dir's filesystem, read now.
 
-    async def free_bytes(self, fresh: bool = False) -> int:
-        """Bytes still usable on the data dir's filesystem (at most FRESH_SECONDS old)."""
-        if fresh or time.monotonic() - self._read_at > FRESH_SECONDS:
-            usage = await asyncio.to_thread(usage_of, self.path)
-            self._remember(usage.free)
-        return self._free
+        Never cached: one statvfs in a thread costs less than the write it guards, and a cached
+        figure would let writes through for a moment after the disk filled, or refuse them (and
+        keep /healthz low) for a moment after it was freed.
+        """
+        return (await asyncio.to_thread(usage_of, self.path)).free
 
     async def low(self) -> bool:
         """Whether writes are being refused for space right now."""
         return await self.free_bytes() < self.min_free
 
     async def require(self, needed: int = 0) -> None:
-        """507 unless `needed` more bytes would still leave the margin free.
-
-        Always a fresh reading: a write costs a thread hop anyway, and a cached figure would
-        let writes through for a moment after the disk filled, or refuse them after it was freed.
-        """
-        if await self.free_bytes(fresh=True) - needed < self.min_free:
+        """507 unless `needed` more bytes would still leave the margin free."""
+        if await self.free_bytes() - needed < self.min_free:
             raise InsufficientStorage(
                 "The server is short of storage space; nothing was saved. "
                 "Reading and deleting still work."
