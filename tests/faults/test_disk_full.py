@@ -22,6 +22,7 @@ from tests import support
 from tests.faults.disk import check_tree, document, fill, free_bytes, photo, tmpfs
 from tests.support import bearer, error_of
 from tests.test_files_kit import upload
+from tests.test_ws_support import connect, marker, next_is_marker, recv
 
 MB = 1_000_000
 
@@ -281,3 +282,27 @@ async def test_full_disk_under_concurrent_writes_gives_201_or_507_and_nothing_ha
     await put_message(member["token"], trainer["id"])
     assert [statuses[k][-1] for k in ("photo", "meal", "message")] == [201, 201, 201]
     check_tree(config.data_dir)
+
+
+@pytest.mark.parametrize("config", [0], indirect=True)
+async def test_websocket_ack_on_a_full_disk_answers_an_error_frame_and_stays_open(
+    client: TestClient, people: dict[str, Any], filler: Path
+) -> None:
+    admin, member = people["admin"], people["client"]
+    ws = await connect(client, member)
+    note = (await marker(client, admin, member["id"], "one"))["notification"]
+    await next_is_marker(ws, "one")
+    fill(filler, leave=0)
+    # The ack is an UPDATE: its WAL frames find no room, SQLite says "database or disk is full".
+    await ws.send_json({"type": "ack", "up_to": note["id"]})
+    frame = await recv(ws)
+    assert frame["type"] == "error" and frame["code"] == "insufficient_storage", frame
+    await ws.send_json({"type": "ping"})
+    assert await recv(ws) == {"type": "pong"}
+    filler.unlink()
+    await ws.send_json({"type": "ack", "up_to": note["id"]})
+    await ws.send_json({"type": "ping"})
+    assert await recv(ws) == {"type": "pong"}
+    resp = await client.get("/api/notifications", headers=bearer(member["token"]))
+    assert [n["read"] for n in (await resp.json())["notifications"]] == [True]
+    await ws.close()
