@@ -10,11 +10,12 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gymhub.config import Config
@@ -43,6 +44,14 @@ def config(small_fs: Path, request: pytest.FixtureRequest) -> Config:
         worker_nice=0,
         min_free_bytes=getattr(request, "param", -1),
     )
+
+
+@pytest.fixture
+async def client(
+    small_fs: Path, aiohttp_client: Callable[..., Awaitable[TestClient]], app: web.Application
+) -> TestClient:
+    """The conftest's client, asked for after the tmpfs so that it is closed before the unmount."""
+    return await aiohttp_client(app)
 
 
 @pytest.fixture
