@@ -17,12 +17,14 @@ TMPFS_SIZE = "30m"
 
 
 @contextlib.contextmanager
-def tmpfs(where: Path, size: str = TMPFS_SIZE) -> Iterator[Path]:
-    """A fresh tmpfs of `size` mounted at where (skips the test when not root)."""
+def tmpfs(where: Path, size: str = TMPFS_SIZE, inodes: int = 0) -> Iterator[Path]:
+    """A fresh tmpfs of `size` (and at most `inodes` files, if given) mounted at where (skips the
+    test when not root)."""
     if os.geteuid() != 0:
         pytest.skip("a real full filesystem needs root to mount a tmpfs (CI runs as root)")
     where.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
+    options = f"size={size}" + (f",nr_inodes={inodes}" if inodes else "")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
     try:
         yield where
     finally:
@@ -45,6 +47,21 @@ def fill(filler: Path, leave: int) -> None:
         f.truncate(target)  # shrinking gives blocks back; growing needs them allocated
         if target > current:
             os.posix_fallocate(f.fileno(), current, target - current)
+
+
+def use_inodes(folder: Path, leave: int) -> None:
+    """Create empty files in folder (or remove them) until `leave` inodes stay free."""
+    folder.mkdir(exist_ok=True)
+    made = sorted(folder.iterdir())
+    free = os.statvfs(folder).f_favail
+    while free > leave:
+        (folder / f"i{len(made)}").touch()
+        made.append(folder / f"i{len(made)}")
+        free -= 1
+    while free < leave and made:
+        made.pop().unlink()
+        free += 1
+    assert os.statvfs(folder).f_favail == leave
 
 
 def photo(

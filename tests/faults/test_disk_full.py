@@ -20,7 +20,15 @@ from aiohttp.test_utils import TestClient
 
 from gymhub.config import Config
 from tests import support
-from tests.faults.disk import check_tree, document, fill, free_bytes, photo, tmpfs
+from tests.faults.disk import (
+    check_tree,
+    document,
+    fill,
+    free_bytes,
+    photo,
+    tmpfs,
+    use_inodes,
+)
 from tests.support import bearer, error_of
 from tests.test_files_kit import upload
 from tests.test_ws_support import connect, marker, next_is_marker, recv
@@ -29,8 +37,9 @@ MB = 1_000_000
 
 
 @pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    with tmpfs(tmp_path / "fs") as mounted:
+def small_fs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The 30 MB tmpfs; a test may pass a limit on its number of files."""
+    with tmpfs(tmp_path / "fs", inodes=getattr(request, "param", 0)) as mounted:
         yield mounted
 
 
@@ -315,3 +324,27 @@ async def test_websocket_ack_on_a_full_disk_answers_an_error_frame_and_stays_ope
     resp = await client.get("/api/notifications", headers=bearer(member["token"]))
     assert [n["read"] for n in (await resp.json())["notifications"]] == [True]
     await ws.close()
+
+
+@pytest.mark.parametrize("small_fs", [400], indirect=True)
+async def test_out_of_inodes_is_507_with_nothing_left_behind(
+    client: TestClient, people: dict[str, Any], small_fs: Path, tmp_path: Path, config: Config
+) -> None:
+    # Plenty of bytes, no files left to create: the pre-check passes and the real ENOSPC comes
+    # from creating the upload's temp file, then (one inode left) from Pillow's first variant.
+    member = people["client"]
+    body = photo(tmp_path, 21)
+    inodes = small_fs / "inodes"
+    use_inodes(inodes, leave=0)
+    await insufficient(await upload(client, member["token"], body))
+    await insufficient(await upload(client, member["token"], document(tmp_path, 22), "documents"))
+    use_inodes(inodes, leave=1)
+    await insufficient(await upload(client, member["token"], body))
+    assert check_tree(config.data_dir) == set()
+    # A meal needs no new file (the WAL is there): space is not the matter, so it goes through.
+    assert (await meal(client, member["token"])).status == 201
+    use_inodes(inodes, leave=50)
+    resp = await upload(client, member["token"], body)
+    assert resp.status == 201, await resp.text()
+    assert await served_original(client, member["token"], (await resp.json())["id"]) == body
+    check_tree(config.data_dir)
