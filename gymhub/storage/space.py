@@ -8,6 +8,8 @@ comes back).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -17,7 +19,9 @@ from aiohttp import web
 
 from gymhub.appkeys import config_key
 from gymhub.config import Config
-from gymhub.errors import InsufficientStorage
+from gymhub.errors import InsufficientStorage, is_out_of_space
+
+log = logging.getLogger("gymhub.storage")
 
 GB = 1_000_000_000
 DEFAULT_PERCENT = 5
@@ -26,6 +30,11 @@ EXEMPT_PATHS = frozenset(
     {"/api/auth/login", "/api/auth/logout", "/api/ws/ticket", "/api/files/media/cleanup"}
 )
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Ballast kept in the data dir: when something else filled the disk to the last byte, SQLite
+# could not even record a delete (its WAL needs a few pages), so the space that deletes would
+# give back stayed locked. Released for a delete that hit the wall; made again once there is room.
+RESERVE_NAME = ".space-reserve"
+RESERVE_BYTES = 1024 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -59,12 +68,37 @@ class DiskSpace:
         self.path = path
         self.min_free = min_free
         self.total = total
+        self.reserve = path / RESERVE_NAME
+        self.reserved = False
 
     @classmethod
     async def open(cls, config: Config) -> DiskSpace:
-        """Measure the data dir's filesystem once and fix the effective margin."""
+        """Measure the data dir's filesystem once, fix the effective margin, lay the reserve."""
         usage = await asyncio.to_thread(usage_of, config.data_dir)
-        return cls(config.data_dir, effective_min_free(config, usage.total), usage.total)
+        space = cls(config.data_dir, effective_min_free(config, usage.total), usage.total)
+        space.reserved = await asyncio.to_thread(space._make_reserve)
+        return space
+
+    def _make_reserve(self) -> bool:
+        try:
+            with open(self.reserve, "ab") as f:
+                if os.fstat(f.fileno()).st_size < RESERVE_BYTES:
+                    os.posix_fallocate(f.fileno(), 0, RESERVE_BYTES)
+            return True
+        except OSError:
+            # No room even for this: run without it, and try again when there is.
+            with contextlib.suppress(OSError):
+                self.reserve.unlink()
+            return False
+
+    async def release_reserve(self) -> bool:
+        """Remove the reserve so a delete can be recorded; False when there was none."""
+        if not self.reserved:
+            return False
+        self.reserved = False
+        await asyncio.to_thread(self.reserve.unlink, True)
+        log.warning("disk full: released the %d-byte space reserve for a delete", RESERVE_BYTES)
+        return True
 
     async def free_bytes(self) -> int:
         """Bytes still usable on the data dir's filesystem, read now.
@@ -81,11 +115,14 @@ class DiskSpace:
 
     async def require(self, needed: int = 0) -> None:
         """507 unless `needed` more bytes would still leave the margin free."""
-        if await self.free_bytes() - needed < self.min_free:
+        free = await self.free_bytes()
+        if free - needed < self.min_free:
             raise InsufficientStorage(
                 "The server is short of storage space; nothing was saved. "
                 "Reading and deleting still work."
             )
+        if not self.reserved and free - needed - RESERVE_BYTES >= self.min_free:
+            self.reserved = await asyncio.to_thread(self._make_reserve)
 
 
 space_key = web.AppKey("space", DiskSpace)
@@ -99,7 +136,17 @@ async def space_ctx(app: web.Application) -> AsyncIterator[None]:
 
 @web.middleware
 async def space_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a write up front when the disk is short, counting a declared body as needed."""
+    """Refuse a write up front when the disk is short, counting a declared body as needed; let a
+    delete that found the disk full to the last byte through on the reserve."""
+    space = request.app[space_key]
+    if request.method == "DELETE":
+        try:
+            return await handler(request)
+        except Exception as exc:
+            # The failed delete rolled back whole; with the reserve gone it can be recorded.
+            if not is_out_of_space(exc) or not await space.release_reserve():
+                raise
+        return await handler(request)
     if request.method in WRITE_METHODS and request.path not in EXEMPT_PATHS:
-        await request.app[space_key].require(request.content_length or 0)
+        await space.require(request.content_length or 0)
     return await handler(request)

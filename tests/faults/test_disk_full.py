@@ -348,3 +348,27 @@ async def test_out_of_inodes_is_507_with_nothing_left_behind(
     assert resp.status == 201, await resp.text()
     assert await served_original(client, member["token"], (await resp.json())["id"]) == body
     check_tree(config.data_dir)
+
+
+async def test_deletes_go_through_on_a_disk_filled_to_the_last_byte(
+    client: TestClient, people: dict[str, Any], filler: Path, tmp_path: Path, config: Config
+) -> None:
+    # Something else (a log, another program) took every byte: SQLite cannot even write the WAL
+    # frames of a delete, so the delete that would give space back needs gymhub's reserve.
+    member, trainer = people["client"], people["trainer"]
+    ids = []
+    for seed in (31, 32):
+        resp = await upload(client, member["token"], photo(tmp_path, seed))
+        assert resp.status == 201, await resp.text()
+        ids.append((await resp.json())["id"])
+    fill(filler, leave=0)
+    assert free_bytes(config.data_dir) == 0
+    await insufficient(await message(client, member["token"], trainer["id"]))
+    for file_id in ids:
+        resp = await client.delete(f"/api/files/{file_id}", headers=bearer(member["token"]))
+        assert resp.status == 204, await resp.text()
+    assert check_tree(config.data_dir) == set()
+    filler.unlink()
+    assert (await message(client, member["token"], trainer["id"])).status == 201
+    # The reserve is back for the next time.
+    assert (config.data_dir / ".space-reserve").stat().st_size == 1024 * 1024
