@@ -24,8 +24,11 @@ openapi_cache_key = web.AppKey("openapi_cache", bytes)
 async def healthz(request: web.Request) -> web.Response:
     # Low disk stays a 200: reads, logins and deletes still work, and a balancer that pulled
     # the server would take away the deletes that free the space.
-    disk = "low" if await request.app[space_key].low() else "ok"
-    if not await request.app[db_key].ping():
+    try:
+        disk = "low" if await request.app[space_key].low() else "ok"
+    except OSError:  # the data dir itself is gone or unreadable: nothing works
+        disk = "unknown"
+    if disk == "unknown" or not await request.app[db_key].ping():
         return json_response(Health("unavailable", disk), status=503)
     return json_response(Health("ok" if disk == "ok" else "degraded", disk))
 

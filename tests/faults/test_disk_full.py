@@ -372,3 +372,20 @@ async def test_deletes_go_through_on_a_disk_filled_to_the_last_byte(
     assert (await message(client, member["token"], trainer["id"])).status == 201
     # The reserve is back for the next time.
     assert (config.data_dir / ".space-reserve").stat().st_size == 1024 * 1024
+
+
+async def test_healthz_is_503_when_the_data_dir_is_gone(
+    client: TestClient, config: Config, filler: Path
+) -> None:
+    fill(filler, leave=0)
+    assert await (await client.get("/healthz")).json() == {"status": "degraded", "disk": "low"}
+    moved = config.data_dir.with_name("moved")
+    config.data_dir.rename(moved)
+    try:
+        resp = await client.get("/healthz")
+        assert resp.status == 503
+        assert await resp.json() == {"status": "unavailable", "disk": "unknown"}
+    finally:
+        moved.rename(config.data_dir)
+    filler.unlink()
+    assert await (await client.get("/healthz")).json() == {"status": "ok", "disk": "ok"}
