@@ -200,8 +200,11 @@ async def test_enospc_making_variants_is_507_and_leaves_nothing(
     body = photo(tmp_path, 11, size=(2000, 1500), quality=95)
     # Room for the original as it streams (plus multipart framing) but not for its variants:
     # Pillow's save in the worker process hits the real ENOSPC.
+    caplog.set_level(logging.WARNING, logger="gymhub")
     fill(filler, leave=len(body) + 16 * 1024)
     await insufficient(await upload(client, member["token"], body))
+    hit = [r.getMessage() for r in caplog.records if "during an upload" in r.getMessage()]
+    assert hit and "No space left on device" in hit[0], hit  # not the pre-check's refusal
     assert check_tree(config.data_dir) == set()
     assert (await client.get("/api/files", headers=bearer(member["token"]))).status == 200
     filler.unlink()
