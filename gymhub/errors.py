@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
@@ -161,6 +163,26 @@ class InternalError(ApiError):
     default_message = "An internal error occurred."
 
 
+_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+FULL = sqlite3.SQLITE_FULL
+
+
+def is_out_of_space(exc: BaseException) -> bool:
+    """Whether exc (or what it was raised from) is the filesystem or SQLite running out of room."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short cause chain; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in _SPACE_ERRNOS:
+            return True
+        # The primary code (low byte of an extended one) says SQLITE_FULL.
+        code = getattr(seen, "sqlite_errorcode", None)
+        if isinstance(seen, sqlite3.Error) and isinstance(code, int) and code & 0xFF == FULL:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 _encoder = msgspec.json.Encoder()
 # Only for a client whose connection is gone, so never sent: what the access log and the
 # metrics record instead of a 500.
@@ -219,7 +241,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             response.headers["Allow"] = exc.headers.get("Allow", "")
     except Exception as exc:
         transport = request.transport
-        if isinstance(exc, ConnectionError) and (transport is None or transport.is_closing()):
+        if is_out_of_space(exc):
+            # A full disk is the operator's to fix, not a bug: the writer cleaned up after
+            # itself, so the client hears 507 and may try again once space is freed.
+            log.warning(
+                "out of space during %s %s [request %s]: %s",
+                request.method,
+                request.path,
+                request_id,
+                exc,
+            )
+            response = error_response(InsufficientStorage())
+        elif isinstance(exc, ConnectionError) and (transport is None or transport.is_closing()):
             # The client went away mid-request (a phone losing its network): no one to answer
             # and nothing wrong with the server. nginx's 499 names it in the log and metrics.
             log.info(

@@ -53,6 +53,16 @@ HASHES_PENDING = Gauge(
 STORAGE_BYTES = Gauge(
     "gymhub_storage_bytes", "Bytes of stored media, originals and variants", registry=REGISTRY
 )
+DATA_FREE_BYTES = Gauge(
+    "gymhub_data_free_bytes",
+    "Bytes still usable on the data directory's filesystem",
+    registry=REGISTRY,
+)
+DATA_MIN_FREE_BYTES = Gauge(
+    "gymhub_data_min_free_bytes",
+    "Free bytes writes must leave on the data directory's filesystem (below it they get 507)",
+    registry=REGISTRY,
+)
 
 # Request counting (added with the live-coaching work). The lead wires it as the OUTERMOST
 # middleware in server.make_app: `web.Application(middlewares=[metrics_middleware,

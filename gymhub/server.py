@@ -46,6 +46,7 @@ from gymhub.inflight import InFlight
 from gymhub.logs import AccessLogger, console, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
+from gymhub.storage.space import space_ctx, space_middleware
 
 log = logging.getLogger("gymhub")
 inflight_key = web.AppKey("inflight", InFlight)
@@ -138,9 +139,12 @@ def make_app(config: Config) -> web.Application:
         ),
     )
     app.middlewares.append(identity.csrf_middleware)
+    # Inside the error middleware, so its 507 has the error shape; after CSRF, so a forged
+    # request learns nothing about the disk.
+    app.middlewares.append(space_middleware)
     app.on_response_prepare.append(security_headers)
     # Opened in this order, closed in reverse: the hub first, the hasher last.
-    app.cleanup_ctx.extend([hashing_ctx, database_ctx, pool_ctx, storage_ctx, hub_ctx])
+    app.cleanup_ctx.extend([hashing_ctx, space_ctx, database_ctx, pool_ctx, storage_ctx, hub_ctx])
     for module in HANDLERS:
         app.router.add_routes(module.routes)
     return app

@@ -110,10 +110,14 @@ def run_write(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = fn(conn)
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLITE_FULL (and a few I/O errors) may already have rolled the transaction back, and a
+        # failed COMMIT leaves it open: roll back only what is still open, so the original error
+        # surfaces and the next BEGIN does not meet a transaction left behind.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
     return result
 
 

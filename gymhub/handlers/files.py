@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import time
@@ -20,7 +21,14 @@ from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import files, notifications
 from gymhub.data.db import utcnow
-from gymhub.errors import ApiError, InvalidRequest, NotFound, QuotaExceeded
+from gymhub.errors import (
+    ApiError,
+    InsufficientStorage,
+    InvalidRequest,
+    NotFound,
+    QuotaExceeded,
+    is_out_of_space,
+)
 from gymhub.handlers.common import LIMIT, id_param
 from gymhub.handlers.fileviews import (
     delete_notifications,
@@ -36,6 +44,7 @@ from gymhub.storage import stats
 from gymhub.storage.layout import CATEGORIES, FILE_ID
 from gymhub.storage.store import Checked, Received, Storage
 
+log = logging.getLogger("gymhub.files")
 routes = web.RouteTableDef()
 
 FILE_PATH = r"/api/files/{id:[0-9a-f]{32}}"
@@ -191,7 +200,15 @@ async def ingest(
     """The whole upload: owner, body, dedup, checks in the pool, placement, one commit."""
     started = time.perf_counter()
     try:
-        return await _ingest(request, category, owner_param, links, started)
+        try:
+            return await _ingest(request, category, owner_param, links, started)
+        except Exception as exc:
+            # _ingest has removed what it wrote; ENOSPC in the pool, placement or the commit
+            # is one refusal among others, not a crash.
+            if is_out_of_space(exc):
+                log.warning("out of space during an upload to %s: %s", category, exc)
+                raise InsufficientStorage() from exc
+            raise
     except ApiError as err:
         metrics.UPLOADS_REJECTED.labels(err.code).inc()
         raise

@@ -10,6 +10,7 @@ from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.schemas.common import documented
 from gymhub.storage import stats
+from gymhub.storage.space import space_key
 
 routes = web.RouteTableDef()
 
@@ -37,5 +38,8 @@ async def prometheus(request: web.Request) -> web.Response:
     metrics.STORAGE_BYTES.set(await request.app[db_key].read(stats.store_bytes))
     metrics.WEBSOCKETS_OPEN.set(request.app[hub_key].stats()["connections"])
     metrics.HASHES_PENDING.set(request.app[hashing_key].pending)
+    space = request.app[space_key]
+    metrics.DATA_FREE_BYTES.set(await space.free_bytes())
+    metrics.DATA_MIN_FREE_BYTES.set(space.min_free)
     body = metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

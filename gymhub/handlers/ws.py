@@ -12,7 +12,15 @@ from gymhub.appkeys import config_key, db_key, hub_key
 from gymhub.auth import identity, policy
 from gymhub.auth.tokens import Claims
 from gymhub.data import notifications
-from gymhub.errors import ApiError, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from gymhub.errors import (
+    ApiError,
+    Forbidden,
+    InsufficientStorage,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+    is_out_of_space,
+)
 from gymhub.handlers.common import ID, path_id
 from gymhub.realtime.events import address
 from gymhub.realtime.hub import Connection, Hub
@@ -207,7 +215,15 @@ async def _read_frames(request: web.Request, conn: Connection) -> None:
             if isinstance(frame, Ping):
                 await ws.send_frame(PONG, WSMsgType.TEXT)
             elif isinstance(frame, Ack):
-                await db.write(functools.partial(_ack, conn.user_id, frame.up_to))
+                try:
+                    await db.write(functools.partial(_ack, conn.user_id, frame.up_to))
+                except sqlite3.OperationalError as exc:
+                    # A full disk must not end the live feed: the ack can be sent again.
+                    if not is_out_of_space(exc):
+                        raise
+                    await _error_frame(
+                        ws, InsufficientStorage.default_message, InsufficientStorage.code
+                    )
         elif msg.type is WSMsgType.BINARY:
             await _error_frame(ws, "Frames must be JSON text.")
         else:
@@ -218,6 +234,8 @@ def _ack(user_id: int, up_to: int, conn: sqlite3.Connection) -> int:
     return notifications.mark_read(conn, user_id, up_to)
 
 
-async def _error_frame(ws: web.WebSocketResponse, message: str) -> None:
-    frame = {"type": "error", "code": "invalid_request", "message": message}
+async def _error_frame(
+    ws: web.WebSocketResponse, message: str, code: str = "invalid_request"
+) -> None:
+    frame = {"type": "error", "code": code, "message": message}
     await ws.send_frame(_encode(frame), WSMsgType.TEXT)

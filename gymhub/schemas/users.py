@@ -67,4 +67,8 @@ class UserPatch(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Health(msgspec.Struct):
+    """Liveness: `status` is ok, degraded (the disk is low: writes get 507) or unavailable;
+    `disk` is ok, low or unknown (the data dir cannot be read)."""
+
     status: str
+    disk: str = "ok"

@@ -18,6 +18,7 @@ from gymhub.appkeys import config_key, db_key, pool_key, storage_key
 from gymhub.config import Config
 from gymhub.data import meta
 from gymhub.data.db import Database
+from gymhub.storage.space import space_key
 from gymhub.storage.store import Storage
 from gymhub.storage.sweep import (
     SweepReport,
@@ -116,7 +117,7 @@ async def _sweeper(sweeper: Sweeper, interval: float, max_age: float) -> None:
 async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media tree: start-up sweep of everything without a row, then an hourly sweep."""
     config, db = app[config_key], app[db_key]
-    storage = Storage(config, app[pool_key], lambda: make_pool(config))
+    storage = Storage(config, app[pool_key], lambda: make_pool(config), app[space_key])
     await asyncio.to_thread(storage.layout.create)
     shutdown_at = await db.read(meta.clean_shutdown_at)
     sweeper = Sweeper(db, storage, config, shutdown_at)

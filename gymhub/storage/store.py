@@ -35,6 +35,7 @@ from gymhub.storage.cache import (
     validators_of,
 )
 from gymhub.storage.layout import EXT_OF, VARIANT_NAMES, Layout, fsync_dir, remove_quietly
+from gymhub.storage.space import DiskSpace
 
 log = logging.getLogger("gymhub.storage")
 T = TypeVar("T")
@@ -114,8 +115,10 @@ class Storage:
         config: Config,
         pool: ProcessPoolExecutor,
         make_pool: Callable[[], ProcessPoolExecutor] | None = None,
+        space: DiskSpace | None = None,
     ):
         self.config = config
+        self.space = space
         self.layout = Layout(config.media_dir)
         self.pool = pool
         self._make_pool = make_pool
@@ -154,18 +157,26 @@ class Storage:
                     await self._sniff(b"".join(pending), allowed, category)
                     sniffed = True
                 if buffered >= WRITE_BUFFER:
+                    await self._room(buffered)
                     # One thread hop per MiB, not per 64 KiB chunk: hashing and writing both
                     # release the GIL there, so the loop keeps serving while it runs.
                     await asyncio.to_thread(_write_hashed, out, digest, b"".join(pending))
                     pending, buffered = [], 0
             if not sniffed and pending:
                 await self._sniff(b"".join(pending), allowed, category)
+            await self._room(buffered)
             await asyncio.to_thread(_finish, out, digest, b"".join(pending))
             out = None
         except BaseException:
             await asyncio.to_thread(_abandon, out, path)
             raise
         return Received(file_id, path, size, digest.hexdigest())
+
+    async def _room(self, nbytes: int) -> None:
+        """507 before writing nbytes more if they would eat into the free-space margin: a body
+        without a Content-Length (or one that lied) is only measured as it streams."""
+        if self.space is not None:
+            await self.space.require(nbytes)
 
     @staticmethod
     async def _sniff(head: bytes, allowed: frozenset[str], category: str) -> None:
