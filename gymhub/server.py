@@ -8,6 +8,7 @@ import signal
 import sys
 import warnings
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from aiohttp.web_exceptions import NotAppKeyWarning
@@ -42,6 +43,7 @@ from gymhub.inflight import InFlight
 from gymhub.logs import AccessLogger, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
+from gymhub.web.connections import Guard, GuardedSite, Limits
 
 log = logging.getLogger("gymhub")
 inflight_key = web.AppKey("inflight", InFlight)
@@ -118,14 +120,17 @@ def make_app(config: Config) -> web.Application:
 async def serve(config: Config) -> None:
     """Serve until SIGTERM or SIGINT, telling systemd when ready and when stopping."""
     app = make_app(config)
+    handler_kwargs: dict[str, Any] = {
+        "access_log_class": AccessLogger,
+        "keepalive_timeout": config.keepalive_timeout,
+    }
     runner = web.AppRunner(
-        app,
-        access_log_class=AccessLogger,
-        handle_signals=False,
-        shutdown_timeout=config.shutdown_timeout,
+        app, handle_signals=False, shutdown_timeout=config.shutdown_timeout, **handler_kwargs
     )
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+    site = GuardedSite(
+        runner, config.host, config.port, Guard(Limits.from_config(config)), **handler_kwargs
+    )
     await site.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
