@@ -12,7 +12,14 @@ from gymhub.appkeys import config_key, db_key, hub_key
 from gymhub.auth import identity, policy
 from gymhub.auth.tokens import Claims
 from gymhub.data import notifications
-from gymhub.errors import ApiError, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from gymhub.errors import (
+    ApiError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    TooManyConnections,
+    Unauthenticated,
+)
 from gymhub.handlers.common import ID, path_id
 from gymhub.realtime.events import address
 from gymhub.realtime.hub import Connection, Hub
@@ -147,13 +154,32 @@ async def _socket(request: web.Request, user_id: int | None) -> web.StreamRespon
     )
     if not ws.can_prepare(request).ok:
         raise InvalidRequest("This endpoint expects a WebSocket upgrade.")
+    hub = request.app[hub_key]
+    if not hub.admit(viewer.id):
+        raise TooManyConnections(
+            f"You already hold {config.ws_max_per_user} live connections (ws_max_per_user); "
+            "close one and try again."
+        )
+    try:
+        return await _serve(request, hub, ws, viewer.id, claims.ver, since)
+    finally:
+        hub.release(viewer.id)
+
+
+async def _serve(
+    request: web.Request,
+    hub: Hub,
+    ws: web.WebSocketResponse,
+    user_id: int,
+    ver: int,
+    since: int | None,
+) -> web.StreamResponse:
     await ws.prepare(request)
     transport = request.transport
     if transport is None:  # the peer left during the handshake
         return ws
-    hub = request.app[hub_key]
     # Registered before the backlog is read: whatever commits from now on is queued too.
-    conn = hub.register(viewer.id, claims.ver, ws, transport)
+    conn = hub.register(user_id, ver, ws, transport)
     try:
         await _welcome_and_replay(request, hub, conn, since)
         await _read_frames(request, conn)
