@@ -44,6 +44,7 @@ from gymhub.logs import AccessLogger, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
 from gymhub.web.connections import Guard, GuardedSite, Limits
+from gymhub.web.memory import release_after_falls
 
 log = logging.getLogger("gymhub")
 inflight_key = web.AppKey("inflight", InFlight)
@@ -128,10 +129,10 @@ async def serve(config: Config) -> None:
         app, handle_signals=False, shutdown_timeout=config.shutdown_timeout, **handler_kwargs
     )
     await runner.setup()
-    site = GuardedSite(
-        runner, config.host, config.port, Guard(Limits.from_config(config)), **handler_kwargs
-    )
+    guard = Guard(Limits.from_config(config))
+    site = GuardedSite(runner, config.host, config.port, guard, **handler_kwargs)
     await site.start()
+    releaser = asyncio.create_task(release_after_falls(guard))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -144,6 +145,7 @@ async def serve(config: Config) -> None:
     try:
         await stop.wait()
     finally:
+        releaser.cancel()
         sdnotify.notify("STOPPING=1")
         log.info("shutting down")
         # Stop accepting, then let running requests (uploads mid-body) finish before aiohttp

@@ -330,6 +330,7 @@ class Hub:
         conn.pending, conn.pending_bytes = None, 0
         self.unregister(conn)
         conn.transport.abort()
+        self._forget_buffer(conn)
 
     def _slow(self, conn: Connection) -> bool:
         self.dropped_slow += 1
@@ -352,6 +353,9 @@ class Hub:
             return
         conn.closing = True
         self.unregister(conn)
+        # Until its closing handshake ends, what waits for it still counts against the budget
+        # (and the budget may abort it): a peer that stopped reading holds it all that time.
+        self._measure(conn)
         task = asyncio.create_task(self._close(conn, code, reason))
         self._closers.add(task)
         task.add_done_callback(self._closers.discard)
@@ -362,6 +366,8 @@ class Hub:
         except (TimeoutError, ConnectionError, RuntimeError):
             if conn.transport is not None:
                 conn.transport.abort()
+        finally:
+            self._forget_buffer(conn)
 
     async def disconnect_user(self, user_id: int, code: int) -> None:
         """Close every connection of a user at once (4401 on revocation)."""

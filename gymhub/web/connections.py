@@ -72,6 +72,8 @@ class Guard:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.open = 0
+        # The most open at once since memory was last given back (see memory.py).
+        self.peak = 0
         self.refused = 0
         self.header_timeouts = 0
         self.body_timeouts = 0
@@ -98,6 +100,8 @@ class Guard:
             # Counted here, not in connection_made: one accept batch makes many protocols
             # before the first connection_made runs.
             self.open += 1
+            if self.open > self.peak:
+                self.peak = self.open
             return GuardedRequestHandler(server, guard=self, loop=loop, **handler_kwargs)
 
         return factory
