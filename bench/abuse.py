@@ -4,7 +4,8 @@ holds 10,000 idle connections, 1,000 half-sent requests and 1,000 WebSockets tha
 The real server runs as a subprocess on 127.0.0.1 with its default limits, except
 `ws_max_per_user`, raised to the number of abusive WebSockets so that all of them get in and the
 buffer budget (`ws_buffer_bytes`, 64 MB) is what holds; a few more handshakes of the same user
-show the cap refusing them (429). Every figure comes from this run:
+show the cap refusing them (429). `--ws-max-per-user 20` runs it with gymhub's default cap
+instead. Every figure comes from this run:
 
 1. idle: the normal client (one keep-alive connection, an authenticated `GET /api/me` every
    5 ms) runs alone for `--seconds`;
@@ -21,7 +22,7 @@ Goals (DESIGN.md): the normal client's p99 during the abuse <= 3x idle, no error
 server's RSS after the abuse within 64 MB of before.
 
 Usage: python bench/abuse.py [--idle 10000] [--half 1000] [--sockets 1000] [--notifications 750]
-       [--seconds 10] [--settle 5]
+       [--seconds 10] [--settle 5] [--ws-max-per-user N]
 """
 
 from __future__ import annotations
@@ -161,7 +162,9 @@ async def _attack(port: int, plan: dict[str, Any], pipe: Any) -> None:
     marks.append(("half-sent requests", time.time()))
     path = f"/api/ws/ws/{plan['user_id']}?token={plan['token']}"
     sockets = await open_many(port, [handshake(path, port)] * plan["sockets"], websocket=True)
-    upgraded = [s for s in sockets if (await asyncio.wait_for(s.status, 60)) == 101]
+    statuses = [await asyncio.wait_for(s.status, 60) for s in sockets]
+    upgraded = [s for s, status in zip(sockets, statuses, strict=True) if status == 101]
+    report["refused_429"] = statuses.count(429)
     extra = await open_many(port, [handshake(path, port)] * EXTRA_HANDSHAKES, websocket=True)
     refused = [await asyncio.wait_for(s.status, 60) for s in extra]
     marks.append(("WebSocket handshakes", time.time()))
@@ -367,12 +370,13 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
         f"abuse: {args.idle} idle connections, {args.half} half-sent requests "
         f"({args.half // 2} within the headers, {args.half - args.half // 2} within an upload's "
         f"body), {args.sockets} non-reading WebSockets of one client "
-        f"(ws_max_per_user raised to {args.sockets}); opened in {opened['opened_s']:.1f} s"
+        f"(ws_max_per_user {args.ws_max_per_user}); opened in {opened['opened_s']:.1f} s"
     )
     print(
         f"  WebSockets upgraded {opened['upgraded']} of {args.sockets}; "
         f"{EXTRA_HANDSHAKES} more of the same user: {opened['extra_429']} refused with 429 "
-        f"(the cap); upload temp files held while stalled: {temp_files}"
+        f"(the cap; of the {args.sockets}: {opened['refused_429']}); "
+        f"upload temp files held while stalled: {temp_files}"
     )
     print(
         f"  flood: {args.notifications} notifications of {MESSAGE_CHARS} characters to that "
@@ -421,12 +425,19 @@ def main() -> None:
     parser.add_argument("--notifications", type=int, default=750)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--settle", type=float, default=5.0)
+    parser.add_argument(
+        "--ws-max-per-user",
+        type=int,
+        default=0,
+        help="the server's cap (default: --sockets, so that all of them get in; 20 is gymhub's)",
+    )
     args = parser.parse_args()
+    args.ws_max_per_user = args.ws_max_per_user or args.sockets
     raise_nofile()
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
         data = Path(tmp) / "data"
-        env = {"GYMHUB_WS_MAX_PER_USER": str(args.sockets)}
+        env = {"GYMHUB_WS_MAX_PER_USER": str(args.ws_max_per_user)}
         proc, base = start_server(data, env)
         port = int(base.rsplit(":", 1)[1])
         try:
