@@ -17,6 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gymhub.errors import request_id_key
+from gymhub.logflood import RepeatFilter
 
 time_now = time.time
 _SECRET_NAMES = ("token", "ticket", "access_token")
@@ -263,6 +264,7 @@ def setup_logging(fmt: str, level: str) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = _stderr_handler()
+    handler.addFilter(RepeatFilter(handler))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

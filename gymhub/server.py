@@ -10,6 +10,7 @@ import sys
 import time
 import warnings
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from aiohttp.web_exceptions import NotAppKeyWarning
@@ -47,6 +48,8 @@ from gymhub.logs import AccessLogger, console, setup_logging
 from gymhub.realtime.lifecycle import hub_ctx
 from gymhub.storage.lifecycle import pool_ctx, storage_ctx
 from gymhub.storage.space import space_ctx, space_middleware
+from gymhub.web.connections import Guard, GuardedSite, Limits
+from gymhub.web.memory import release_after_falls
 
 log = logging.getLogger("gymhub")
 inflight_key = web.AppKey("inflight", InFlight)
@@ -153,15 +156,18 @@ def make_app(config: Config) -> web.Application:
 async def serve(config: Config) -> None:
     """Serve until SIGTERM or SIGINT, telling systemd when ready and when stopping."""
     app = make_app(config)
+    handler_kwargs: dict[str, Any] = {
+        "access_log_class": AccessLogger,
+        "keepalive_timeout": config.keepalive_timeout,
+    }
     runner = web.AppRunner(
-        app,
-        access_log_class=AccessLogger,
-        handle_signals=False,
-        shutdown_timeout=config.shutdown_timeout,
+        app, handle_signals=False, shutdown_timeout=config.shutdown_timeout, **handler_kwargs
     )
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port, reuse_address=True)
+    guard = Guard(Limits.from_config(config))
+    site = GuardedSite(runner, config.host, config.port, guard, **handler_kwargs)
     await site.start()
+    releaser = asyncio.create_task(release_after_falls(guard))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -174,6 +180,7 @@ async def serve(config: Config) -> None:
     try:
         await stop.wait()
     finally:
+        releaser.cancel()
         sdnotify.notify("STOPPING=1")
         log.info("shutting down")
         # Stop accepting, then let running requests (uploads mid-body) finish before aiohttp

@@ -160,7 +160,15 @@ async def test_stats_and_test_notification(client: TestClient, people: dict[str,
     admin, member = people["admin"], people["client"]
     sockets = [await connect(client, member) for _ in range(3)]
     resp = await client.get("/api/ws/ws/stats", headers=bearer(admin))
-    assert await resp.json() == {"connections": 3, "users": 1, "sent": 0, "dropped_slow": 0}
+    assert await resp.json() == {
+        "connections": 3,
+        "users": 1,
+        "sent": 0,
+        "dropped_slow": 0,
+        "buffered_bytes": 0,
+        "dropped_budget": 0,
+        "refused_too_many": 0,
+    }
     resp = await client.get("/api/ws/ws/stats", headers=bearer(member["token"]))
     await error_of(resp, 403, "forbidden")
     # Every connection of the user receives it (tabs, phone).

@@ -18,6 +18,7 @@ from gymhub.errors import (
     InsufficientStorage,
     InvalidRequest,
     NotFound,
+    TooManyConnections,
     Unauthenticated,
     is_out_of_space,
 )
@@ -155,13 +156,32 @@ async def _socket(request: web.Request, user_id: int | None) -> web.StreamRespon
     )
     if not ws.can_prepare(request).ok:
         raise InvalidRequest("This endpoint expects a WebSocket upgrade.")
+    hub = request.app[hub_key]
+    if not hub.admit(viewer.id):
+        raise TooManyConnections(
+            f"You already hold {config.ws_max_per_user} live connections (ws_max_per_user); "
+            "close one and try again."
+        )
+    try:
+        return await _serve(request, hub, ws, viewer.id, claims.ver, since)
+    finally:
+        hub.release(viewer.id)
+
+
+async def _serve(
+    request: web.Request,
+    hub: Hub,
+    ws: web.WebSocketResponse,
+    user_id: int,
+    ver: int,
+    since: int | None,
+) -> web.StreamResponse:
     await ws.prepare(request)
     transport = request.transport
     if transport is None:  # the peer left during the handshake
         return ws
-    hub = request.app[hub_key]
     # Registered before the backlog is read: whatever commits from now on is queued too.
-    conn = hub.register(viewer.id, claims.ver, ws, transport)
+    conn = hub.register(user_id, ver, ws, transport)
     try:
         await _welcome_and_replay(request, hub, conn, since)
         await _read_frames(request, conn)

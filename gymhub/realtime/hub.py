@@ -7,6 +7,13 @@ send queue and the event loop its one writer. A connection counts as slow when m
 MAX_BUFFERED bytes wait for it: it is closed with 1013 (it reconnects with `since` and loses
 nothing, everything being stored first). Until its welcome and replay are out, a connection's
 live notifications wait in a short list, also bounded by `queue_size`.
+
+Two limits hold for all connections together. A user may hold `max_per_user` sockets (the next
+handshake is refused before the upgrade). And the bytes waiting for slow sockets, in those lists
+and in the transports' write buffers, stay within `buffer_budget`: the per-socket bounds alone
+let 1,500 stalled sockets of one account hold 1.5 GB. Past the budget the sockets holding the
+most are aborted at once (a close frame would wait behind the very bytes we want to free) until
+a quarter of the budget is free again; their clients reconnect with `since`.
 """
 
 from __future__ import annotations
@@ -39,6 +46,9 @@ MAX_BUFFERED = 1024 * 1024
 # measured on loopback) that a peer which stopped reading holds before we could notice; 64 KiB
 # still carries far more than notifications need at any round-trip time.
 SEND_BUFFER = 64 * 1024
+# Defaults of the two global limits (Config: ws_max_per_user, ws_buffer_bytes).
+MAX_PER_USER = 20
+BUFFER_BUDGET = 64 * 1024 * 1024
 
 _encode = msgspec.json.Encoder().encode
 
@@ -56,7 +66,17 @@ def text_frame(payload: bytes) -> bytes:
 class Connection:
     """One open WebSocket of one user, as the hub sees it (thousands are held: keep it small)."""
 
-    __slots__ = ("behind", "closing", "pending", "transport", "user_id", "ver", "ws")
+    __slots__ = (
+        "behind",
+        "closing",
+        "counted",
+        "pending",
+        "pending_bytes",
+        "transport",
+        "user_id",
+        "ver",
+        "ws",
+    )
 
     def __init__(
         self, user_id: int, ver: int, ws: web.WebSocketResponse, transport: asyncio.Transport
@@ -67,23 +87,66 @@ class Connection:
         self.transport = transport
         # (id, frame) published while the welcome and replay go out; None once live.
         self.pending: list[tuple[int, bytes]] | None = []
+        self.pending_bytes = 0
         # Frames written since the socket last had nothing waiting.
         self.behind = 0
         self.closing = False
+        # What this connection adds to Hub.buffered as last measured.
+        self.counted = 0
+
+    def waiting_bytes(self) -> int:
+        """Bytes held for this peer now: its pending frames and its transport's buffer."""
+        return self.pending_bytes + self.transport.get_write_buffer_size()
 
 
 class Hub:
     """Fans stored notifications out to every open connection of their recipients."""
 
-    def __init__(self, queue_size: int = 256) -> None:
+    def __init__(
+        self,
+        queue_size: int = 256,
+        max_per_user: int = MAX_PER_USER,
+        buffer_budget: int = BUFFER_BUDGET,
+    ) -> None:
         self.queue_size = max(1, queue_size)
+        # 0 turns either limit off.
+        self.max_per_user = max_per_user
+        self.buffer_budget = buffer_budget
         self._conns: dict[int, set[Connection]] = {}
+        # Sockets per user from the handshake's admission to its handler's end.
+        self._admitted: dict[int, int] = {}
+        # Connections whose last measurement found bytes waiting, and the sum of those bytes.
+        self._buffering: set[Connection] = set()
+        self.buffered = 0
         self._closers: set[asyncio.Task[None]] = set()
         self.sent = 0
         self.dropped_slow = 0
+        self.dropped_budget = 0
+        self.refused = 0
         self.tickets = Tickets()
 
     # Registration -------------------------------------------------------------------------
+
+    def admit(self, user_id: int) -> bool:
+        """Take one of the user's max_per_user places for a socket about to open, or refuse.
+
+        Called before the upgrade, so a refusal is a plain HTTP answer; the place is taken at
+        once, so handshakes running side by side cannot all slip under the cap.
+        """
+        held = self._admitted.get(user_id, 0)
+        if self.max_per_user and held >= self.max_per_user:
+            self.refused += 1
+            return False
+        self._admitted[user_id] = held + 1
+        return True
+
+    def release(self, user_id: int) -> None:
+        """Give back a place taken by admit() (when the socket's handler ends)."""
+        held = self._admitted.get(user_id, 0) - 1
+        if held > 0:
+            self._admitted[user_id] = held
+        else:
+            self._admitted.pop(user_id, None)
 
     def register(
         self, user_id: int, ver: int, ws: web.WebSocketResponse, transport: asyncio.Transport
@@ -110,6 +173,7 @@ class Hub:
         skipped: no gap, no duplicate.
         """
         pending, conn.pending = conn.pending, None
+        conn.pending_bytes = 0
         written = 0
         for item_id, frame in pending or ():
             if conn.closing:
@@ -117,6 +181,8 @@ class Hub:
             if item_id > floor:
                 written += self._write(conn, frame)
         self.count_sent(written)
+        if not conn.closing:
+            self._measure(conn)
 
     def unregister(self, conn: Connection) -> None:
         """Forget a connection (idempotent)."""
@@ -125,6 +191,7 @@ class Hub:
             sockets.discard(conn)
             if not sockets:
                 del self._conns[conn.user_id]
+        self._forget_buffer(conn)
 
     def connections(self) -> list[Connection]:
         """Every open connection."""
@@ -135,12 +202,17 @@ class Hub:
         return list(self._conns)
 
     def stats(self) -> dict[str, int]:
-        """Connections, users, notifications sent and slow consumers dropped since start."""
+        """Connections, users, notifications sent and slow consumers dropped since start; the
+        bytes buffered for slow sockets now, sockets dropped for the budget (counted in
+        dropped_slow too) and handshakes refused past max_per_user."""
         return {
             "connections": sum(len(c) for c in self._conns.values()),
             "users": len(self._conns),
             "sent": self.sent,
             "dropped_slow": self.dropped_slow,
+            "buffered_bytes": self.buffered,
+            "dropped_budget": self.dropped_budget,
+            "refused_too_many": self.refused,
         }
 
     # Publishing ---------------------------------------------------------------------------
@@ -171,6 +243,8 @@ class Hub:
                     written += ok
                 elif len(pending) < self.queue_size:
                     pending.append((item.id, frame))
+                    conn.pending_bytes += len(frame)
+                    self._measure(conn)
                     ok = True
                 else:
                     ok = self._slow(conn)
@@ -197,7 +271,66 @@ class Hub:
         except (ConnectionError, RuntimeError):
             self.drop(conn, GOING_AWAY, b"")
             return False
+        if waiting or conn.counted:
+            self._measure(conn)
         return True
+
+    # The buffer budget -------------------------------------------------------------------
+
+    def _measure(self, conn: Connection) -> None:
+        """Update what the connection holds; past the budget, shed the biggest holders."""
+        now = conn.waiting_bytes()
+        self.buffered += now - conn.counted
+        conn.counted = now
+        if now:
+            self._buffering.add(conn)
+        else:
+            self._buffering.discard(conn)
+        if self.buffer_budget and self.buffered > self.buffer_budget:
+            self._enforce_budget()
+
+    def _forget_buffer(self, conn: Connection) -> None:
+        self.buffered -= conn.counted
+        conn.counted = 0
+        self._buffering.discard(conn)
+
+    def _enforce_budget(self) -> None:
+        # Counts go stale as kernels drain buffers without telling us: measure them all first.
+        total = 0
+        sizes = []
+        for conn in tuple(self._buffering):
+            size = conn.waiting_bytes()
+            conn.counted = size
+            total += size
+            if size:
+                sizes.append((size, conn))
+            else:
+                self._buffering.discard(conn)
+        self.buffered = total
+        if total <= self.buffer_budget:
+            return
+        target = self.buffer_budget * 3 // 4
+        sizes.sort(key=lambda pair: pair[0], reverse=True)
+        for _size, conn in sizes:
+            if self.buffered <= target:
+                break
+            self.dropped_budget += 1
+            self.dropped_slow += 1
+            metrics.DROPPED_SLOW.inc()
+            self.abort(conn)
+        log.warning(
+            "WebSockets buffered %d bytes, over ws_buffer_bytes (%d): dropped the slowest",
+            total,
+            self.buffer_budget,
+        )
+
+    def abort(self, conn: Connection) -> None:
+        """Drop a connection and its buffered bytes at once, without a closing handshake."""
+        conn.closing = True
+        conn.pending, conn.pending_bytes = None, 0
+        self.unregister(conn)
+        conn.transport.abort()
+        self._forget_buffer(conn)
 
     def _slow(self, conn: Connection) -> bool:
         self.dropped_slow += 1
@@ -220,6 +353,9 @@ class Hub:
             return
         conn.closing = True
         self.unregister(conn)
+        # Until its closing handshake ends, what waits for it still counts against the budget
+        # (and the budget may abort it): a peer that stopped reading holds it all that time.
+        self._measure(conn)
         task = asyncio.create_task(self._close(conn, code, reason))
         self._closers.add(task)
         task.add_done_callback(self._closers.discard)
@@ -230,6 +366,8 @@ class Hub:
         except (TimeoutError, ConnectionError, RuntimeError):
             if conn.transport is not None:
                 conn.transport.abort()
+        finally:
+            self._forget_buffer(conn)
 
     async def disconnect_user(self, user_id: int, code: int) -> None:
         """Close every connection of a user at once (4401 on revocation)."""

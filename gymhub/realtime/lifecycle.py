@@ -33,7 +33,7 @@ REVOCATION_CHECK = 5.0
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
     """The notification hub; its sockets close with 1001 when the server shuts down."""
     config, db = app[config_key], app[db_key]
-    hub = Hub(config.ws_queue_size)
+    hub = Hub(config.ws_queue_size, config.ws_max_per_user, config.ws_buffer_bytes)
     app[hub_key] = hub
 
     async def close_sockets(_: web.Application) -> None:

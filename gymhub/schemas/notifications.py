@@ -43,6 +43,11 @@ class HubStats(msgspec.Struct, kw_only=True):
     users: int
     sent: int
     dropped_slow: int
+    # Round 2: bytes waiting for slow sockets now, sockets dropped for ws_buffer_bytes (also
+    # in dropped_slow), handshakes refused past ws_max_per_user.
+    buffered_bytes: int = 0
+    dropped_budget: int = 0
+    refused_too_many: int = 0
 
 
 class TestNotification(msgspec.Struct, kw_only=True):

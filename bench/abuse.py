@@ -1,0 +1,451 @@
+"""Abuse benchmark: a normal client's latency, errors and the server's memory while one attacker
+holds 10,000 idle connections, 1,000 half-sent requests and 1,000 WebSockets that never read.
+
+The real server runs as a subprocess on 127.0.0.1 with its default limits, except
+`ws_max_per_user`, raised to the number of abusive WebSockets so that all of them get in and the
+buffer budget (`ws_buffer_bytes`, 64 MB) is what holds; a few more handshakes of the same user
+show the cap refusing them (429). `--ws-max-per-user 20` runs it with gymhub's default cap
+instead. Every figure comes from this run:
+
+1. idle: the normal client (one keep-alive connection, an authenticated `GET /api/me` every
+   5 ms) runs alone for `--seconds`;
+2. abuse: another process opens the idle connections, the half-sent requests (half of them stop
+   within the headers, half send the headers of a 1 MB upload and 4 KB of its body) and the
+   WebSockets of one client account (receive buffer 4 KiB, never read), then publishes
+   notifications of 2,000 characters to that account (each goes to all of its sockets); the
+   normal client runs throughout, from the first abusive connection to the last notification,
+   and then for `--seconds` more while everything is held;
+3. after: the attacker closes everything; RSS is read after `--settle` seconds and the normal
+   client runs `--seconds` again.
+
+Goals (DESIGN.md): the normal client's p99 during the abuse <= 3x idle, no error, and the
+server's RSS after the abuse within 64 MB of before.
+
+Usage: python bench/abuse.py [--idle 10000] [--half 1000] [--sockets 1000] [--notifications 750]
+       [--seconds 10] [--settle 5] [--ws-max-per-user N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import itertools
+import multiprocessing as mp
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ADMIN_PASSWORD = "bench-admin-password"
+PASSWORD = "bench-password-1"
+MESSAGE_CHARS = 2000  # the longest test notification the API takes
+BATCH = 500
+EXTRA_HANDSHAKES = 20
+
+
+def raise_nofile() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# The attacker (its own process) ----------------------------------------------------------
+
+
+class Silent(asyncio.Protocol):
+    """A connection that sends `first` and then nothing; it never reads after an upgrade."""
+
+    def __init__(self, first: bytes, websocket: bool = False) -> None:
+        self.first = first
+        self.websocket = websocket
+        self.head = b""
+        self.status = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if self.first:
+            transport.write(self.first)
+
+    def data_received(self, data: bytes) -> None:
+        if self.status.done():
+            return
+        self.head += data
+        if b"\r\n\r\n" in self.head:
+            status = int(self.head.split(b" ", 2)[1])
+            self.status.set_result(status)
+            if self.websocket and status == 101 and self.transport is not None:
+                # Stop reading: the server's frames pile up in its buffers, not ours.
+                self.transport.pause_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.status.done():
+            self.status.set_result(0)
+
+
+def handshake(path: str, port: int) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
+def half_upload(token: str) -> bytes:
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n" + b"%" * 4000
+    )
+    return (
+        "POST /api/files/upload?category=documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        "Content-Length: 1000000\r\n\r\n"
+    ).encode() + body
+
+
+async def open_many(port: int, payloads: list[bytes], websocket: bool = False) -> list[Silent]:
+    loop = asyncio.get_running_loop()
+
+    async def one(first: bytes) -> Silent:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if websocket:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ("127.0.0.1", port))
+        _, proto = await loop.create_connection(lambda: Silent(first, websocket), sock=sock)
+        return proto
+
+    out: list[Silent] = []
+    for start in range(0, len(payloads), BATCH):
+        out += await asyncio.gather(*(one(p) for p in payloads[start : start + BATCH]))
+    return out
+
+
+def attacker(port: int, plan: dict[str, Any], pipe: Any) -> None:
+    raise_nofile()
+    asyncio.run(_attack(port, plan, pipe))
+
+
+async def _attack(port: int, plan: dict[str, Any], pipe: Any) -> None:
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, pipe.recv)  # go
+    report: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    marks = report["marks"] = [("start", time.time())]
+    idle = await open_many(port, [b""] * plan["idle"])
+    marks.append(("idle connections", time.time()))
+    half_head = b"GET /api/me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+    halves = await open_many(port, [half_head] * (plan["half"] // 2))
+    halves += await open_many(port, [half_upload(plan["token"])] * (plan["half"] - len(halves)))
+    marks.append(("half-sent requests", time.time()))
+    path = f"/api/ws/ws/{plan['user_id']}?token={plan['token']}"
+    sockets = await open_many(port, [handshake(path, port)] * plan["sockets"], websocket=True)
+    statuses = [await asyncio.wait_for(s.status, 60) for s in sockets]
+    upgraded = [s for s, status in zip(sockets, statuses, strict=True) if status == 101]
+    report["refused_429"] = statuses.count(429)
+    extra = await open_many(port, [handshake(path, port)] * EXTRA_HANDSHAKES, websocket=True)
+    refused = [await asyncio.wait_for(s.status, 60) for s in extra]
+    marks.append(("WebSocket handshakes", time.time()))
+    report["opened_s"] = time.perf_counter() - t0
+    report["upgraded"] = len(upgraded)
+    report["extra_429"] = refused.count(429)
+    pipe.send(("opened", report))
+    # The flood: every notification is written to every one of the account's sockets.
+    t1 = time.perf_counter()
+    headers = {"Authorization": f"Bearer {plan['admin']}"}
+    statuses: dict[int, int] = {}
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+        for _ in range(plan["notifications"]):
+            async with http.post(
+                f"/api/ws/test-notification/{plan['user_id']}",
+                headers=headers,
+                json={"message": "x" * MESSAGE_CHARS},
+            ) as resp:
+                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                await resp.read()
+    report["flood_s"] = time.perf_counter() - t1
+    marks.append(("notification flood", time.time()))
+    report["flood_statuses"] = statuses
+    report["still_open"] = sum(
+        1 for s in idle + halves + upgraded if s.transport and not s.transport.is_closing()
+    )
+    pipe.send(("flooded", report))
+    await loop.run_in_executor(None, pipe.recv)  # release
+    for proto in idle + halves + sockets + extra:
+        if proto.transport is not None:
+            proto.transport.abort()
+    await asyncio.sleep(0.5)
+    pipe.send(("released", report))
+
+
+# The normal client and the run -------------------------------------------------------------
+
+
+class Normal:
+    """One keep-alive connection, an authenticated GET every 5 ms, latencies per phase."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+        self.latencies: list[float] = []
+        self.stamps: list[float] = []
+        self.errors = 0
+        self.running = True
+
+    async def run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=10)
+        connector = aiohttp.TCPConnector(limit=1)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with aiohttp.ClientSession(self.base, connector=connector, timeout=timeout) as http:
+            while self.running:
+                start = time.perf_counter()
+                try:
+                    async with http.get("/api/me", headers=headers) as resp:
+                        await resp.read()
+                        ok = resp.status == 200
+                except (aiohttp.ClientError, TimeoutError):
+                    ok = False
+                self.latencies.append((time.perf_counter() - start) * 1000)
+                self.stamps.append(time.time())
+                self.errors += not ok
+                await asyncio.sleep(0.005)
+
+    def take(self) -> tuple[list[float], int]:
+        out, errors = self.latencies, self.errors
+        self.latencies, self.stamps, self.errors = [], [], 0
+        return out, errors
+
+    def between(self, start: float, end: float) -> list[float]:
+        """Latencies of the requests that ended between two wall-clock times."""
+        return [ms for ms, t in zip(self.latencies, self.stamps, strict=True) if start <= t < end]
+
+
+def start_server(data: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    env = {
+        **os.environ,
+        "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "GYMHUB_LOG_LEVEL": "INFO",
+        "GYMHUB_WORKERS": "1",
+        **env_extra,
+    }
+    log = open(data.parent / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gymhub", "serve", "--data-dir", str(data), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=env,
+        preexec_fn=raise_nofile,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        match = re.search(r"listening on (http://\S+)", line)
+        if match:
+            return proc, match.group(1)
+    raise SystemExit("the server did not start")
+
+
+async def setup_users(base: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession(base) as http:
+
+        async def login(name: str, password: str) -> str:
+            resp = await http.post("/api/auth/login", json={"username": name, "password": password})
+            return str((await resp.json())["access_token"])
+
+        admin = await login("admin", ADMIN_PASSWORD)
+        ids = {}
+        for name in ("normal", "abuser"):
+            resp = await http.post(
+                "/api/users",
+                headers={"Authorization": f"Bearer {admin}"},
+                json={"username": name, "password": PASSWORD, "role": "client"},
+            )
+            ids[name] = (await resp.json())["id"]
+        return {
+            "admin": admin,
+            "normal": await login("normal", PASSWORD),
+            "abuser": await login("abuser", PASSWORD),
+            "abuser_id": ids["abuser"],
+        }
+
+
+async def hub_stats(base: str, admin: str) -> dict[str, int]:
+    async with aiohttp.ClientSession(base) as http:
+        resp = await http.get("/api/ws/ws/stats", headers={"Authorization": f"Bearer {admin}"})
+        return dict(await resp.json())
+
+
+async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Path) -> None:
+    users = await setup_users(base)
+    loop = asyncio.get_running_loop()
+    normal = Normal(base, users["normal"])
+    client = asyncio.create_task(normal.run())
+    await asyncio.sleep(1)  # warm-up, not counted
+    normal.take()
+    await asyncio.sleep(args.seconds)
+    idle, idle_errors = normal.take()
+    rss_before = rss_mib(pid)
+
+    plan = {
+        "idle": args.idle,
+        "half": args.half,
+        "sockets": args.sockets,
+        "notifications": args.notifications,
+        "token": users["abuser"],
+        "user_id": users["abuser_id"],
+        "admin": users["admin"],
+    }
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    proc = ctx.Process(target=attacker, args=(port, plan, theirs))
+    proc.start()
+    peak = rss_before
+    done = False
+
+    async def sample() -> None:
+        nonlocal peak
+        while not done:
+            peak = max(peak, rss_mib(pid))
+            await asyncio.sleep(0.2)
+
+    sampler = asyncio.create_task(sample())
+    ours.send("go")
+    t0 = time.perf_counter()
+    _, opened = await loop.run_in_executor(None, ours.recv)
+    temp_files = len(list((data / "uploads" / "temp").glob("*.part")))
+    _, flooded = await loop.run_in_executor(None, ours.recv)
+    stats_flood = await hub_stats(base, users["admin"])
+    await asyncio.sleep(args.seconds)
+    abuse_s = time.perf_counter() - t0
+    marks = [*flooded["marks"], ("held", time.time())]
+    phases = []
+    for (_, start), (name, end) in itertools.pairwise(marks):
+        part = normal.between(start, end)
+        phases.append(f"{name} {end - start:.1f} s: p99 {pct(part, 0.99):.1f} ms ({len(part)})")
+    during, during_errors = normal.take()
+    rss_during = rss_mib(pid)
+    ours.send("release")
+    await loop.run_in_executor(None, ours.recv)
+    proc.join(30)
+    await asyncio.sleep(args.settle)
+    done = True
+    await sampler
+    rss_after = rss_mib(pid)
+    normal.take()
+    await asyncio.sleep(args.seconds)
+    after, after_errors = normal.take()
+    normal.running = False
+    await client
+    stats_end = await hub_stats(base, users["admin"])
+    temp_left = len(list((data / "uploads" / "temp").iterdir()))
+    log_lines = (data.parent / "server.log").read_text().splitlines()
+
+    p99_idle, p99_during = pct(idle, 0.99), pct(during, 0.99)
+    ratio = p99_during / p99_idle
+    errors = during_errors
+    rate = errors / max(1, len(during))
+    growth = rss_after - rss_before
+    print(
+        f"abuse: {args.idle} idle connections, {args.half} half-sent requests "
+        f"({args.half // 2} within the headers, {args.half - args.half // 2} within an upload's "
+        f"body), {args.sockets} non-reading WebSockets of one client "
+        f"(ws_max_per_user {args.ws_max_per_user}); opened in {opened['opened_s']:.1f} s"
+    )
+    print(
+        f"  WebSockets upgraded {opened['upgraded']} of {args.sockets}; "
+        f"{EXTRA_HANDSHAKES} more of the same user: {opened['extra_429']} refused with 429 "
+        f"(the cap; of the {args.sockets}: {opened['refused_429']}); "
+        f"upload temp files held while stalled: {temp_files}"
+    )
+    print(
+        f"  flood: {args.notifications} notifications of {MESSAGE_CHARS} characters to that "
+        f"account in {flooded['flood_s']:.1f} s, statuses {flooded['flood_statuses']}; "
+        f"hub after it: {stats_flood['connections']} sockets, buffered "
+        f"{stats_flood['buffered_bytes'] / 2**20:.1f} MiB, dropped for the budget "
+        f"{stats_flood['dropped_budget']}, dropped slow in all {stats_flood['dropped_slow']}"
+    )
+    print(
+        f"  attacker's connections still open at the end of the flood: {flooded['still_open']} "
+        f"of {args.idle + args.half + opened['upgraded']}"
+    )
+    print(
+        f"normal client (GET /api/me, one keep-alive connection): idle {len(idle)} requests "
+        f"p50 {pct(idle, 0.5):.1f} ms p99 {p99_idle:.1f} ms; during the abuse ({abuse_s:.0f} s) "
+        f"{len(during)} requests p50 {pct(during, 0.5):.1f} ms p99 {p99_during:.1f} ms "
+        f"max {max(during):.1f} ms; after {len(after)} requests p99 {pct(after, 0.99):.1f} ms"
+    )
+    print("  p99 by phase of the abuse: " + "; ".join(phases))
+    verdict = "PASS" if ratio <= 3 else "MISS"
+    print(f"  ratio p99 during / idle: {ratio:.2f}x (goal <= 3)  {verdict}")
+    print(
+        f"  errors during the abuse: {errors} of {len(during)} ({rate:.2%}) (goal 0)  "
+        f"{'PASS' if errors == 0 else 'MISS'}; idle {idle_errors}, after {after_errors}"
+    )
+    print(
+        f"server RSS: before {rss_before:.1f} MiB, during {rss_during:.1f} MiB "
+        f"(peak {peak:.1f} MiB), after {rss_after:.1f} MiB ({args.settle:.0f} s after the "
+        f"abuse ended): growth {growth:+.1f} MiB (goal <= 64)  {'PASS' if growth <= 64 else 'MISS'}"
+    )
+    print(
+        f"after: hub {stats_end['connections']} sockets, buffered "
+        f"{stats_end['buffered_bytes'] / 2**20:.1f} MiB; upload temp files left: {temp_left}; "
+        f"server log lines (access log included): {len(log_lines)}"
+    )
+    for line in log_lines:
+        if "gave memory back" in line or "repeated" in line or "ERROR" in line:
+            print("  server log: " + line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--idle", type=int, default=10_000)
+    parser.add_argument("--half", type=int, default=1_000)
+    parser.add_argument("--sockets", type=int, default=1_000)
+    parser.add_argument("--notifications", type=int, default=750)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=5.0)
+    parser.add_argument(
+        "--ws-max-per-user",
+        type=int,
+        default=0,
+        help="the server's cap (default: --sockets, so that all of them get in; 20 is gymhub's)",
+    )
+    args = parser.parse_args()
+    args.ws_max_per_user = args.ws_max_per_user or args.sockets
+    raise_nofile()
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
+        data = Path(tmp) / "data"
+        env = {"GYMHUB_WS_MAX_PER_USER": str(args.ws_max_per_user)}
+        proc, base = start_server(data, env)
+        port = int(base.rsplit(":", 1)[1])
+        try:
+            asyncio.run(run(args, base, port, proc.pid, data))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()

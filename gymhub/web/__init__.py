@@ -1,0 +1,1 @@
+"""The HTTP adapter: what sits between the sockets and the handlers."""

@@ -1,0 +1,128 @@
+"""Limits across WebSockets: a per-user cap at the handshake and a global buffered-bytes budget."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import WSServerHandshakeError, web
+from aiohttp.test_utils import TestClient
+
+from gymhub.appkeys import hub_key
+from gymhub.config import Config
+from gymhub.server import make_app
+from tests.support import ADMIN_PASSWORD, bearer, error_of
+from tests.test_ws_slow import burst, raw_socket
+from tests.test_ws_support import connect, recv
+
+CAP = 3
+BUDGET = 2 * 1024 * 1024
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(
+        data_dir=tmp_path / "data",
+        admin_password=ADMIN_PASSWORD,
+        workers=1,
+        worker_nice=0,
+        ws_max_per_user=CAP,
+        ws_buffer_bytes=BUDGET,
+        # Slow sockets count by bytes here, not by frames.
+        ws_queue_size=100_000,
+    )
+
+
+@pytest.fixture
+def app(config: Config) -> web.Application:
+    return make_app(config)
+
+
+def upgrade_headers() -> dict[str, str]:
+    return {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+        "Sec-WebSocket-Version": "13",
+    }
+
+
+async def test_a_socket_past_ws_max_per_user_is_refused_at_the_handshake(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    admin, member, trainer = people["admin"], people["client"], people["trainer"]
+    sockets = [await connect(client, member) for _ in range(CAP)]
+    path = f"/api/ws/ws/{member['id']}?token={member['token']}"
+    resp = await client.get(path, headers=upgrade_headers())
+    await error_of(resp, 429, "too_many_connections")
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect(path)
+    assert refused.value.status == 429
+    # The cookie/bearer endpoint counts the same sockets.
+    resp = await client.get("/api/ws", headers=upgrade_headers() | bearer(member["token"]))
+    await error_of(resp, 429, "too_many_connections")
+    # Another user is not affected, and the open sockets still work.
+    other = await connect(client, trainer)
+    resp = await client.post(f"/api/ws/test-notification/{member['id']}", headers=bearer(admin))
+    assert resp.status == 202
+    for ws in sockets:
+        assert (await recv(ws))["type"] == "SYSTEM"
+    # Closing one frees its place.
+    await sockets.pop().close()
+    for _ in range(50):
+        if client.app[hub_key].stats()["connections"] == CAP:  # 2 of member's + the trainer's
+            break
+        await asyncio.sleep(0.02)
+    sockets.append(await connect(client, member))
+    stats = await (await client.get("/api/ws/ws/stats", headers=bearer(admin))).json()
+    assert stats["refused_too_many"] == 3 and stats["connections"] == CAP + 1
+    for ws in [*sockets, other]:
+        await ws.close()
+
+
+def server_buffered(client: TestClient) -> int:
+    """Bytes in the server's transports' write buffers, registered with the hub or not."""
+    runner = client.server.runner
+    assert runner.server is not None
+    return sum(
+        h.transport.get_write_buffer_size()
+        for h in runner.server.connections
+        if h.transport is not None
+    )
+
+
+async def test_bytes_buffered_for_slow_sockets_stay_within_ws_buffer_bytes(
+    client: TestClient, people: dict[str, Any], config: Config
+) -> None:
+    member, trainer = people["client"], people["trainer"]
+    client.app[hub_key].max_per_user = 0  # this test is about bytes, not the cap
+    stalled = [await raw_socket(client, member) for _ in range(12)]
+    reading = await connect(client, member)
+    peak = 0
+    try:
+        for _ in range(40):
+            await burst(client, member["id"], 8, 5000)
+            for _ in range(8):
+                assert (await recv(reading))["type"] == "SYSTEM"
+            peak = max(peak, server_buffered(client))
+        hub = client.app[hub_key]
+        # Each stalled socket could hold 1 MiB on its own (12 MiB in all); together they held
+        # at most the budget and a burst.
+        assert peak <= BUDGET + 12 * 8 * 5100, peak
+        assert hub.dropped_budget >= 1
+        assert hub.buffered <= BUDGET
+        # The reading socket of the same user was never dropped.
+        assert any(c.ws is not None for c in hub.connections())
+        await burst(client, member["id"], 1, 10)
+        assert (await recv(reading))["type"] == "SYSTEM"
+        # The other users' sockets are unaffected.
+        other = await connect(client, trainer)
+        await other.close()
+    finally:
+        for _, writer in stalled:
+            writer.close()
+        await reading.close()
