@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gymhub.storage.layout import ID_FILE
 from tests import imaging_samples as samples
 
 TMPFS_SIZE = "30m"
@@ -95,7 +96,7 @@ def check_tree(data_dir: Path) -> set[str]:
     on_disk = {
         str(p.relative_to(media))
         for p in media.rglob("*")
-        if p.is_file() and ".quarantine" not in p.parts
+        if p.is_file() and ".quarantine" not in p.parts and p.name != ID_FILE
     }
     assert on_disk == expected, f"half-stored: {sorted(on_disk ^ expected)}"
     for fid, _, _, mime in rows:
