@@ -57,6 +57,9 @@ class Config:
     shutdown_timeout: float = _setting(20.0, "seconds running requests get on SIGTERM")
     log_format: str = _setting("text", "access and app log format: text or json")
     log_level: str = _setting("INFO", "logging level")
+    log_repeat_seconds: float = _setting(
+        10.0, "interval over which repeated identical log records are folded into one summary"
+    )
     header_timeout: float = _setting(
         30.0, "seconds for a request's line and headers to arrive before the connection is closed"
     )

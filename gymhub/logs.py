@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gymhub.errors import request_id_key
-from gymhub.logflood import RepeatFilter
+from gymhub.logflood import INTERVAL, RepeatFilter
 
 time_now = time.time
 _SECRET_NAMES = ("token", "ticket", "access_token")
@@ -254,7 +254,7 @@ def console(
     print(line, file=out, flush=True)
 
 
-def setup_logging(fmt: str, level: str) -> None:
+def setup_logging(fmt: str, level: str, repeat_interval: float = INTERVAL) -> None:
     """Send gymhub's and aiohttp's logs to stderr as text or JSON (and console() lines too)."""
     set_console_format(fmt)
     # A warning printed by the warnings module would be a plain line: it goes through logging.
@@ -264,7 +264,7 @@ def setup_logging(fmt: str, level: str) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = _stderr_handler()
-    handler.addFilter(RepeatFilter(handler))
+    handler.addFilter(RepeatFilter(handler, interval=repeat_interval))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

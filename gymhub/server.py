@@ -194,7 +194,7 @@ async def serve(config: Config) -> None:
 
 def run(config: Config) -> None:
     """Set up logging and serve the app with this configuration."""
-    setup_logging(config.log_format, config.log_level)
+    setup_logging(config.log_format, config.log_level, config.log_repeat_seconds)
     # aiohttp-session keeps its state under plain string keys; nothing for an admin to act on.
     warnings.filterwarnings("ignore", category=NotAppKeyWarning)
     try:

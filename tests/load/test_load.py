@@ -1,6 +1,6 @@
 """Load and soak: 200 WebSockets, 20 uploaders and 20 readers against a real server subprocess.
 
-Short by default (GYMHUB_LOAD_SECONDS=12 of load, ~40 s in all); set GYMHUB_LOAD_SECONDS=120 for
+Short by default (GYMHUB_LOAD_SECONDS=8 of load, ~20 s in all); set GYMHUB_LOAD_SECONDS=120 for
 the long form. At the end: no 5xx, every FILE_UPLOADED reached each of its recipients' sockets
 live or is replayable through `since`, the server's RSS is back near its start and no file
 descriptor leaked. Run with `-s` to see the figures.
@@ -30,7 +30,7 @@ from tests.support import ADMIN_PASSWORD, PASSWORD
 
 pytestmark = [pytest.mark.load, pytest.mark.slow]
 
-SECONDS = float(os.environ.get("GYMHUB_LOAD_SECONDS", "12"))
+SECONDS = float(os.environ.get("GYMHUB_LOAD_SECONDS", "8"))
 CLIENTS = 20  # one uploader and one reader per client account
 TRAINERS = 4
 SOCKETS_PER_CLIENT = 8
