@@ -6,13 +6,18 @@ import base64
 import dataclasses
 import json
 import time
+from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from gymhub.appkeys import keys_key, limiter_key
 from gymhub.config import Config
 from gymhub.server import make_app
+from tests.conftest import AiohttpClient
 from tests.support import (
     ADMIN_PASSWORD,
     CHEAP_ARGON2,
@@ -24,17 +29,33 @@ from tests.support import (
 )
 
 
-def _token(app, *, key=None, algorithm="HS256", **overrides):
+def _token(
+    app: web.Application,
+    *,
+    key: bytes | str | None = None,
+    algorithm: str = "HS256",
+    **overrides: Any,
+) -> str:
     """The admin's claims (overridden; None drops one), signed with the app's key or `key`."""
     now = int(time.time())
-    claims = {"sub": "1", "role": "admin", "ver": 0, "iat": now, "exp": now + 600, "iss": "gymhub"}
+    claims: dict[str, Any] = {
+        "sub": "1",
+        "role": "admin",
+        "ver": 0,
+        "iat": now,
+        "exp": now + 600,
+        "iss": "gymhub",
+    }
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not None}
-    key = app[keys_key].jwt if key is None and algorithm != "none" else key
+    if key is None:  # pyjwt's "none" algorithm takes "" as no key, as it does None
+        key = "" if algorithm == "none" else app[keys_key].jwt
     return jwt.encode(claims, key, algorithm=algorithm)
 
 
-async def test_login_returns_token_user_and_session_cookie(client, people):
+async def test_login_returns_token_user_and_session_cookie(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     member = people["client"]
     resp = await client.post(
         "/api/auth/login", json={"username": member["username"], "password": PASSWORD}
@@ -54,7 +75,9 @@ async def test_login_returns_token_user_and_session_cookie(client, people):
     assert "SameSite=Lax" in cookie and "Max-Age=" in cookie and "Secure" not in cookie
 
 
-async def test_login_is_case_insensitive_and_wrong_answers_are_identical(client, people):
+async def test_login_is_case_insensitive_and_wrong_answers_are_identical(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     name = people["client"]["username"]
     assert await login(client, name.upper())
     wrong_pw = await client.post("/api/auth/login", json={"username": name, "password": "bad-pw"})
@@ -64,7 +87,7 @@ async def test_login_is_case_insensitive_and_wrong_answers_are_identical(client,
     )
 
 
-async def test_me_with_bearer_and_with_cookie(client, people):
+async def test_me_with_bearer_and_with_cookie(client: TestClient, people: dict[str, Any]) -> None:
     member = people["client"]
     resp = await client.get("/api/me", headers=bearer(member["token"]))
     assert (await resp.json())["id"] == member["id"]
@@ -73,7 +96,7 @@ async def test_me_with_bearer_and_with_cookie(client, people):
     assert resp.status == 200 and (await resp.json())["id"] == member["id"]
 
 
-async def test_a_token_that_is_not_ascii_is_401(client):
+async def test_a_token_that_is_not_ascii_is_401(client: TestClient) -> None:
     # Header bytes that are not UTF-8 reach the server as surrogates; pyjwt could not encode them.
     for token in (b"\xff\xfe\x80", b"a\x80b", "caf\u00e9".encode()):
         status, body = await raw_exchange(
@@ -89,7 +112,7 @@ async def test_a_token_that_is_not_ascii_is_401(client):
     "case",
     ["expired", "tampered", "alg_none", "issuer", "missing_ver", "wrong_key", "bad_sub", "garbage"],
 )
-async def test_bad_tokens_are_401(client, admin, case):
+async def test_bad_tokens_are_401(client: TestClient, admin: str, case: str) -> None:
     app = client.app
     if case == "expired":
         token = _token(app, iat=int(time.time()) - 100, exp=int(time.time()) - 10)
@@ -135,25 +158,31 @@ async def test_bad_tokens_are_401(client, admin, case):
     ],
     ids=repr,
 )
-async def test_loosely_typed_claims_signed_with_the_real_key_are_401(client, admin, claims):
+async def test_loosely_typed_claims_signed_with_the_real_key_are_401(
+    client: TestClient, admin: str, claims: dict[str, Any]
+) -> None:
     # The admin's own claims (user 1, version 0) but for one loosely typed value.
     resp = await client.get("/api/me", headers=bearer(_token(client.app, **claims)))
     await error_of(resp, 401, "unauthenticated")
 
 
-async def test_the_largest_user_id_is_a_missing_user_not_an_error(client, admin):
+async def test_the_largest_user_id_is_a_missing_user_not_an_error(
+    client: TestClient, admin: str
+) -> None:
     resp = await client.get("/api/me", headers=bearer(_token(client.app, sub=str(2**63 - 1))))
     await error_of(resp, 401, "unauthenticated")
     resp = await client.get("/api/me", headers=bearer(_token(client.app)))
     assert resp.status == 200
 
 
-async def test_a_well_signed_token_of_a_missing_user_is_401(client):
+async def test_a_well_signed_token_of_a_missing_user_is_401(client: TestClient) -> None:
     resp = await client.get("/api/me", headers=bearer(_token(client.app, sub="999")))
     await error_of(resp, 401, "unauthenticated")
 
 
-async def test_password_change_revokes_earlier_tokens(client, people):
+async def test_password_change_revokes_earlier_tokens(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     member = people["client"]
     old = member["token"]
     resp = await client.post(
@@ -183,7 +212,9 @@ async def test_password_change_revokes_earlier_tokens(client, people):
     await error_of(resp, 401, "invalid_credentials")
 
 
-async def test_logout_all_revokes_tokens_and_cookie(client, people):
+async def test_logout_all_revokes_tokens_and_cookie(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     member = people["client"]
     other_token = await login(client, member["username"])  # also the jar's cookie now
     assert (await client.get("/api/me")).status == 200
@@ -193,7 +224,9 @@ async def test_logout_all_revokes_tokens_and_cookie(client, people):
         await error_of(await client.get("/api/me", headers=bearer(token)), 401, "unauthenticated")
 
 
-async def test_plain_logout_ends_the_cookie_session_only(client, people):
+async def test_plain_logout_ends_the_cookie_session_only(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     member = people["client"]
     await login(client, member["username"])
     origin = {"Origin": str(client.make_url("")).rstrip("/")}
@@ -203,7 +236,9 @@ async def test_plain_logout_ends_the_cookie_session_only(client, people):
     assert (await client.get("/api/me", headers=bearer(member["token"]))).status == 200
 
 
-async def test_disabled_user_loses_tokens_cookie_and_login(client, people):
+async def test_disabled_user_loses_tokens_cookie_and_login(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     admin, member = people["admin"], people["client"]
     await login(client, member["username"])  # cookie session of the client
     resp = await client.patch(
@@ -220,7 +255,7 @@ async def test_disabled_user_loses_tokens_cookie_and_login(client, people):
     await error_of(resp, 401, "invalid_credentials")
 
 
-async def test_cookie_requests_need_our_origin(client, people):
+async def test_cookie_requests_need_our_origin(client: TestClient, people: dict[str, Any]) -> None:
     admin = people["admin"]
     await login(client, "admin", ADMIN_PASSWORD)
     base = str(client.make_url("")).rstrip("/")
@@ -251,7 +286,9 @@ async def test_cookie_requests_need_our_origin(client, people):
     assert (await client.get("/api/users")).status == 200
 
 
-async def test_login_from_a_foreign_page_is_refused(client, people):
+async def test_login_from_a_foreign_page_is_refused(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     resp = await client.post(
         "/api/auth/login",
         headers={"Origin": "https://evil.test"},
@@ -260,7 +297,7 @@ async def test_login_from_a_foreign_page_is_refused(client, people):
     await error_of(resp, 403, "csrf_failed")
 
 
-async def test_rate_limit_after_five_failures(client, people):
+async def test_rate_limit_after_five_failures(client: TestClient, people: dict[str, Any]) -> None:
     name = people["client"]["username"]
     for _ in range(5):
         resp = await client.post("/api/auth/login", json={"username": name, "password": "bad!"})
@@ -283,7 +320,9 @@ class FakeClock:
         return self.now
 
 
-async def test_rate_limit_window_passes(client, people, app):
+async def test_rate_limit_window_passes(
+    client: TestClient, people: dict[str, Any], app: web.Application
+) -> None:
     clock = app[limiter_key].clock = FakeClock()
     name = people["client"]["username"]
     for _ in range(5):
@@ -298,7 +337,9 @@ async def test_rate_limit_window_passes(client, people, app):
     assert await login(client, name)
 
 
-async def test_failed_logins_are_limited_per_address_whatever_the_username(aiohttp_client, config):
+async def test_failed_logins_are_limited_per_address_whatever_the_username(
+    aiohttp_client: AiohttpClient, config: Config
+) -> None:
     # Random usernames each get a fresh per-name allowance; the address's own limit stops them.
     app = make_app(dataclasses.replace(config, login_max_failures_per_address=8))
     clock = app[limiter_key].clock = FakeClock()
@@ -317,7 +358,9 @@ async def test_failed_logins_are_limited_per_address_whatever_the_username(aioht
     assert await login(client, "admin", ADMIN_PASSWORD)
 
 
-async def test_secure_cookie_when_public_origin_is_https(aiohttp_client, tmp_path):
+async def test_secure_cookie_when_public_origin_is_https(
+    aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
     app = make_app(
         Config(
             data_dir=tmp_path / "d",

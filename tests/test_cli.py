@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -13,7 +14,9 @@ from tests.server_process import ServerProcess
 from tests.support import CHEAP_ARGON2_ENV
 
 
-def gymhub(data_dir, *args, stdin: str | None = None, env=None):
+def gymhub(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gymhub", *args, "--data-dir", str(data_dir)],
         input=stdin,
@@ -24,7 +27,7 @@ def gymhub(data_dir, *args, stdin: str | None = None, env=None):
     )
 
 
-def add_user(data_dir, name: str, role: str, password: str, *extra: str) -> None:
+def add_user(data_dir: Path, name: str, role: str, password: str, *extra: str) -> None:
     """`gymhub user add` with the password on stdin; it must succeed."""
     r = gymhub(
         data_dir, "user", "add", name, "--role", role, *extra, "--password-stdin",
@@ -34,7 +37,7 @@ def add_user(data_dir, name: str, role: str, password: str, *extra: str) -> None
 
 
 @pytest.mark.slow
-async def test_cli_manages_users_while_the_server_runs(tmp_path):
+async def test_cli_manages_users_while_the_server_runs(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with ServerProcess(data) as server:
         add_user(data, "coach", "trainer", "coach-pass-1")
@@ -71,7 +74,7 @@ async def test_cli_manages_users_while_the_server_runs(tmp_path):
             assert resp.status == 401
 
 
-def test_cli_refuses_bad_input_with_clear_messages(tmp_path):
+def test_cli_refuses_bad_input_with_clear_messages(tmp_path: Path) -> None:
     data = tmp_path / "data"
     add_user(data, "admin", "admin", "admin-pass-1")
     add_user(data, "coach", "trainer", "coach-pass-1")
@@ -105,7 +108,7 @@ def test_cli_refuses_bad_input_with_clear_messages(tmp_path):
     assert "admin" in r.stdout and "disabled" not in r.stdout, "the refused disable changed nothing"
 
 
-def test_cli_unassign_of_an_unassigned_pair_is_idempotent(tmp_path):
+def test_cli_unassign_of_an_unassigned_pair_is_idempotent(tmp_path: Path) -> None:
     data = tmp_path / "data"
     add_user(data, "coach", "trainer", "coach-pass-1")
     add_user(data, "anna", "client", "anna-pass-1")
@@ -113,7 +116,7 @@ def test_cli_unassign_of_an_unassigned_pair_is_idempotent(tmp_path):
     assert r.returncode == 0 and "nothing to unassign" in r.stdout, (r.stdout, r.stderr)
 
 
-def test_cli_disables_an_admin_while_another_stays_active(tmp_path):
+def test_cli_disables_an_admin_while_another_stays_active(tmp_path: Path) -> None:
     data = tmp_path / "data"
     add_user(data, "admin", "admin", "admin-pass-1")
     add_user(data, "boss", "admin", "boss-pass-1")
@@ -123,7 +126,7 @@ def test_cli_disables_an_admin_while_another_stays_active(tmp_path):
     assert r.returncode == 1 and "last active admin" in r.stderr
 
 
-def test_cli_output_into_a_closed_pipe_is_quiet(tmp_path):
+def test_cli_output_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     data = tmp_path / "data"
     add_user(data, "coach", "trainer", "coach-pass-1")
     # Like `gymhub user list | head -1` once head has exited: the reading end is gone.
@@ -142,7 +145,7 @@ def test_cli_output_into_a_closed_pipe_is_quiet(tmp_path):
     assert r.stderr == "" and r.returncode == 1, r.stderr
 
 
-def test_cli_finds_the_data_dir_like_serve(tmp_path):
+def test_cli_finds_the_data_dir_like_serve(tmp_path: Path) -> None:
     data = tmp_path / "from-env"
     env_only = {"GYMHUB_DATA_DIR": str(data)}
     r = subprocess.run(
@@ -187,7 +190,7 @@ def test_cli_finds_the_data_dir_like_serve(tmp_path):
     assert r.returncode == 1 and "no data directory" in r.stderr
 
 
-def test_bad_config_value_names_the_key(tmp_path):
+def test_bad_config_value_names_the_key(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "gymhub", "user", "list", "--data-dir", str(tmp_path)],
         capture_output=True,

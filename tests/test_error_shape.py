@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from aiohttp.test_utils import TestClient
 
 from gymhub.appkeys import db_key
 from tests.support import bearer, create_user, error_of
@@ -26,7 +29,9 @@ from tests.support import bearer, create_user, error_of
         ("PUT", "/api/auth/login", b"{}", 405, "method_not_allowed"),
     ],
 )
-async def test_error_shape(client, method, path, body, status, code):
+async def test_error_shape(
+    client: TestClient, method: str, path: str, body: bytes | None, status: int, code: str
+) -> None:
     resp = await client.request(
         method, path, data=body, headers={"Content-Type": "application/json"}
     )
@@ -36,7 +41,7 @@ async def test_error_shape(client, method, path, body, status, code):
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_invalid_utf8_in_json_is_400(client, admin):
+async def test_invalid_utf8_in_json_is_400(client: TestClient, admin: str) -> None:
     # A byte that is not UTF-8 inside a JSON string, at login and on an authenticated endpoint.
     bad = b'{"username": "\xff", "password": "xxxxxxxxx"}'
     resp = await client.post(
@@ -66,7 +71,9 @@ async def test_invalid_utf8_in_json_is_400(client, admin):
         ("/api/progress?limit=0", "limit"),
     ],
 )
-async def test_bad_query_parameter_is_400_naming_it(client, admin, path, name):
+async def test_bad_query_parameter_is_400_naming_it(
+    client: TestClient, admin: str, path: str, name: str
+) -> None:
     resp = await client.get(path, headers=bearer(admin))
     message = await error_of(resp, 400, "invalid_request")
     assert message.startswith(f"{name}: "), message
@@ -74,7 +81,7 @@ async def test_bad_query_parameter_is_400_naming_it(client, admin, path, name):
         assert "given 2 times" in message
 
 
-async def test_logout_all_takes_only_its_documented_values(client, admin):
+async def test_logout_all_takes_only_its_documented_values(client: TestClient, admin: str) -> None:
     user = await create_user(client, admin, "client")
     client.session.cookie_jar.clear()  # the token alone must be what is revoked or not
     for value in ("2", "", "on", "1&all=1"):
@@ -92,7 +99,7 @@ async def test_logout_all_takes_only_its_documented_values(client, admin):
     )
 
 
-async def test_401_names_bearer(client, admin):
+async def test_401_names_bearer(client: TestClient, admin: str) -> None:
     client.session.cookie_jar.clear()  # the admin fixture's login left a session cookie
     resp = await client.get("/api/me")
     await error_of(resp, 401, "unauthenticated")
@@ -115,12 +122,16 @@ async def test_401_names_bearer(client, admin):
         ({"username": 5, "password": "x"}, "username: Expected `str`, got `int`"),
     ],
 )
-async def test_a_400_message_starts_with_the_field(client, body, message):
+async def test_a_400_message_starts_with_the_field(
+    client: TestClient, body: dict[str, Any], message: str
+) -> None:
     resp = await client.post("/api/auth/login", json=body)
     assert await error_of(resp, 400, "invalid_request") == message
 
 
-async def test_unexpected_error_is_logged_500_with_request_id(client, admin, caplog):
+async def test_unexpected_error_is_logged_500_with_request_id(
+    client: TestClient, admin: str, caplog: pytest.LogCaptureFixture
+) -> None:
     # A real fault inside the stack: the database connection is closed under the app.
     db = client.app[db_key]
     await db.close()
@@ -133,7 +144,7 @@ async def test_unexpected_error_is_logged_500_with_request_id(client, admin, cap
     await db.open()
 
 
-async def test_healthz_reports_503_when_database_is_gone(client):
+async def test_healthz_reports_503_when_database_is_gone(client: TestClient) -> None:
     db = client.app[db_key]
     await db.close()
     resp = await client.get("/healthz")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,7 @@ async def test_oversized_body_gets_413_without_being_read_whole(
     total = 30 * 1_000_000
     header = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
-    async def body() -> Any:
+    async def body() -> AsyncIterator[bytes]:
         nonlocal sent
         boundary = b"--gymhubtestboundary\r\n"
         yield boundary + b'Content-Disposition: form-data; name="file"; filename="b.jpg"\r\n\r\n'
@@ -155,7 +155,7 @@ async def test_oversized_body_gets_413_without_being_read_whole(
             await asyncio.sleep(0)
         yield b"\r\n--gymhubtestboundary--\r\n"
 
-    resp = await post_raw(client, member["token"], body())  # type: ignore[arg-type]
+    resp = await post_raw(client, member["token"], body())
     await error_of(resp, 413, "too_large")
     assert sent < total, "the server read the whole 30 MB before answering"
     clean(client.app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ def raw_multipart(parts: list[tuple[str, bytes]], boundary: str = "gymhubtestbou
 async def post_raw(
     client: TestClient,
     token: str,
-    body: bytes,
+    body: bytes | AsyncIterator[bytes],
     category: str = "meal_photos",
     boundary: str = "gymhubtestboundary",
 ) -> aiohttp.ClientResponse:

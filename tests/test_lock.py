@@ -31,7 +31,7 @@ def _declared() -> list[Requirement]:
     return [Requirement(line) for line in lines if line.strip()]
 
 
-def test_lock_pins_every_declared_dependency_within_its_range():
+def test_lock_pins_every_declared_dependency_within_its_range() -> None:
     pins = _locked()
     for req in _declared():
         name = canonicalize_name(req.name)
@@ -41,7 +41,7 @@ def test_lock_pins_every_declared_dependency_within_its_range():
         )
 
 
-def test_ci_and_readme_install_from_the_lock():
+def test_ci_and_readme_install_from_the_lock() -> None:
     assert "-c requirements.lock" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert readme.count("-c requirements.lock") >= 2

@@ -19,8 +19,11 @@ class Clock:
         return self.now
 
 
+Setup = tuple[logging.Logger, io.StringIO, Clock, RepeatFilter]
+
+
 @pytest.fixture
-def setup() -> Iterator[tuple[logging.Logger, io.StringIO, Clock, RepeatFilter]]:
+def setup() -> Iterator[Setup]:
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -42,7 +45,9 @@ def lines(out: io.StringIO) -> list[str]:
     return [line for line in out.getvalue().splitlines() if line]
 
 
-def test_a_flood_of_identical_errors_is_one_line_then_one_summary_per_interval(setup) -> None:
+def test_a_flood_of_identical_errors_is_one_line_then_one_summary_per_interval(
+    setup: Setup,
+) -> None:
     logger, out, clock, _ = setup
     for _second in range(25):
         for _ in range(1000):
@@ -64,7 +69,7 @@ def test_a_flood_of_identical_errors_is_one_line_then_one_summary_per_interval(s
     assert len([line for line in got if line.startswith("OSError")]) == 1
 
 
-def test_different_records_pass_and_a_quiet_message_is_logged_in_full_again(setup) -> None:
+def test_different_records_pass_and_a_quiet_message_is_logged_in_full_again(setup: Setup) -> None:
     logger, out, clock, repeat = setup
     logger.warning("disk low")
     logger.warning("disk low")

@@ -66,7 +66,7 @@ async def test_timestamp_without_offset_is_utc(client: TestClient, people: dict[
 
 async def test_meal_validation_and_paging(client: TestClient, people: dict[str, Any]) -> None:
     token = bearer(people["client"]["token"])
-    bad_bodies = {
+    bad_bodies: dict[str, list[dict[str, Any]]] = {
         "meal_name": [{}, {"meal_name": ""}, {"meal_name": "x" * 201}, {"meal_name": 5}],
         "eaten_at": [
             {"meal_name": "a", "eaten_at": "yesterday"},

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp.test_utils import TestClient
+
 from gymhub.schemas.common import DOC_ATTR
 
 
-async def test_openapi_lists_every_api_route(client):
+async def test_openapi_lists_every_api_route(client: TestClient) -> None:
     resp = await client.get("/api/openapi.json")
     assert resp.status == 200
     spec = await resp.json()
@@ -32,7 +34,7 @@ def _params(op: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     return {(p["in"], p["name"]): p for p in op["parameters"]}
 
 
-async def test_openapi_parameters_say_what_the_server_enforces(client):
+async def test_openapi_parameters_say_what_the_server_enforces(client: TestClient) -> None:
     paths = (await (await client.get("/api/openapi.json")).json())["paths"]
     listing = _params(paths["/api/files"]["get"])
     assert listing[("query", "limit")]["schema"] == {
@@ -69,7 +71,7 @@ async def test_openapi_parameters_say_what_the_server_enforces(client):
     assert set(logout["enum"]) == {"1", "true", "yes", "0", "false", "no"}
 
 
-async def test_openapi_uploads_are_multipart_with_their_fields(client):
+async def test_openapi_uploads_are_multipart_with_their_fields(client: TestClient) -> None:
     paths = (await (await client.get("/api/openapi.json")).json())["paths"]
     upload = paths["/api/files/upload"]["post"]
     category = _params(upload)[("query", "category")]

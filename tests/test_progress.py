@@ -28,7 +28,7 @@ async def test_progress_validation_is_all_or_nothing(
     mine = await insert_photo(client, member["id"], "progress_photos")
     meal_photo = await insert_photo(client, member["id"], "meal_photos")
     theirs = await insert_photo(client, stranger["id"], "progress_photos")
-    bad = {
+    bad: dict[str, list[dict[str, Any]]] = {
         "weight_kg": [{"weight_kg": 19.9}, {"weight_kg": 400.1}, {"weight_kg": "80"}],
         "body_fat_pct": [{"body_fat_pct": 0.5}, {"body_fat_pct": 76}],
         "notes": [{"notes": "n" * 2001}],

@@ -8,6 +8,8 @@ import os
 import signal
 import socket
 import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,7 +19,7 @@ from tests.support import ADMIN_PASSWORD, until
 
 
 @pytest.mark.slow
-async def test_ready_and_stopping_reach_notify_socket(tmp_path):
+async def test_ready_and_stopping_reach_notify_socket(tmp_path: Path) -> None:
     sock_path = str(tmp_path / "notify.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(sock_path)
@@ -34,7 +36,9 @@ async def test_ready_and_stopping_reach_notify_socket(tmp_path):
 
 
 @pytest.mark.slow
-async def test_first_start_creates_key_schema_and_prints_admin_password_once(tmp_path):
+async def test_first_start_creates_key_schema_and_prints_admin_password_once(
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "data"
     server = ServerProcess(data)
     server.env = {k: v for k, v in server.env.items() if k != "GYMHUB_ADMIN_PASSWORD"}
@@ -63,7 +67,7 @@ async def test_first_start_creates_key_schema_and_prints_admin_password_once(tmp
 
 
 @pytest.mark.slow
-async def test_sigterm_lets_a_running_request_finish_and_logs_no_token(tmp_path):
+async def test_sigterm_lets_a_running_request_finish_and_logs_no_token(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data").start()
     try:
         async with aiohttp.ClientSession(server.url) as http:
@@ -84,7 +88,7 @@ async def test_sigterm_lets_a_running_request_finish_and_logs_no_token(tmp_path)
 
 
 @pytest.mark.slow
-async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path):
+async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path: Path) -> None:
     """SIGTERM mid-body: the server stops accepting, the running upload still gets its 201."""
     from tests import imaging_samples as samples
 
@@ -92,7 +96,7 @@ async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path):
     server = ServerProcess(tmp_path / "data").start()
     sent_half = asyncio.Event()
 
-    async def slow_body():
+    async def slow_body() -> AsyncIterator[bytes]:
         boundary = b"--gymhubboundary"
         yield (
             boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="m.jpg"\r\n'
@@ -123,6 +127,7 @@ async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path):
             )
             await sent_half.wait()
             await asyncio.sleep(0.3)
+            assert server.proc is not None
             server.proc.send_signal(signal.SIGTERM)
             try:
                 resp = await upload
@@ -147,7 +152,7 @@ async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path):
 
 
 @pytest.mark.slow
-async def test_json_logs_carry_request_ids_and_redacted_paths(tmp_path):
+async def test_json_logs_carry_request_ids_and_redacted_paths(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", "--log-format", "json").start()
     try:
         async with aiohttp.ClientSession(server.url) as http:
@@ -177,7 +182,7 @@ async def admin_login(http: aiohttp.ClientSession) -> str:
     return str((await resp.json())["access_token"])
 
 
-async def test_a_client_leaving_mid_upload_is_no_server_error(tmp_path):
+async def test_a_client_leaving_mid_upload_is_no_server_error(tmp_path: Path) -> None:
     """A phone losing its network halfway through an upload: nothing kept, no traceback, and the
     log and metrics say 499 (client closed request), not 500."""
     from tests import imaging_samples as samples
@@ -213,7 +218,7 @@ async def test_a_client_leaving_mid_upload_is_no_server_error(tmp_path):
     assert "Traceback" not in log and "ERROR" not in log, log
 
 
-async def test_a_malformed_request_is_one_line_that_repeats_nothing_it_sent(tmp_path):
+async def test_a_malformed_request_is_one_line_that_repeats_nothing_it_sent(tmp_path: Path) -> None:
     """aiohttp refuses an over-long header with a 400 before gymhub sees it; its log entry would
     be an ERROR traceback quoting the header (here a token): one INFO line instead."""
     server = ServerProcess(tmp_path / "data").start()

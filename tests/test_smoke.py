@@ -1,7 +1,11 @@
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
 from tests.support import bearer
 
 
-async def test_healthz_and_people(client, people):
+async def test_healthz_and_people(client: TestClient, people: dict[str, Any]) -> None:
     resp = await client.get("/healthz")
     assert resp.status == 200 and await resp.json() == {"status": "ok", "disk": "ok"}
     resp = await client.get("/api/users", headers=bearer(people["trainer"]["token"]))

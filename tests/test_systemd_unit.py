@@ -12,7 +12,7 @@ import pytest
 UNIT = Path(__file__).parent.parent / "deploy" / "gymhub.service"
 
 
-def test_unit_is_hardened():
+def test_unit_is_hardened() -> None:
     text = UNIT.read_text()
     for line in (
         "Type=notify",
@@ -27,7 +27,7 @@ def test_unit_is_hardened():
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="apt-get install systemd")
-def test_systemd_analyze_verify_accepts_the_unit(tmp_path):
+def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     # The unit runs /usr/local/bin/gymhub, where the README's deployment links it; verify a copy
     # that runs this venv's gymhub instead, so the check needs no link outside the checkout.
     installed = Path(sys.executable).parent / "gymhub"

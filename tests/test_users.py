@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from gymhub.appkeys import db_key
 from tests.support import PASSWORD, bearer, create_user, error_of, login
@@ -12,12 +15,12 @@ from tests.support import PASSWORD, bearer, create_user, error_of, login
 USER_KEYS = {"id", "username", "display_name", "role", "disabled", "created_at"}
 
 
-async def _user_count(client) -> int:
+async def _user_count(client: TestClient) -> int:
     row = await client.app[db_key].fetchone("SELECT count(*) FROM users")
     return int(row[0])
 
 
-async def test_create_user_as_admin(client, admin):
+async def test_create_user_as_admin(client: TestClient, admin: str) -> None:
     resp = await client.post(
         "/api/users",
         headers=bearer(admin),
@@ -38,7 +41,9 @@ async def test_create_user_as_admin(client, admin):
 
 
 @pytest.mark.parametrize("role", ["trainer", "client"])
-async def test_only_admin_creates_users(client, people, role):
+async def test_only_admin_creates_users(
+    client: TestClient, people: dict[str, Any], role: str
+) -> None:
     token = people[role]["token"]
     before = await _user_count(client)
     resp = await client.post(
@@ -50,7 +55,7 @@ async def test_only_admin_creates_users(client, people, role):
     assert await _user_count(client) == before
 
 
-async def test_anonymous_and_disabled_get_401(client, people):
+async def test_anonymous_and_disabled_get_401(client: TestClient, people: dict[str, Any]) -> None:
     client.session.cookie_jar.clear()
     resp = await client.post(
         "/api/users", json={"username": "x", "password": PASSWORD, "role": "client"}
@@ -69,7 +74,9 @@ async def test_anonymous_and_disabled_get_401(client, people):
         await error_of(resp, 401, "unauthenticated")
 
 
-async def test_duplicate_username_is_409_whatever_the_case(client, admin, people):
+async def test_duplicate_username_is_409_whatever_the_case(
+    client: TestClient, admin: str, people: dict[str, Any]
+) -> None:
     before = await _user_count(client)
     name = people["client"]["username"].upper()
     resp = await client.post(
@@ -99,7 +106,9 @@ async def test_duplicate_username_is_409_whatever_the_case(client, admin, people
         ),
     ],
 )
-async def test_bad_user_input_is_400_and_changes_nothing(client, admin, payload, field):
+async def test_bad_user_input_is_400_and_changes_nothing(
+    client: TestClient, admin: str, payload: dict[str, Any], field: str
+) -> None:
     before = await _user_count(client)
     resp = await client.post("/api/users", headers=bearer(admin), json=payload)
     assert (await error_of(resp, 400, "invalid_request")).startswith(f"{field}: ")
@@ -107,7 +116,7 @@ async def test_bad_user_input_is_400_and_changes_nothing(client, admin, payload,
 
 
 @pytest.mark.parametrize("body", [b"{", b"[]", b"null", b"\xff\xfe", b'{"username": "a"'])
-async def test_malformed_json_is_400(client, admin, body):
+async def test_malformed_json_is_400(client: TestClient, admin: str, body: bytes) -> None:
     before = await _user_count(client)
     resp = await client.post(
         "/api/users", headers={**bearer(admin), "Content-Type": "application/json"}, data=body
@@ -116,7 +125,7 @@ async def test_malformed_json_is_400(client, admin, body):
     assert await _user_count(client) == before
 
 
-async def test_json_body_over_1_mib_is_413(client, admin):
+async def test_json_body_over_1_mib_is_413(client: TestClient, admin: str) -> None:
     before = await _user_count(client)
     big = b'{"username": "big", "password": "' + b"x" * (1024 * 1024 + 10) + b'", "role": "client"}'
     resp = await client.post(
@@ -128,7 +137,7 @@ async def test_json_body_over_1_mib_is_413(client, admin):
     assert await _user_count(client) == before
     # The same without a Content-Length (chunked): counted while reading.
 
-    async def chunks():
+    async def chunks() -> AsyncIterator[bytes]:
         yield big[: 512 * 1024]
         yield big[512 * 1024 :]
 
@@ -139,7 +148,7 @@ async def test_json_body_over_1_mib_is_413(client, admin):
     assert await _user_count(client) == before
 
 
-async def test_list_users_by_role(client, people):
+async def test_list_users_by_role(client: TestClient, people: dict[str, Any]) -> None:
     ids = lambda body: sorted(u["id"] for u in body["users"])  # noqa: E731
     resp = await client.get("/api/users", headers=bearer(people["admin"]))
     assert len((await resp.json())["users"]) == 5
@@ -155,7 +164,7 @@ async def test_list_users_by_role(client, people):
     await error_of(await client.get("/api/users"), 401, "unauthenticated")
 
 
-async def test_get_user_visibility(client, people):
+async def test_get_user_visibility(client: TestClient, people: dict[str, Any]) -> None:
     trainer, member = people["trainer"], people["client"]
     stranger, other = people["stranger"], people["other_trainer"]
     cases = [
@@ -183,7 +192,7 @@ async def test_get_user_visibility(client, people):
     await error_of(arabic_one, 404, "not_found")
 
 
-async def test_patch_user(client, people):
+async def test_patch_user(client: TestClient, people: dict[str, Any]) -> None:
     admin, member = people["admin"], people["client"]
     resp = await client.patch(
         f"/api/users/{member['id']}", headers=bearer(admin), json={"display_name": "Anna B."}
@@ -207,7 +216,9 @@ async def test_patch_user(client, people):
     assert "disabled" in await error_of(resp, 400, "invalid_request")
 
 
-async def test_role_change_revokes_and_ends_assignments(client, people):
+async def test_role_change_revokes_and_ends_assignments(
+    client: TestClient, people: dict[str, Any]
+) -> None:
     admin, trainer, member = people["admin"], people["trainer"], people["client"]
     resp = await client.patch(
         f"/api/users/{trainer['id']}", headers=bearer(admin), json={"role": "client"}
@@ -220,7 +231,7 @@ async def test_role_change_revokes_and_ends_assignments(client, people):
     assert (await resp.json())["users"] == []
 
 
-async def test_last_admin_cannot_be_disabled_or_demoted(client, admin):
+async def test_last_admin_cannot_be_disabled_or_demoted(client: TestClient, admin: str) -> None:
     me = await (await client.get("/api/me", headers=bearer(admin))).json()
     for change in ({"disabled": True}, {"role": "trainer"}):
         resp = await client.patch(f"/api/users/{me['id']}", headers=bearer(admin), json=change)
@@ -232,7 +243,7 @@ async def test_last_admin_cannot_be_disabled_or_demoted(client, admin):
     assert resp.status == 200
 
 
-async def test_assignments(client, people):
+async def test_assignments(client: TestClient, people: dict[str, Any]) -> None:
     admin, trainer, other = people["admin"], people["trainer"], people["other_trainer"]
     stranger = people["stranger"]
     path = f"/api/trainers/{other['id']}/clients/{stranger['id']}"
@@ -262,7 +273,7 @@ async def test_assignments(client, people):
     await error_of(await client.put(path), 401, "unauthenticated")
 
 
-async def test_trainer_clients_listing_access(client, people):
+async def test_trainer_clients_listing_access(client: TestClient, people: dict[str, Any]) -> None:
     admin, trainer, other = people["admin"], people["trainer"], people["other_trainer"]
     member = people["client"]
     path = f"/api/trainers/{trainer['id']}/clients"
@@ -283,7 +294,7 @@ async def test_trainer_clients_listing_access(client, people):
     await error_of(resp, 404, "not_found")
 
 
-async def test_new_user_can_log_in(client, admin):
+async def test_new_user_can_log_in(client: TestClient, admin: str) -> None:
     user = await create_user(client, admin, "client", name="newbie")
     assert await login(client, "newbie")
     assert user["display_name"] == "newbie"

@@ -87,7 +87,7 @@ async def test_a_socket_past_ws_max_per_user_is_refused_at_the_handshake(
 def server_buffered(client: TestClient) -> int:
     """Bytes in the server's transports' write buffers, registered with the hub or not."""
     runner = client.server.runner
-    assert runner.server is not None
+    assert runner is not None and runner.server is not None
     return sum(
         h.transport.get_write_buffer_size()
         for h in runner.server.connections

@@ -9,6 +9,7 @@ import io
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -73,7 +74,9 @@ async def test_sigkill_amid_photo_and_document_uploads(tmp_path: Path) -> None:
             tokens = [await add_client(http, url, admin, f"kill{i}") for i in range(2)]
             enough = asyncio.Event()
 
-            async def post(owner: int, body: object, category: str, headers: dict[str, str]):
+            async def post(
+                owner: int, body: object, category: str, headers: dict[str, str]
+            ) -> tuple[int | None, dict[str, Any] | None]:
                 try:
                     async with http.post(
                         f"{url}/api/files/upload?category={category}",
