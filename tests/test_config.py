@@ -9,7 +9,7 @@ import pytest
 from gymhub.config import Config, ConfigError, describe, load_config
 
 
-def test_defaults_match_the_design():
+def test_defaults_match_the_design() -> None:
     config = load_config(environ={})
     assert (config.host, config.port, config.data_dir) == ("127.0.0.1", 8080, Path("gymhub-data"))
     assert config.limit_for("meal_photos") == 10_000_000
@@ -21,7 +21,7 @@ def test_defaults_match_the_design():
     assert all(help_text for _, _, help_text in describe())
 
 
-def test_layers_override_in_order(tmp_path):
+def test_layers_override_in_order(tmp_path: Path) -> None:
     toml = tmp_path / "gymhub.toml"
     toml.write_text(
         'port = 9000\nhost = "0.0.0.0"\nallowed_origins = ["https://a.example"]\n'
@@ -53,12 +53,12 @@ def test_layers_override_in_order(tmp_path):
         ({"GYMHUB_ARGON2_MEMORY_KIB": "16", "GYMHUB_ARGON2_PARALLELISM": "4"}, "argon2_memory_kib"),
     ],
 )
-def test_bad_values_name_the_key(env, key):
+def test_bad_values_name_the_key(env: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError, match=key):
         load_config(environ=env)
 
 
-def test_bad_toml_names_the_problem(tmp_path):
+def test_bad_toml_names_the_problem(tmp_path: Path) -> None:
     toml = tmp_path / "bad.toml"
     toml.write_text("port = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
@@ -70,7 +70,7 @@ def test_bad_toml_names_the_problem(tmp_path):
         load_config(tmp_path / "missing.toml", environ={})
 
 
-def test_config_is_frozen_and_hides_the_admin_password():
+def test_config_is_frozen_and_hides_the_admin_password() -> None:
     config = Config(admin_password="s3cret-admin")
     with pytest.raises(AttributeError):
         config.port = 1  # type: ignore[misc]

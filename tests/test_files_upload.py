@@ -85,6 +85,7 @@ async def test_exif_orientation_6_comes_out_upright(
         assert img.size == (300, 400)
         rgb = img.convert("RGB")
         top, bottom = rgb.getpixel((150, 20)), rgb.getpixel((150, 380))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
     assert top[0] > 200 and top[2] < 60, top  # red (the stored left) is now on top
     assert bottom[2] > 200 and bottom[0] < 60, bottom
 
