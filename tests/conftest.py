@@ -20,13 +20,7 @@ AiohttpClient = Callable[..., Awaitable[TestClient]]
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """Defaults, a fresh data dir, a known admin password, one image worker, cheap argon2."""
-    return Config(
-        data_dir=tmp_path / "data",
-        admin_password=support.ADMIN_PASSWORD,
-        workers=1,
-        worker_nice=0,
-        **support.CHEAP_ARGON2,
-    )
+    return support.make_config(tmp_path)
 
 
 @pytest.fixture

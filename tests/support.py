@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+
+from gymhub.config import Config
 
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "password-123"
@@ -21,6 +24,19 @@ CHEAP_ARGON2: dict[str, Any] = {
 # The same for a server or CLI run as a subprocess.
 CHEAP_ARGON2_ENV = {f"GYMHUB_{key.upper()}": str(value) for key, value in CHEAP_ARGON2.items()}
 _names = itertools.count(1)
+
+
+def make_config(root: Path, **overrides: Any) -> Config:
+    """Defaults, a fresh data dir under root, a known admin password, one image worker, cheap
+    argon2; `overrides` for what a test module changes."""
+    settings: dict[str, Any] = {
+        "data_dir": root / "data",
+        "admin_password": ADMIN_PASSWORD,
+        "workers": 1,
+        "worker_nice": 0,
+        **CHEAP_ARGON2,
+    }
+    return Config(**{**settings, **overrides})
 
 
 def bearer(token: str) -> dict[str, str]:

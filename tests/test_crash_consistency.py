@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -13,6 +12,7 @@ import pytest
 
 from tests import imaging_samples as samples
 from tests.server_process import ServerProcess
+from tests.store import check_store, login
 from tests.support import ADMIN_PASSWORD, PASSWORD
 
 UPLOADS = 24
@@ -25,36 +25,6 @@ def images(tmp_path: Path) -> list[bytes]:
         img = samples.photo_like((640 + 8 * i, 480), seed=i)
         out.append(samples.make_jpeg(tmp_path / f"{i}.jpg", orientation=1, image=img).read_bytes())
     return out
-
-
-async def login(http: aiohttp.ClientSession, url: str, user: str, password: str) -> str:
-    async with http.post(
-        f"{url}/api/auth/login", json={"username": user, "password": password}
-    ) as r:
-        assert r.status == 200, await r.text()
-        return str((await r.json())["access_token"])
-
-
-def check_store(data_dir: Path) -> set[str]:
-    """Every row has all its files; every file has a row; temp is empty. Returns the ids."""
-    media = data_dir / "uploads"
-    conn = sqlite3.connect(data_dir / "gymhub.sqlite3")
-    try:
-        rows = conn.execute("SELECT id, category, ext FROM files").fetchall()
-        variants = conn.execute("SELECT file_id, variant, ext FROM file_variants").fetchall()
-    finally:
-        conn.close()
-    expected = {f"{cat}/{fid}.{ext}" for fid, cat, ext in rows}
-    expected |= {f"thumbnails/{fid}_{v}.{ext}" for fid, v, ext in variants}
-    # Not the id file, nor the quarantine: a rowless file moved there is out of the store.
-    on_disk = {
-        f"{p.parent.name}/{p.name}"
-        for p in media.rglob("*")
-        if p.is_file() and not p.relative_to(media).parts[0].startswith(".")
-    }
-    assert on_disk == expected, on_disk ^ expected
-    assert all(len([v for v in variants if v[0] == fid]) == 3 for fid, _, _ in rows)
-    return {fid for fid, _, _ in rows}
 
 
 @pytest.mark.slow

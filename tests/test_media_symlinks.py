@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from gymhub.config import Config
 from gymhub.ops.check import check
 from tests import imaging_samples as samples
-from tests.support import ADMIN_PASSWORD, bearer, error_of
+from tests.support import bearer, error_of, make_config
 from tests.test_files_kit import uploaded
 
 SECRET = b"root:x:0:0:secret outside the data dir\n"
@@ -22,14 +22,7 @@ SECRET = b"root:x:0:0:secret outside the data dir\n"
 def config(tmp_path: Path, request: Any) -> Config:
     """Both ways a file is sent: read whole (and the cache), and FileResponse's sendfile."""
     budget = 64_000_000 if request.param == "read whole" else 0
-    return Config(
-        data_dir=tmp_path / "data",
-        admin_password=ADMIN_PASSWORD,
-        workers=1,
-        worker_nice=0,
-        media_read_bytes=budget,
-        media_cache_bytes=budget,
-    )
+    return make_config(tmp_path, media_read_bytes=budget, media_cache_bytes=budget)
 
 
 def swap_for_link(media: Path, url: str, target: Path) -> Path:

@@ -24,7 +24,7 @@ from gymhub.server import make_app
 from gymhub.storage.maintenance import cleanup_command, stats_command
 from gymhub.storage.sweep import SweepRules, list_candidates, sweep_locked
 from tests import imaging_samples as samples
-from tests.support import ADMIN_PASSWORD, bearer, error_of
+from tests.support import bearer, error_of, make_config
 from tests.test_files_kit import uploaded
 
 ORPHAN = "ab" * 16
@@ -52,13 +52,7 @@ def plant(media: Path) -> list[Path]:
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     """As conftest's, but a sweep may take the whole (tiny) store: the share has its own tests."""
-    return Config(
-        data_dir=tmp_path / "data",
-        admin_password=ADMIN_PASSWORD,
-        workers=1,
-        worker_nice=0,
-        sweep_max_share=1.0,
-    )
+    return make_config(tmp_path, sweep_max_share=1.0)
 
 
 def boot(config: Config) -> None:

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from gymhub.appkeys import hub_key
 from gymhub.config import Config
 from gymhub.server import make_app
-from tests.support import ADMIN_PASSWORD, bearer, error_of
+from tests.support import bearer, error_of, make_config
 from tests.test_ws_slow import burst, raw_socket
 from tests.test_ws_support import connect, recv
 
@@ -25,11 +25,8 @@ BUDGET = 2 * 1024 * 1024
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config(
-        data_dir=tmp_path / "data",
-        admin_password=ADMIN_PASSWORD,
-        workers=1,
-        worker_nice=0,
+    return make_config(
+        tmp_path,
         ws_max_per_user=CAP,
         ws_buffer_bytes=BUDGET,
         # Slow sockets count by bytes here, not by frames.

@@ -21,7 +21,7 @@ from gymhub.config import Config
 from gymhub.data import notifications
 from gymhub.realtime.hub import SEND_BUFFER
 from gymhub.server import make_app
-from tests.support import bearer
+from tests.support import bearer, make_config
 from tests.test_ws_support import connect, recv
 
 QUEUE = 16
@@ -29,16 +29,7 @@ QUEUE = 16
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    from tests.support import ADMIN_PASSWORD, CHEAP_ARGON2
-
-    return Config(
-        **CHEAP_ARGON2,
-        data_dir=tmp_path / "data",
-        admin_password=ADMIN_PASSWORD,
-        workers=1,
-        worker_nice=0,
-        ws_queue_size=QUEUE,
-    )
+    return make_config(tmp_path, ws_queue_size=QUEUE)
 
 
 @pytest.fixture

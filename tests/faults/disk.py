@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gymhub.storage.layout import ID_FILE
 from tests import imaging_samples as samples
 
 TMPFS_SIZE = "30m"
@@ -80,26 +78,3 @@ def document(tmp_path: Path, seed: int, padding: int = 150_000) -> bytes:
     """A distinct valid PDF of some size (a comment after %%EOF makes it unique and bigger)."""
     body = samples.make_pdf(tmp_path / f"d{seed}.pdf").read_bytes()
     return body + b"%" + str(seed).encode() + b"x" * padding + b"\n"
-
-
-def check_tree(data_dir: Path) -> set[str]:
-    """Every row has all its files, every file has a row, temp is empty; returns the file ids."""
-    media = data_dir / "uploads"
-    conn = sqlite3.connect(data_dir / "gymhub.sqlite3")
-    try:
-        rows = conn.execute("SELECT id, category, ext, mime FROM files").fetchall()
-        variants = conn.execute("SELECT file_id, variant, ext FROM file_variants").fetchall()
-    finally:
-        conn.close()
-    expected = {f"{cat}/{fid}.{ext}" for fid, cat, ext, _ in rows}
-    expected |= {f"thumbnails/{fid}_{v}.{ext}" for fid, v, ext in variants}
-    on_disk = {
-        str(p.relative_to(media))
-        for p in media.rglob("*")
-        if p.is_file() and ".quarantine" not in p.parts and p.name != ID_FILE
-    }
-    assert on_disk == expected, f"half-stored: {sorted(on_disk ^ expected)}"
-    for fid, _, _, mime in rows:
-        count = sum(1 for v in variants if v[0] == fid)
-        assert count == (3 if mime.startswith("image/") else 0), (fid, mime, count)
-    return {fid for fid, _, _, _ in rows}

@@ -21,7 +21,6 @@ from aiohttp.test_utils import TestClient
 from gymhub.config import Config
 from tests import support
 from tests.faults.disk import (
-    check_tree,
     document,
     fill,
     free_bytes,
@@ -29,6 +28,7 @@ from tests.faults.disk import (
     tmpfs,
     use_inodes,
 )
+from tests.store import check_store
 from tests.support import bearer, error_of
 from tests.test_files_kit import upload
 from tests.test_ws_support import connect, marker, next_is_marker, recv
@@ -46,13 +46,7 @@ def small_fs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
 @pytest.fixture
 def config(small_fs: Path, request: pytest.FixtureRequest) -> Config:
     """The conftest's config on the small filesystem; a test may pass its min_free_bytes."""
-    return Config(
-        data_dir=small_fs / "data",
-        admin_password=support.ADMIN_PASSWORD,
-        workers=1,
-        worker_nice=0,
-        min_free_bytes=getattr(request, "param", -1),
-    )
+    return support.make_config(small_fs, min_free_bytes=getattr(request, "param", -1))
 
 
 @pytest.fixture
@@ -138,7 +132,7 @@ async def test_low_disk_refuses_writes_up_front_and_resumes_once_freed(
     assert found and abs(float(found[1]) - free_bytes(config.data_dir)) < MB
     shown = re.search(r"^gymhub_data_min_free_bytes (\S+)$", metrics, re.M)
     assert shown and float(shown[1]) == default_margin(config.data_dir)
-    check_tree(config.data_dir)
+    check_store(config.data_dir)
     resp = await client.delete(f"/api/files/{kept}", headers=bearer(member["token"]))
     assert resp.status == 204, await resp.text()
 
@@ -149,7 +143,7 @@ async def test_low_disk_refuses_writes_up_front_and_resumes_once_freed(
     assert (await meal(client, member["token"])).status == 201
     assert (await message(client, member["token"], trainer["id"])).status == 201
     assert await (await client.get("/healthz")).json() == {"status": "ok", "disk": "ok"}
-    check_tree(config.data_dir)
+    check_store(config.data_dir)
 
 
 async def test_declared_and_streamed_sizes_count_against_the_margin(
@@ -181,7 +175,7 @@ async def test_declared_and_streamed_sizes_count_against_the_margin(
         headers={**bearer(member["token"]), "Content-Type": "multipart/form-data; boundary=b"},
     )
     await insufficient(resp)
-    assert check_tree(config.data_dir) == set()
+    assert check_store(config.data_dir) == set()
     filler.unlink()
     resp = await upload(client, member["token"], big)
     assert resp.status == 201, await resp.text()
@@ -205,7 +199,7 @@ async def test_enospc_making_variants_is_507_and_leaves_nothing(
     await insufficient(await upload(client, member["token"], body))
     hit = [r.getMessage() for r in caplog.records if "during an upload" in r.getMessage()]
     assert hit and "No space left on device" in hit[0], hit  # not the pre-check's refusal
-    assert check_tree(config.data_dir) == set()
+    assert check_store(config.data_dir) == set()
     assert (await client.get("/api/files", headers=bearer(member["token"]))).status == 200
     filler.unlink()
     resp = await upload(client, member["token"], body)
@@ -283,7 +277,7 @@ async def test_full_disk_under_concurrent_writes_gives_201_or_507_and_nothing_ha
     assert any("database or disk is full" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
-    stored = check_tree(config.data_dir)
+    stored = check_store(config.data_dir)
     assert set(uploads) == stored
     for file_id, (token, data) in uploads.items():
         assert await served_original(client, token, file_id) == data
@@ -302,7 +296,7 @@ async def test_full_disk_under_concurrent_writes_gives_201_or_507_and_nothing_ha
     await put_meal(member["token"])
     await put_message(member["token"], trainer["id"])
     assert [statuses[k][-1] for k in ("photo", "meal", "message")] == [201, 201, 201]
-    check_tree(config.data_dir)
+    check_store(config.data_dir)
 
 
 @pytest.mark.parametrize("config", [0], indirect=True)
@@ -343,14 +337,14 @@ async def test_out_of_inodes_is_507_with_nothing_left_behind(
     await insufficient(await upload(client, member["token"], document(tmp_path, 22), "documents"))
     use_inodes(inodes, leave=1)
     await insufficient(await upload(client, member["token"], body))
-    assert check_tree(config.data_dir) == set()
+    assert check_store(config.data_dir) == set()
     # A meal needs no new file (the WAL is there): space is not the matter, so it goes through.
     assert (await meal(client, member["token"])).status == 201
     use_inodes(inodes, leave=50)
     resp = await upload(client, member["token"], body)
     assert resp.status == 201, await resp.text()
     assert await served_original(client, member["token"], (await resp.json())["id"]) == body
-    check_tree(config.data_dir)
+    check_store(config.data_dir)
 
 
 async def test_deletes_go_through_on_a_disk_filled_to_the_last_byte(
@@ -370,7 +364,7 @@ async def test_deletes_go_through_on_a_disk_filled_to_the_last_byte(
     for file_id in ids:
         resp = await client.delete(f"/api/files/{file_id}", headers=bearer(member["token"]))
         assert resp.status == 204, await resp.text()
-    assert check_tree(config.data_dir) == set()
+    assert check_store(config.data_dir) == set()
     filler.unlink()
     assert (await message(client, member["token"], trainer["id"])).status == 201
     # The reserve is back for the next time.

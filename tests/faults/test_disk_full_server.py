@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.faults.disk import check_tree, document, photo, tmpfs
+from tests.faults.disk import document, photo, tmpfs
 from tests.server_process import ServerProcess
+from tests.store import check_store, login
 from tests.support import ADMIN_PASSWORD, PASSWORD
 
 ROUNDS = 40
@@ -45,14 +46,6 @@ class Api:
         return await self.call("POST", f"/api/files/upload?category={category}", data=form)
 
 
-async def login(http: aiohttp.ClientSession, url: str, user: str, password: str) -> str:
-    async with http.post(
-        f"{url}/api/auth/login", json={"username": user, "password": password}
-    ) as r:
-        assert r.status == 200, await r.text()
-        return str((await r.json())["access_token"])
-
-
 async def metric(http: aiohttp.ClientSession, url: str, name: str) -> float:
     async with http.get(f"{url}/metrics") as r:
         found = re.search(rf"^{name} (\S+)$", await r.text(), re.M)
@@ -69,7 +62,7 @@ async def test_server_filled_by_its_users_answers_201_or_507_and_recovers(tmp_pa
         try:
             await fill_and_recover(server, data_dir, tmp_path)
             assert await asyncio.to_thread(server.stop) == 0
-            check_tree(data_dir)
+            check_store(data_dir)
             assert not [line for line in server.output if "Traceback" in line]
         finally:
             await asyncio.to_thread(server.kill)
@@ -135,7 +128,7 @@ async def fill_and_recover(server: ServerProcess, data_dir: Path, tmp_path: Path
             assert status == 200, meta
             status, served = await api.call("GET", meta["original_url"])
             assert status == 200 and served == data
-        assert set(kept) == check_tree(data_dir)
+        assert set(kept) == check_store(data_dir)
 
         # Deleting through the API gives the space back; the next writes go through.
         for api, file_id in documents[:6]:

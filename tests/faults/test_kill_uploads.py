@@ -4,9 +4,7 @@ served byte-identical to its owner and no row points at a missing or different f
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,19 +14,12 @@ import pytest
 
 from tests.faults.disk import document, photo
 from tests.server_process import ServerProcess
+from tests.store import check_store, login
 from tests.support import ADMIN_PASSWORD, PASSWORD
 
 FAST = 16  # whole uploads racing the kill
 SLOW = 4  # uploads still sending their body when the kill lands
 KILL_AFTER = 5  # 201s received before the kill
-
-
-async def login(http: aiohttp.ClientSession, url: str, user: str, password: str) -> str:
-    async with http.post(
-        f"{url}/api/auth/login", json={"username": user, "password": password}
-    ) as r:
-        assert r.status == 200, await r.text()
-        return str((await r.json())["access_token"])
 
 
 async def add_client(http: aiohttp.ClientSession, url: str, admin: str, name: str) -> str:
@@ -39,23 +30,6 @@ async def add_client(http: aiohttp.ClientSession, url: str, admin: str, name: st
     ) as r:
         assert r.status == 201, await r.text()
     return await login(http, url, name, PASSWORD)
-
-
-def rows_point_at_whole_files(data_dir: Path) -> set[str]:
-    """Every file row's original has its size and sha256, and every variant row its file."""
-    media = data_dir / "uploads"
-    conn = sqlite3.connect(data_dir / "gymhub.sqlite3")
-    try:
-        rows = conn.execute("SELECT id, category, ext, size, sha256 FROM files").fetchall()
-        variants = conn.execute("SELECT file_id, variant, ext, size FROM file_variants").fetchall()
-    finally:
-        conn.close()
-    for fid, category, ext, size, sha in rows:
-        data = (media / category / f"{fid}.{ext}").read_bytes()
-        assert len(data) == size and hashlib.sha256(data).hexdigest() == sha, fid
-    for fid, name, ext, size in variants:
-        assert (media / "thumbnails" / f"{fid}_{name}.{ext}").stat().st_size == size, fid
-    return {fid for fid, *_ in rows}
 
 
 @pytest.mark.slow
@@ -129,7 +103,7 @@ async def test_sigkill_amid_photo_and_document_uploads(tmp_path: Path) -> None:
 
         server = ServerProcess(data_dir, "--workers", "1")
         await asyncio.to_thread(server.start)
-        assert set(created) <= rows_point_at_whole_files(data_dir)
+        assert set(created) <= check_store(data_dir, orphans_allowed=True)
         async with aiohttp.ClientSession() as http:
             url = server.url
             tokens = [await login(http, url, f"kill{i}", PASSWORD) for i in range(2)]
@@ -150,6 +124,6 @@ async def test_sigkill_amid_photo_and_document_uploads(tmp_path: Path) -> None:
                 headers={"Authorization": f"Bearer {tokens[0]}"},
             ) as r:
                 assert r.status == 201, await r.text()
-        rows_point_at_whole_files(data_dir)
+        check_store(data_dir, orphans_allowed=True)
     finally:
         await asyncio.to_thread(server.kill)
