@@ -10,7 +10,17 @@ import pytest
 from playwright.sync_api import expect
 
 from gymhub.headers import PAGE_CSP
-from tests.e2e.helpers import DESKTOP, PHONE, Api, Server, open_page, sign_in, wait_live
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    Api,
+    Server,
+    clear_toasts,
+    open_page,
+    save_screenshot,
+    sign_in,
+    wait_live,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -118,6 +128,13 @@ def test_admin_manages_people_and_signs_out(browser: Any, server: Server) -> Non
     notify.locator("input[name=message]").fill("Gym closes at 18:00 today")
     notify.locator("button[type=submit]").click()
     expect(page.locator(".feed-list li", has_text="Gym closes at 18:00 today")).to_be_visible()
+
+    # Screenshots of the admin's screen at desktop and phone widths.
+    clear_toasts(page)
+    save_screenshot(page, "admin-desktop")
+    page.set_viewport_size(PHONE)
+    clear_toasts(page)
+    save_screenshot(page, "admin-phone")
 
     page.click("#sign-out")
     expect(page.locator("#signin-form")).to_be_visible()
