@@ -2,6 +2,7 @@
 
 import { api, bytes } from "./api.js";
 import { card, empty, fill, formError, h, tabs, toast, when } from "./dom.js";
+import { paths } from "./paths.js";
 
 function field(label, input) {
   return h("label", { class: "field" }, h("span", { text: label }), input);
@@ -37,7 +38,7 @@ export async function adminView(ctx) {
     const body = { username: uName.value.trim(), password: uPass.value, role: uRole.value };
     if (uDisplay.value.trim()) body.display_name = uDisplay.value.trim();
     try {
-      const u = await api("POST", "/api/users", body);
+      const u = await api("POST", paths.users, body);
       createForm.reset();
       toast("Account created", `${u.display_name} (${u.role})`, "success");
       await load();
@@ -48,7 +49,7 @@ export async function adminView(ctx) {
 
   async function setDisabled(u, disabled) {
     try {
-      await api("PATCH", `/api/users/${u.id}`, { disabled });
+      await api("PATCH", paths.user(u.id), { disabled });
       toast(disabled ? "Account disabled" : "Account enabled", u.display_name, "success");
       await load();
     } catch (err) {
@@ -110,7 +111,7 @@ export async function adminView(ctx) {
       return;
     }
     try {
-      await api("PUT", `/api/trainers/${aTrainer.value}/clients/${aClient.value}`);
+      await api("PUT", paths.assignment(aTrainer.value, aClient.value));
       await load();
     } catch (err) {
       formError(aError, err.message);
@@ -119,7 +120,7 @@ export async function adminView(ctx) {
 
   async function unassign(t, c) {
     try {
-      await api("DELETE", `/api/trainers/${t.id}/clients/${c.id}`);
+      await api("DELETE", paths.assignment(t.id, c.id));
       await load();
     } catch (err) {
       toast("Could not remove the assignment", err.message, "error");
@@ -164,7 +165,7 @@ export async function adminView(ctx) {
   const stats = h("div", { class: "stats-box" });
   async function loadStats() {
     try {
-      const st = await api("GET", "/api/files/media/stats");
+      const st = await api("GET", paths.mediaStats);
       const rows = Object.entries(st.by_category || {}).map(([cat, v]) =>
         h("tr", {}, h("td", { text: cat.replace("_", " ") }), h("td", { text: String(v.files) }), h("td", { text: bytes(v.bytes) })),
       );
@@ -205,7 +206,7 @@ export async function adminView(ctx) {
     }
     const body = nMessage.value.trim() ? { message: nMessage.value.trim() } : {};
     try {
-      const res = await api("POST", `/api/ws/test-notification/${nUser.value}`, body);
+      const res = await api("POST", paths.testNotification(nUser.value), body);
       toast("Notification sent", `Delivered to ${res.delivered_to} open connection(s).`, "success");
       nMessage.value = "";
     } catch (err) {
@@ -233,10 +234,10 @@ export async function adminView(ctx) {
   fill(ctx.root, h("div", { class: "greeting" }, h("h1", { text: "Administration" })), t.bar, root);
 
   async function load() {
-    users = (await api("GET", "/api/users")).users;
+    users = (await api("GET", paths.users)).users;
     ctx.addPeople(users);
     const trainers = users.filter((u) => u.role === "trainer");
-    const lists = await Promise.all(trainers.map((tr) => api("GET", `/api/trainers/${tr.id}/clients`)));
+    const lists = await Promise.all(trainers.map((tr) => api("GET", paths.trainerClients(tr.id))));
     assignments.clear();
     trainers.forEach((tr, i) => assignments.set(tr.id, lists[i].users));
     renderUsers();

@@ -1,6 +1,8 @@
 // Talking to the server: JSON requests with the session cookie, uploads with progress.
 // The page never sees or stores the access token: the HttpOnly cookie authenticates it.
 
+import { paths } from "./paths.js";
+
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter = null) {
     super(message);
@@ -47,20 +49,10 @@ export async function api(method, path, body) {
   }
   if (!resp.ok) {
     const err = fromBody(resp.status, data, resp.headers.get("Retry-After"));
-    if (err.code === "unauthenticated" && path !== "/api/me") onUnauthenticated(err);
+    if (err.code === "unauthenticated" && path !== paths.me) onUnauthenticated(err);
     throw err;
   }
   return data;
-}
-
-/** A query string from an object, leaving out null and undefined values. */
-export function qs(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
-  }
-  const text = q.toString();
-  return text ? "?" + text : "";
 }
 
 /**

@@ -1,7 +1,8 @@
 // The client's screen: log meals (with a photo) and progress, see own photos, talk to trainers.
 
-import { api, qs } from "./api.js";
+import { api } from "./api.js";
 import { card, empty, fill, formError, h, tabs, toast } from "./dom.js";
+import { paths } from "./paths.js";
 import { gallery, mealItem, progressItem } from "./timeline.js";
 import { Conversation, PhotoPicker, UploadBar, weightChart } from "./widgets.js";
 
@@ -11,7 +12,7 @@ function field(label, input) {
 
 export async function clientView(ctx) {
   const me = ctx.me;
-  const { users } = await api("GET", "/api/users");
+  const { users } = await api("GET", paths.users);
   const trainers = users.filter((u) => u.role !== "client");
   ctx.addPeople(users);
 
@@ -47,11 +48,11 @@ export async function clientView(ctx) {
     try {
       const body = { meal_name: name };
       if (mealNotes.value.trim()) body.notes = mealNotes.value.trim();
-      const meal = await api("POST", "/api/nutrition/meals", body);
+      const meal = await api("POST", paths.meals(), body);
       const file = mealPhoto.files[0];
       if (file) {
         try {
-          await mealBar.send(`/api/nutrition/photos/upload${qs({ meal_completion_id: meal.id })}`, file);
+          await mealBar.send(paths.mealPhotoUpload({ meal_completion_id: meal.id }), file);
         } catch (err) {
           formError(mealError, `The meal was saved, but the photo was refused: ${err.message}`);
           refresh();
@@ -107,11 +108,11 @@ export async function clientView(ctx) {
       const ids = [];
       for (const [i, f] of files.entries()) {
         const prefix = files.length > 1 ? `Photo ${i + 1} of ${files.length}: ` : "";
-        const stored = await progressBar.send("/api/files/upload?category=progress_photos", f, prefix);
+        const stored = await progressBar.send(paths.fileUpload({ category: "progress_photos" }), f, prefix);
         ids.push(stored.id);
       }
       if (ids.length) body.photo_ids = ids;
-      await api("POST", "/api/progress", body);
+      await api("POST", paths.progress(), body);
       progressForm.reset();
       progressPhotos.reset();
       toast("Progress saved", "", "success");
@@ -192,9 +193,9 @@ export async function clientView(ctx) {
   let refreshTimer = null;
   async function load() {
     const [meals, progress, files] = await Promise.all([
-      api("GET", `/api/nutrition/meals${qs({ client_id: me.id, limit: 20 })}`),
-      api("GET", `/api/progress${qs({ client_id: me.id, limit: 100 })}`),
-      api("GET", `/api/files${qs({ owner_id: me.id, limit: 60 })}`),
+      api("GET", paths.meals({ client_id: me.id, limit: 20 })),
+      api("GET", paths.progress({ client_id: me.id, limit: 100 })),
+      api("GET", paths.files({ owner_id: me.id, limit: 60 })),
     ]);
     fill(mealList, meals.meals.length ? h("ol", { class: "timeline" }, meals.meals.map(mealItem)) : empty("No meals logged yet."));
     fill(chartBox, weightChart(progress.entries));

@@ -1,8 +1,9 @@
 // The trainer's screen: assigned clients with unread counts, one client's timeline, live.
 
-import { api, qs } from "./api.js";
+import { api } from "./api.js";
 import { card, empty, fill, h, toast } from "./dom.js";
 import { clientOf } from "./feed.js";
+import { paths } from "./paths.js";
 import { gallery, timeline } from "./timeline.js";
 import { Conversation, weightChart } from "./widgets.js";
 
@@ -113,9 +114,9 @@ export async function trainerView(ctx) {
 
   async function loadClient(c) {
     const [meals, progress, files] = await Promise.all([
-      api("GET", `/api/nutrition/meals${qs({ client_id: c.id, limit: 30 })}`),
-      api("GET", `/api/progress${qs({ client_id: c.id, limit: 100 })}`),
-      api("GET", `/api/files${qs({ owner_id: c.id, limit: 60 })}`),
+      api("GET", paths.meals({ client_id: c.id, limit: 30 })),
+      api("GET", paths.progress({ client_id: c.id, limit: 100 })),
+      api("GET", paths.files({ owner_id: c.id, limit: 60 })),
     ]);
     if (open !== c) return;
     fill(chartBox, weightChart(progress.entries));
@@ -133,7 +134,7 @@ export async function trainerView(ctx) {
   }
 
   async function loadClients() {
-    clients = (await api("GET", "/api/users")).users.filter((u) => u.role === "client");
+    clients = (await api("GET", paths.users)).users.filter((u) => u.role === "client");
     ctx.addPeople(clients);
     if (open && !clients.some((c) => c.id === open.id)) closeClient();
     renderList();
