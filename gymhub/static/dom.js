@@ -161,6 +161,21 @@ export function empty(text) {
   return h("p", { class: "empty muted", text });
 }
 
+/** A labelled form field. */
+export function field(label, input) {
+  return h("label", { class: "field" }, h("span", { text: label }), input);
+}
+
+/** The <option>s of a select of people, after a placeholder with an empty value. */
+export function personOptions(users, placeholder) {
+  return [h("option", { value: "", text: placeholder }), ...users.map((u) => h("option", { value: String(u.id), text: `${u.display_name} (@${u.username})` }))];
+}
+
+/** A form's error line, hidden until formError() shows a message in it. */
+export function errorLine() {
+  return h("p", { class: "form-error", role: "alert", hidden: true });
+}
+
 /** The form's error line: shows the message, or hides itself when there is none. */
 export function formError(el, message) {
   el.textContent = message || "";
