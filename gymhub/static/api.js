@@ -13,11 +13,11 @@ export class ApiError extends Error {
 }
 
 function fromBody(status, body, retryAfter) {
-  const err = body && body.error;
+  const err = body?.error;
   if (err && typeof err.message === "string") {
     return new ApiError(status, err.code || "error", err.message, retryAfter);
   }
-  return new ApiError(status, "http_" + status, `The server answered ${status}.`, retryAfter);
+  return new ApiError(status, `http_${status}`, `The server answered ${status}.`, retryAfter);
 }
 
 let onUnauthenticated = () => {};

@@ -92,7 +92,9 @@ async function start(me) {
     root: $("#view"),
     people,
     name: (id) => (people.get(id) ? people.get(id).display_name : `User ${id}`),
-    addPeople: (list) => list.forEach((u) => people.set(u.id, u)),
+    addPeople: (list) => {
+      for (const u of list) people.set(u.id, u);
+    },
     notifications: [],
   };
   let view = null;
@@ -116,7 +118,7 @@ async function start(me) {
   try {
     const { notifications } = await loadNotifications();
     ctx.notifications = notifications;
-    notifications.forEach((n) => live.seen(n.id));
+    for (const n of notifications) live.seen(n.id);
     ctx.feed.set(notifications);
     view = await VIEWS[me.role](ctx);
     // Names of the people the view loaded are known only now.

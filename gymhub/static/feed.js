@@ -150,7 +150,7 @@ export class Feed {
     const upTo = this.ctx.live.lastId;
     if (!upTo) return;
     await api("POST", paths.notificationsRead, { up_to: upTo });
-    this.items.forEach((i) => (i.read = true));
+    for (const i of this.items) i.read = true;
     this.render();
     this.ctx.onAllRead?.();
   }

@@ -55,7 +55,7 @@ export class PhotoPicker {
   }
 
   renderPreviews() {
-    this.urls.forEach((u) => URL.revokeObjectURL(u));
+    for (const u of this.urls) URL.revokeObjectURL(u);
     this.urls = [];
     fill(
       this.previews,
@@ -148,7 +148,7 @@ export class Conversation {
     const msgs = res.messages.slice().sort((a, b) => a.id - b.id);
     this.ids.clear();
     fill(this.list);
-    msgs.forEach((m) => this.add(m));
+    for (const m of msgs) this.add(m);
     if (!msgs.length) this.list.appendChild(h("li", { class: "empty muted", text: "No messages yet. Say hello!" }));
   }
 
