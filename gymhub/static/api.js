@@ -1,6 +1,8 @@
 // Talking to the server: JSON requests with the session cookie, uploads with progress.
 // The page never sees or stores the access token: the HttpOnly cookie authenticates it.
 
+import { paths } from "./paths.js";
+
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter = null) {
     super(message);
@@ -11,11 +13,11 @@ export class ApiError extends Error {
 }
 
 function fromBody(status, body, retryAfter) {
-  const err = body && body.error;
+  const err = body?.error;
   if (err && typeof err.message === "string") {
     return new ApiError(status, err.code || "error", err.message, retryAfter);
   }
-  return new ApiError(status, "http_" + status, `The server answered ${status}.`, retryAfter);
+  return new ApiError(status, `http_${status}`, `The server answered ${status}.`, retryAfter);
 }
 
 let onUnauthenticated = () => {};
@@ -47,20 +49,10 @@ export async function api(method, path, body) {
   }
   if (!resp.ok) {
     const err = fromBody(resp.status, data, resp.headers.get("Retry-After"));
-    if (err.code === "unauthenticated" && path !== "/api/me") onUnauthenticated(err);
+    if (err.code === "unauthenticated" && path !== paths.me) onUnauthenticated(err);
     throw err;
   }
   return data;
-}
-
-/** A query string from an object, leaving out null and undefined values. */
-export function qs(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
-  }
-  const text = q.toString();
-  return text ? "?" + text : "";
 }
 
 /**

@@ -6,6 +6,7 @@ import { $, formError, h, toast } from "./dom.js";
 import { clientView } from "./client.js";
 import { describe, Feed, isNews, loadNotifications } from "./feed.js";
 import { Live } from "./live.js";
+import { paths } from "./paths.js";
 import { trainerView } from "./trainer.js";
 
 const VIEWS = { client: clientView, trainer: trainerView, admin: adminView };
@@ -53,7 +54,7 @@ async function signIn(event) {
   button.disabled = true;
   formError(error, "");
   try {
-    const res = await api("POST", "/api/auth/login", { username, password });
+    const res = await api("POST", paths.login, { username, password });
     $("#password").value = "";
     await start(res.user);
   } catch (err) {
@@ -72,7 +73,7 @@ async function signIn(event) {
 
 async function signOut() {
   try {
-    await api("POST", "/api/auth/logout");
+    await api("POST", paths.logout);
   } catch {
     // Signed out locally either way; an expired session is already gone on the server.
   }
@@ -91,7 +92,9 @@ async function start(me) {
     root: $("#view"),
     people,
     name: (id) => (people.get(id) ? people.get(id).display_name : `User ${id}`),
-    addPeople: (list) => list.forEach((u) => people.set(u.id, u)),
+    addPeople: (list) => {
+      for (const u of list) people.set(u.id, u);
+    },
     notifications: [],
   };
   let view = null;
@@ -115,7 +118,7 @@ async function start(me) {
   try {
     const { notifications } = await loadNotifications();
     ctx.notifications = notifications;
-    notifications.forEach((n) => live.seen(n.id));
+    for (const n of notifications) live.seen(n.id);
     ctx.feed.set(notifications);
     view = await VIEWS[me.role](ctx);
     // Names of the people the view loaded are known only now.
@@ -138,7 +141,7 @@ async function boot() {
   $("#sign-out").addEventListener("click", signOut);
   whenSignedOut(() => showSignIn("Your session ended. Please sign in again."));
   try {
-    const me = await api("GET", "/api/me");
+    const me = await api("GET", paths.me);
     await start(me);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) showSignIn();

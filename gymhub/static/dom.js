@@ -6,7 +6,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 function append(el, child) {
   if (child === null || child === undefined || child === false) return;
   if (Array.isArray(child)) {
-    child.forEach((c) => append(el, c));
+    for (const c of child) append(el, c);
   } else if (child instanceof Node) {
     el.appendChild(child);
   } else {
@@ -126,7 +126,7 @@ export function closeLightbox() {
 
 /** A thumbnail button for an image File that opens its large variant; null for other files. */
 export function thumb(file, caption = "") {
-  const v = file && file.variants ? file.variants : {};
+  const v = file?.variants || {};
   if (!v.thumbnail) return null;
   const big = (v.large || v.medium || v.thumbnail).url;
   return h(
@@ -161,6 +161,21 @@ export function empty(text) {
   return h("p", { class: "empty muted", text });
 }
 
+/** A labelled form field. */
+export function field(label, input) {
+  return h("label", { class: "field" }, h("span", { text: label }), input);
+}
+
+/** The <option>s of a select of people, after a placeholder with an empty value. */
+export function personOptions(users, placeholder) {
+  return [h("option", { value: "", text: placeholder }), ...users.map((u) => h("option", { value: String(u.id), text: `${u.display_name} (@${u.username})` }))];
+}
+
+/** A form's error line, hidden until formError() shows a message in it. */
+export function errorLine() {
+  return h("p", { class: "form-error", role: "alert", hidden: true });
+}
+
 /** The form's error line: shows the message, or hides itself when there is none. */
 export function formError(el, message) {
   el.textContent = message || "";
@@ -191,7 +206,7 @@ export function tabs(root, panes, onChange = () => {}) {
   const bar = h("nav", { class: "tabs", role: "tablist" }, buttons);
   function select(id) {
     root.dataset.tab = id;
-    buttons.forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === id)));
+    for (const b of buttons) b.setAttribute("aria-selected", String(b.dataset.tab === id));
     onChange(id);
   }
   function badge(id, count) {

@@ -1,6 +1,7 @@
 // The notification feed shared by every view, and the words for each notification type.
 
 import { api } from "./api.js";
+import { paths } from "./paths.js";
 import { empty, fill, h, num, thumb, timeEl } from "./dom.js";
 
 const SHOWN = 60;
@@ -85,7 +86,7 @@ export async function loadNotifications() {
   let since = 0;
   let unread = 0;
   for (let page = 0; page < MAX_PAGES; page += 1) {
-    const res = await api("GET", `/api/notifications?since=${since}&limit=${PAGE}`);
+    const res = await api("GET", paths.notifications({ since, limit: PAGE }));
     all.push(...res.notifications);
     unread = res.unread;
     if (res.notifications.length < PAGE) break;
@@ -148,8 +149,8 @@ export class Feed {
   async markAllRead() {
     const upTo = this.ctx.live.lastId;
     if (!upTo) return;
-    await api("POST", "/api/notifications/read", { up_to: upTo });
-    this.items.forEach((i) => (i.read = true));
+    await api("POST", paths.notificationsRead, { up_to: upTo });
+    for (const i of this.items) i.read = true;
     this.render();
     this.ctx.onAllRead?.();
   }

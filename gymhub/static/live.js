@@ -1,6 +1,8 @@
 // The live connection: one WebSocket authenticated by the session cookie, reconnected with
 // exponential backoff and jitter, replaying with `since` so nothing is missed while a phone slept.
 
+import { paths } from "./paths.js";
+
 const TYPES = new Set(["FILE_UPLOADED", "FILE_DELETED", "MEAL_COMPLETED", "PROGRESS_UPDATED", "MESSAGE", "SYSTEM"]);
 const PING_EVERY_MS = 25000;
 const PONG_WAIT_MS = 10000;
@@ -30,7 +32,7 @@ export class Live {
     this.wake = () => this.reconnectNow();
   }
 
-  /** Remember a notification id already shown (from GET /api/notifications). */
+  /** Remember a notification id already shown (from the notifications list). */
   seen(id) {
     if (id > this.lastId) {
       this.lastId = id;
@@ -68,7 +70,7 @@ export class Live {
     clearTimeout(this.retryTimer);
     if (this.stopped) return;
     this.setState(this.attempt === 0 ? "connecting" : "reconnecting");
-    const url = location.origin.replace(/^http/, "ws") + "/api/ws?since=" + this.lastId;
+    const url = location.origin.replace(/^http/, "ws") + paths.ws({ since: this.lastId });
     let ws;
     try {
       ws = new WebSocket(url);
@@ -118,7 +120,7 @@ export class Live {
     }
     if (TYPES.has(msg.type) && Number.isInteger(msg.id)) {
       // The server sends each notification once, in id order; anything at or below the
-      // highest id seen was already shown (e.g. by the first GET /api/notifications).
+      // highest id seen was already shown (e.g. by the first notifications list).
       if (msg.id <= this.lastId) return;
       this.seen(msg.id);
       this.onEvent(msg, { replayed: msg.id <= this.replayUpTo });

@@ -3,6 +3,7 @@
 
 import { api, bytes, upload } from "./api.js";
 import { empty, fill, h, icon, num, s, shortDate, timeEl } from "./dom.js";
+import { paths } from "./paths.js";
 
 let pickerCount = 0;
 
@@ -54,7 +55,7 @@ export class PhotoPicker {
   }
 
   renderPreviews() {
-    this.urls.forEach((u) => URL.revokeObjectURL(u));
+    for (const u of this.urls) URL.revokeObjectURL(u);
     this.urls = [];
     fill(
       this.previews,
@@ -143,11 +144,11 @@ export class Conversation {
   }
 
   async load() {
-    const res = await api("GET", `/api/messages?with=${this.peer.id}&limit=100`);
+    const res = await api("GET", paths.messages({ with: this.peer.id, limit: 100 }));
     const msgs = res.messages.slice().sort((a, b) => a.id - b.id);
     this.ids.clear();
     fill(this.list);
-    msgs.forEach((m) => this.add(m));
+    for (const m of msgs) this.add(m);
     if (!msgs.length) this.list.appendChild(h("li", { class: "empty muted", text: "No messages yet. Say hello!" }));
   }
 
@@ -171,7 +172,7 @@ export class Conversation {
     const after = [...this.list.children].find((li) => Number(li.dataset.id) > m.id);
     this.list.insertBefore(row, after || null);
     this.list.scrollTop = this.list.scrollHeight;
-    if (!mine && !m.read_at) api("POST", `/api/messages/${m.id}/read`).catch(() => {});
+    if (!mine && !m.read_at) api("POST", paths.messageRead(m.id)).catch(() => {});
   }
 
   async submit(e) {
@@ -182,7 +183,7 @@ export class Conversation {
     button.disabled = true;
     this.error.hidden = true;
     try {
-      const m = await api("POST", "/api/messages", { recipient_id: this.peer.id, body });
+      const m = await api("POST", paths.messages(), { recipient_id: this.peer.id, body });
       this.add(m);
       this.text.value = "";
     } catch (err) {

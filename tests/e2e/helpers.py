@@ -145,6 +145,11 @@ def food_jpeg(seed: int = 0, size: tuple[int, int] = (800, 600)) -> bytes:
     return out.getvalue()
 
 
+def clear_toasts(page: Any) -> None:
+    """No transient toasts in the screenshots, and the top of the page in view."""
+    page.evaluate("document.getElementById('toasts').replaceChildren(); window.scrollTo(0, 0)")
+
+
 def save_screenshot(page: Any, name: str) -> Path:
     """A viewport screenshot in SCREENSHOTS, reduced to a 256-colour PNG to stay small."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

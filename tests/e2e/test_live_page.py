@@ -15,6 +15,7 @@ from tests.e2e.helpers import (
     PHONE,
     Api,
     Server,
+    clear_toasts,
     food_jpeg,
     open_page,
     save_screenshot,
@@ -67,11 +68,6 @@ def seed_history(client: dict[str, Any], trainer: dict[str, Any]) -> None:
         201,
     )
     api.call("POST", "/api/messages", {"recipient_id": trainer["id"], "body": "Will do!"}, 201)
-
-
-def clear_toasts(page: Any) -> None:
-    """No transient toasts in the screenshots, and the top of the page in view."""
-    page.evaluate("document.getElementById('toasts').replaceChildren(); window.scrollTo(0, 0)")
 
 
 def test_meal_photo_reaches_trainer_live_and_messages_flow(

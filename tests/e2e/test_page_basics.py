@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from typing import Any
@@ -10,9 +11,22 @@ import pytest
 from playwright.sync_api import expect
 
 from gymhub.headers import PAGE_CSP
-from tests.e2e.helpers import DESKTOP, PHONE, Api, Server, open_page, sign_in, wait_live
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    REPO,
+    Api,
+    Server,
+    clear_toasts,
+    open_page,
+    save_screenshot,
+    sign_in,
+    wait_live,
+)
 
 pytestmark = pytest.mark.e2e
+STATIC = REPO / "gymhub" / "static"
+IMPORT = re.compile(r"""^import [^;]* from "\./([^"]+)";$""", re.MULTILINE)
 
 
 class Fetched:
@@ -59,6 +73,30 @@ def test_page_and_assets_carry_strict_headers(server: Server) -> None:
 
     for bad in ["/static/nope.js", "/static/..%2Fhandlers%2Fpage.py", "/static/.hidden.js"]:
         assert fetch(server, bad).status == 404, bad
+
+
+def test_every_module_the_page_imports_is_served(server: Server) -> None:
+    """The server serves the flat files of gymhub/static/: each module reached from app.js
+    must be one of them (no sub-folders), with the bytes on disk."""
+    todo, seen = ["app.js"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        asset = fetch(server, f"/static/{name}")
+        assert asset.status == 200, name
+        assert asset.headers["Content-Type"].startswith("text/javascript"), name
+        assert asset.body == (STATIC / name).read_bytes(), name
+        todo.extend(IMPORT.findall(asset.body.decode()))
+    # Every module is used; a new panel that nothing imports would be dead code.
+    assert seen == {p.name for p in STATIC.glob("*.js")}
+
+
+def test_api_paths_are_written_only_in_paths_js() -> None:
+    for path in STATIC.glob("*.js"):
+        if path.name != "paths.js":
+            assert "/api/" not in path.read_text(), f"{path.name}: use paths.js"
 
 
 def test_wrong_password_then_rate_limit_messages(
@@ -118,6 +156,13 @@ def test_admin_manages_people_and_signs_out(browser: Any, server: Server) -> Non
     notify.locator("input[name=message]").fill("Gym closes at 18:00 today")
     notify.locator("button[type=submit]").click()
     expect(page.locator(".feed-list li", has_text="Gym closes at 18:00 today")).to_be_visible()
+
+    # Screenshots of the admin's screen at desktop and phone widths.
+    clear_toasts(page)
+    save_screenshot(page, "admin-desktop")
+    page.set_viewport_size(PHONE)
+    clear_toasts(page)
+    save_screenshot(page, "admin-phone")
 
     page.click("#sign-out")
     expect(page.locator("#signin-form")).to_be_visible()

@@ -1,0 +1,40 @@
+// Every API path the page uses, in one place: constants for fixed paths, functions for paths
+// with ids or query parameters. The server's routes are in gymhub/handlers/.
+
+/** A query string from an object, leaving out null, undefined and empty values. */
+export function qs(params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
+  }
+  const text = q.toString();
+  return text ? `?${text}` : "";
+}
+
+const id = (value) => encodeURIComponent(String(value));
+
+export const paths = {
+  me: "/api/me",
+  login: "/api/auth/login",
+  logout: "/api/auth/logout",
+
+  users: "/api/users",
+  user: (userId) => `/api/users/${id(userId)}`,
+  trainerClients: (trainerId) => `/api/trainers/${id(trainerId)}/clients`,
+  assignment: (trainerId, clientId) => `/api/trainers/${id(trainerId)}/clients/${id(clientId)}`,
+
+  meals: (params) => `/api/nutrition/meals${qs(params)}`,
+  mealPhotoUpload: (params) => `/api/nutrition/photos/upload${qs(params)}`,
+  progress: (params) => `/api/progress${qs(params)}`,
+  files: (params) => `/api/files${qs(params)}`,
+  fileUpload: (params) => `/api/files/upload${qs(params)}`,
+  mediaStats: "/api/files/media/stats",
+
+  messages: (params) => `/api/messages${qs(params)}`,
+  messageRead: (messageId) => `/api/messages/${id(messageId)}/read`,
+  notifications: (params) => `/api/notifications${qs(params)}`,
+  notificationsRead: "/api/notifications/read",
+  testNotification: (userId) => `/api/ws/test-notification/${id(userId)}`,
+  // The WebSocket's path; live.js puts it on the page's origin with ws: or wss:.
+  ws: (params) => `/api/ws${qs(params)}`,
+};

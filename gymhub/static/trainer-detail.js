@@ -1,0 +1,73 @@
+// The trainer's view of one client: weight chart, messages, photos and the timeline.
+
+import { api } from "./api.js";
+import { card, empty, fill, h, toast } from "./dom.js";
+import { paths } from "./paths.js";
+import { gallery, timeline } from "./timeline.js";
+import { Conversation, weightChart } from "./widgets.js";
+
+function placeholder() {
+  return h("div", { class: "card placeholder" }, empty("Choose a client to see their meals, progress, photos and messages."));
+}
+
+/** The detail pane; onBack() when its back button (phones) is pressed. */
+export function clientDetail(ctx, onBack) {
+  const el = h("div", { class: "client-detail" });
+  const chartBox = h("div", { class: "chart-wrap" });
+  const timelineBox = h("div", { class: "timeline-wrap" });
+  const photosBox = h("div", { class: "gallery-wrap" });
+  const convBox = h("div", { class: "conv-wrap" });
+  let shown = null;
+  let conversation = null;
+  let refreshTimer = null;
+
+  async function load(c) {
+    const [meals, progress, files] = await Promise.all([
+      api("GET", paths.meals({ client_id: c.id, limit: 30 })),
+      api("GET", paths.progress({ client_id: c.id, limit: 100 })),
+      api("GET", paths.files({ owner_id: c.id, limit: 60 })),
+    ]);
+    if (shown !== c) return;
+    fill(chartBox, weightChart(progress.entries));
+    fill(timelineBox, timeline(meals.meals, progress.entries.slice(0, 30)));
+    fill(photosBox, gallery(files.files.filter((f) => f.category !== "documents")));
+  }
+
+  function head(c) {
+    const back = h("button", { type: "button", class: "btn ghost small back", text: "‹ Clients", onclick: () => onBack() });
+    return h("div", { class: "detail-head" }, back, h("h1", { text: c.display_name }), h("span", { class: "muted", text: `@${c.username}` }));
+  }
+
+  async function show(c) {
+    shown = c;
+    conversation = new Conversation(ctx, c);
+    fill(convBox, conversation.el);
+    const left = h(
+      "div",
+      { class: "col" },
+      card("Weight", "chart-card", chartBox),
+      card("Messages", "messages-card", convBox),
+      card("Photos", "photos-card", photosBox),
+    );
+    const right = h("div", { class: "col" }, card("Timeline", "timeline-card", timelineBox));
+    fill(el, head(c), h("div", { class: "detail-grid" }, left, right));
+    await Promise.all([load(c), conversation.load()]);
+  }
+
+  function clear() {
+    shown = null;
+    conversation = null;
+    fill(el, placeholder());
+  }
+
+  /** Loads the shown client's data again, at most once per 200 ms. */
+  function refresh() {
+    clearTimeout(refreshTimer);
+    const c = shown;
+    refreshTimer = setTimeout(() => {
+      if (c && shown === c) load(c).catch((err) => toast("Could not refresh", err.message, "error"));
+    }, 200);
+  }
+
+  return { el, show, clear, refresh, addMessage: (m) => conversation?.add(m) };
+}
