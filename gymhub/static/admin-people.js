@@ -43,7 +43,7 @@ function userRow(u, me, setDisabled) {
     { class: u.disabled ? "disabled" : "" },
     h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}` })),
     h("td", {}, h("span", { class: `role role-${u.role}`, text: u.role })),
-    h("td", { class: "muted", text: when(u.created_at) }),
+    h("td", { class: "muted since", text: when(u.created_at) }),
     h(
       "td",
       {},
@@ -79,7 +79,11 @@ export function peoplePanel(ctx, onChange) {
       h(
         "table",
         { class: "users" },
-        h("thead", {}, h("tr", {}, ["Person", "Role", "Since", ""].map((t) => h("th", { text: t })))),
+        h(
+          "thead",
+          {},
+          h("tr", {}, h("th", { text: "Person" }), h("th", { text: "Role" }), h("th", { class: "since", text: "Since" }), h("th")),
+        ),
         h("tbody", {}, users.map((u) => userRow(u, ctx.me, setDisabled))),
       ),
     );
