@@ -241,7 +241,9 @@ class Normal:
         return [ms for ms, t in zip(self.latencies, self.stamps, strict=True) if start <= t < end]
 
 
-def start_server(data: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    data: Path, env_extra: dict[str, str], probe: list[str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     env = {
         **os.environ,
         "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -250,8 +252,11 @@ def start_server(data: Path, env_extra: dict[str, str]) -> tuple[subprocess.Pope
         **env_extra,
     }
     log = open(data.parent / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+    serve = ["serve", "--data-dir", str(data), "--port", "0"]
+    entry = probe or ["-m", "gymhub"]
+    command = [sys.executable, *entry, *serve]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gymhub", "serve", "--data-dir", str(data), "--port", "0"],
+        command,
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -306,6 +311,8 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
     await asyncio.sleep(args.seconds)
     idle, idle_errors = normal.take()
     rss_before = rss_mib(pid)
+    if args.probe:
+        os.kill(pid, signal.SIGUSR1)
 
     plan = {
         "idle": args.idle,
@@ -352,6 +359,10 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
     done = True
     await sampler
     rss_after = rss_mib(pid)
+    if args.probe:
+        os.kill(pid, signal.SIGUSR1)
+        await asyncio.sleep(1)
+        os.kill(pid, signal.SIGUSR2)
     normal.take()
     await asyncio.sleep(args.seconds)
     after, after_errors = normal.take()
@@ -431,6 +442,15 @@ def main() -> None:
         default=0,
         help="the server's cap (default: --sockets, so that all of them get in; 20 is gymhub's)",
     )
+    parser.add_argument(
+        "--probe",
+        type=Path,
+        help="run the server under bench/_memory_probe.py and write its memory reports (before "
+        "the abuse and after the settle) to this file; its figures are not the bench's",
+    )
+    parser.add_argument(
+        "--tracemalloc", type=int, default=0, help="with --probe: frames per tracemalloc trace"
+    )
     args = parser.parse_args()
     args.ws_max_per_user = args.ws_max_per_user or args.sockets
     raise_nofile()
@@ -438,7 +458,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
         data = Path(tmp) / "data"
         env = {"GYMHUB_WS_MAX_PER_USER": str(args.ws_max_per_user)}
-        proc, base = start_server(data, env)
+        probe = None
+        if args.probe:
+            args.probe.unlink(missing_ok=True)
+            trace = ["-X", f"tracemalloc={args.tracemalloc}"] if args.tracemalloc else []
+            probe = [*trace, str(Path(__file__).with_name("_memory_probe.py")), str(args.probe)]
+        proc, base = start_server(data, env, probe)
         port = int(base.rsplit(":", 1)[1])
         try:
             asyncio.run(run(args, base, port, proc.pid, data))
