@@ -61,6 +61,45 @@ _libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
 _libc.fclose.argtypes = [ctypes.c_void_p]
 
 _baseline: tracemalloc.Snapshot | None = None
+_windows_baseline: set[int] | None = None
+
+
+def _small_objects() -> list[object]:
+    """gc-tracked objects and what they refer to (strings, ints, bytes are not tracked)."""
+    tracked = gc.get_objects()
+    seen: dict[int, object] = {id(o): o for o in tracked}
+    for o in tracked:
+        for r in gc.get_referents(o):
+            seen.setdefault(id(r), r)
+    # Only what pymalloc holds (up to 512 bytes); bigger blocks are glibc's.
+    return [o for o in seen.values() if sys.getsizeof(o) <= 512]
+
+
+def pinning(out: io.StringIO) -> None:
+    """Which objects sit in the 1 MiB address windows that were not in use at the baseline."""
+    global _windows_baseline
+    objects = _small_objects()
+    windows = {id(o) >> 20 for o in objects}
+    if _windows_baseline is None:
+        _windows_baseline = windows
+        return
+    new = collections.Counter()
+    pools: dict[int, set[int]] = collections.defaultdict(set)
+    for o in objects:
+        window = id(o) >> 20
+        if window not in _windows_baseline:
+            name = type(o).__qualname__
+            new[name] += 1
+            pools[window].add(id(o) >> 14)
+    print(
+        f"small objects {len(objects)}; in {len(windows - _windows_baseline)} 1 MiB windows new "
+        f"since the baseline: {sum(new.values())} objects in "
+        f"{sum(len(p) for p in pools.values())} pools",
+        file=out,
+    )
+    print("  by type: " + ", ".join(f"{n} {c}" for n, c in new.most_common(20)), file=out)
+
+
 _types_baseline: collections.Counter[str] | None = None
 
 
@@ -126,6 +165,7 @@ def report(path: Path) -> None:
             )
         ):
             print("pymalloc " + line.strip(), file=out)
+    pinning(out)
     types = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
     print(f"gc-tracked objects: {sum(types.values())}", file=out)
     if _types_baseline is not None:
@@ -189,6 +229,20 @@ def collect(path: Path) -> None:
     report(path)
 
 
+def forget_runs(path: Path) -> None:
+    """An experiment: drop what gymhub's log-folding filter tracks, then a report."""
+    from gymhub.logflood import RepeatFilter
+
+    runs = 0
+    for o in gc.get_objects():
+        if isinstance(o, RepeatFilter):
+            runs += len(o._runs)
+            o._runs.clear()
+    with open(path, "a") as f:
+        f.write(f"=== forgot {runs} runs of the log-folding filter; then:\n")
+    report(path)
+
+
 def on_signal(_sig: int, _frame: FrameType | None) -> None:
     report(REPORT)
 
@@ -201,4 +255,5 @@ if __name__ == "__main__":
     REPORT = Path(sys.argv[1])
     signal.signal(signal.SIGUSR1, on_signal)
     signal.signal(signal.SIGUSR2, on_signal2)
+    signal.signal(signal.SIGWINCH, lambda _s, _f: forget_runs(REPORT))
     raise SystemExit(main(sys.argv[2:]))
