@@ -494,6 +494,8 @@ def start_bare(env_extra: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("_bare_abuse.py")), str(port)],
         stdout=subprocess.PIPE,
+        # aiohttp logs a traceback for each of the 500 uploads cut short when the attacker leaves.
+        stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, **env_extra},
         preexec_fn=raise_nofile,
