@@ -21,8 +21,19 @@ instead. Every figure comes from this run:
 Goals (DESIGN.md): the normal client's p99 during the abuse <= 3x idle, no error, and the
 server's RSS after the abuse within 64 MB of before.
 
+Then the same abuse and the same normal client run against bench/_bare_abuse.py, the simplest
+aiohttp app with the same paths (no auth, no limits, no timeouts, no trim; a notification is sent
+to each socket in a task of its own, skipped while the previous one waits), as the ceiling: its
+p99 ratio and RSS growth are printed next to gymhub's, and its RSS once more after a
+`gc.collect()` and `malloc_trim(0)`. It gets no extra handshakes (it has no cap) and its idle
+connections are never closed (no header timeout): gymhub closes them at 30 s.
+
+`--probe FILE` runs gymhub under bench/_memory_probe.py, which writes what holds its memory
+(pymalloc arenas, glibc heaps, gc-tracked objects, unreachable cycles) before and after the abuse.
+
 Usage: python bench/abuse.py [--idle 10000] [--half 1000] [--sockets 1000] [--notifications 750]
-       [--seconds 10] [--settle 5] [--ws-max-per-user N]
+       [--seconds 10] [--settle 5] [--ws-max-per-user N] [--server-env NAME=VALUE] [--no-bare]
+       [--probe FILE [--tracemalloc N]]
 """
 
 from __future__ import annotations
@@ -165,7 +176,7 @@ async def _attack(port: int, plan: dict[str, Any], pipe: Any) -> None:
     statuses = [await asyncio.wait_for(s.status, 60) for s in sockets]
     upgraded = [s for s, status in zip(sockets, statuses, strict=True) if status == 101]
     report["refused_429"] = statuses.count(429)
-    extra = await open_many(port, [handshake(path, port)] * EXTRA_HANDSHAKES, websocket=True)
+    extra = await open_many(port, [handshake(path, port)] * plan["extra"], websocket=True)
     refused = [await asyncio.wait_for(s.status, 60) for s in extra]
     marks.append(("WebSocket handshakes", time.time()))
     report["opened_s"] = time.perf_counter() - t0
@@ -241,7 +252,9 @@ class Normal:
         return [ms for ms, t in zip(self.latencies, self.stamps, strict=True) if start <= t < end]
 
 
-def start_server(data: Path, env_extra: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    data: Path, env_extra: dict[str, str], probe: list[str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     env = {
         **os.environ,
         "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -250,8 +263,11 @@ def start_server(data: Path, env_extra: dict[str, str]) -> tuple[subprocess.Pope
         **env_extra,
     }
     log = open(data.parent / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+    serve = ["serve", "--data-dir", str(data), "--port", "0"]
+    entry = probe or ["-m", "gymhub"]
+    command = [sys.executable, *entry, *serve]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gymhub", "serve", "--data-dir", str(data), "--port", "0"],
+        command,
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -296,8 +312,10 @@ async def hub_stats(base: str, admin: str) -> dict[str, int]:
         return dict(await resp.json())
 
 
-async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Path) -> None:
-    users = await setup_users(base)
+async def measure(
+    args: argparse.Namespace, base: str, port: int, pid: int, users: dict[str, Any], extra: int
+) -> dict[str, Any]:
+    """The three phases against one server; every figure the printouts use."""
     loop = asyncio.get_running_loop()
     normal = Normal(base, users["normal"])
     client = asyncio.create_task(normal.run())
@@ -306,11 +324,14 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
     await asyncio.sleep(args.seconds)
     idle, idle_errors = normal.take()
     rss_before = rss_mib(pid)
+    if args.probe:
+        os.kill(pid, signal.SIGUSR1)
 
     plan = {
         "idle": args.idle,
         "half": args.half,
         "sockets": args.sockets,
+        "extra": extra,
         "notifications": args.notifications,
         "token": users["abuser"],
         "user_id": users["abuser_id"],
@@ -333,7 +354,9 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
     ours.send("go")
     t0 = time.perf_counter()
     _, opened = await loop.run_in_executor(None, ours.recv)
-    temp_files = len(list((data / "uploads" / "temp").glob("*.part")))
+    temp_files = -1
+    if users.get("data") is not None:
+        temp_files = len(list((users["data"] / "uploads" / "temp").glob("*.part")))
     _, flooded = await loop.run_in_executor(None, ours.recv)
     stats_flood = await hub_stats(base, users["admin"])
     await asyncio.sleep(args.seconds)
@@ -352,22 +375,77 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
     done = True
     await sampler
     rss_after = rss_mib(pid)
+    if args.probe:
+        os.kill(pid, signal.SIGUSR1)
+        await asyncio.sleep(1)
+        os.kill(pid, signal.SIGUSR2)
+        await asyncio.sleep(1)
+        os.kill(pid, signal.SIGWINCH)
     normal.take()
     await asyncio.sleep(args.seconds)
     after, after_errors = normal.take()
     normal.running = False
     await client
-    stats_end = await hub_stats(base, users["admin"])
+    return {
+        "idle": idle,
+        "idle_errors": idle_errors,
+        "during": during,
+        "during_errors": during_errors,
+        "after": after,
+        "after_errors": after_errors,
+        "abuse_s": abuse_s,
+        "phases": phases,
+        "opened": opened,
+        "flooded": flooded,
+        "temp_files": temp_files,
+        "stats_flood": stats_flood,
+        "stats_end": await hub_stats(base, users["admin"]),
+        "rss_before": rss_before,
+        "rss_during": rss_during,
+        "rss_after": rss_after,
+        "rss_later": rss_mib(pid),
+        "peak": peak,
+        "ratio": pct(during, 0.99) / pct(idle, 0.99),
+        "growth": rss_after - rss_before,
+    }
+
+
+def print_client(m: dict[str, Any]) -> None:
+    idle, during, after = m["idle"], m["during"], m["after"]
+    p99_idle, p99_during = pct(idle, 0.99), pct(during, 0.99)
+    errors = m["during_errors"]
+    rate = errors / max(1, len(during))
+    print(
+        f"normal client (GET /api/me, one keep-alive connection): idle {len(idle)} requests "
+        f"p50 {pct(idle, 0.5):.1f} ms p99 {p99_idle:.1f} ms; during the abuse "
+        f"({m['abuse_s']:.0f} s) {len(during)} requests p50 {pct(during, 0.5):.1f} ms p99 "
+        f"{p99_during:.1f} ms max {max(during):.1f} ms; after {len(after)} requests p99 "
+        f"{pct(after, 0.99):.1f} ms"
+    )
+    print("  p99 by phase of the abuse: " + "; ".join(m["phases"]))
+    verdict = "PASS" if m["ratio"] <= 3 else "MISS"
+    print(f"  ratio p99 during / idle: {m['ratio']:.2f}x (goal <= 3)  {verdict}")
+    print(
+        f"  errors during the abuse: {errors} of {len(during)} ({rate:.2%}) (goal 0)  "
+        f"{'PASS' if errors == 0 else 'MISS'}; idle {m['idle_errors']}, after {m['after_errors']}"
+    )
+
+
+async def run_gymhub(
+    args: argparse.Namespace, base: str, port: int, pid: int, data: Path
+) -> dict[str, Any]:
+    users = {**await setup_users(base), "data": data}
+    m = await measure(args, base, port, pid, users, EXTRA_HANDSHAKES)
+    opened, flooded, stats_flood, stats_end = (
+        m["opened"],
+        m["flooded"],
+        m["stats_flood"],
+        m["stats_end"],
+    )
     temp_left = len(list((data / "uploads" / "temp").iterdir()))
     log_lines = (data.parent / "server.log").read_text().splitlines()
-
-    p99_idle, p99_during = pct(idle, 0.99), pct(during, 0.99)
-    ratio = p99_during / p99_idle
-    errors = during_errors
-    rate = errors / max(1, len(during))
-    growth = rss_after - rss_before
     print(
-        f"abuse: {args.idle} idle connections, {args.half} half-sent requests "
+        f"gymhub abuse: {args.idle} idle connections, {args.half} half-sent requests "
         f"({args.half // 2} within the headers, {args.half - args.half // 2} within an upload's "
         f"body), {args.sockets} non-reading WebSockets of one client "
         f"(ws_max_per_user {args.ws_max_per_user}); opened in {opened['opened_s']:.1f} s"
@@ -376,7 +454,7 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
         f"  WebSockets upgraded {opened['upgraded']} of {args.sockets}; "
         f"{EXTRA_HANDSHAKES} more of the same user: {opened['extra_429']} refused with 429 "
         f"(the cap; of the {args.sockets}: {opened['refused_429']}); "
-        f"upload temp files held while stalled: {temp_files}"
+        f"upload temp files held while stalled: {m['temp_files']}"
     )
     print(
         f"  flood: {args.notifications} notifications of {MESSAGE_CHARS} characters to that "
@@ -389,23 +467,14 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
         f"  attacker's connections still open at the end of the flood: {flooded['still_open']} "
         f"of {args.idle + args.half + opened['upgraded']}"
     )
+    print_client(m)
+    growth = m["growth"]
     print(
-        f"normal client (GET /api/me, one keep-alive connection): idle {len(idle)} requests "
-        f"p50 {pct(idle, 0.5):.1f} ms p99 {p99_idle:.1f} ms; during the abuse ({abuse_s:.0f} s) "
-        f"{len(during)} requests p50 {pct(during, 0.5):.1f} ms p99 {p99_during:.1f} ms "
-        f"max {max(during):.1f} ms; after {len(after)} requests p99 {pct(after, 0.99):.1f} ms"
-    )
-    print("  p99 by phase of the abuse: " + "; ".join(phases))
-    verdict = "PASS" if ratio <= 3 else "MISS"
-    print(f"  ratio p99 during / idle: {ratio:.2f}x (goal <= 3)  {verdict}")
-    print(
-        f"  errors during the abuse: {errors} of {len(during)} ({rate:.2%}) (goal 0)  "
-        f"{'PASS' if errors == 0 else 'MISS'}; idle {idle_errors}, after {after_errors}"
-    )
-    print(
-        f"server RSS: before {rss_before:.1f} MiB, during {rss_during:.1f} MiB "
-        f"(peak {peak:.1f} MiB), after {rss_after:.1f} MiB ({args.settle:.0f} s after the "
-        f"abuse ended): growth {growth:+.1f} MiB (goal <= 64)  {'PASS' if growth <= 64 else 'MISS'}"
+        f"server RSS: before {m['rss_before']:.1f} MiB, during {m['rss_during']:.1f} MiB "
+        f"(peak {m['peak']:.1f} MiB), after {m['rss_after']:.1f} MiB ({args.settle:.0f} s after "
+        f"the abuse ended): growth {growth:+.1f} MiB (goal <= 64)  "
+        f"{'PASS' if growth <= 64 else 'MISS'}; {args.seconds + args.settle:.0f} s later "
+        f"{m['rss_later']:.1f} MiB"
     )
     print(
         f"after: hub {stats_end['connections']} sockets, buffered "
@@ -415,6 +484,62 @@ async def run(args: argparse.Namespace, base: str, port: int, pid: int, data: Pa
     for line in log_lines:
         if "gave memory back" in line or "repeated" in line or "ERROR" in line:
             print("  server log: " + line)
+    return m
+
+
+def start_bare(env_extra: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("_bare_abuse.py")), str(port)],
+        stdout=subprocess.PIPE,
+        # aiohttp logs a traceback for each of the 500 uploads cut short when the attacker leaves.
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **env_extra},
+        preexec_fn=raise_nofile,
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    for _ in range(100):
+        with socket.socket() as check:
+            if check.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        time.sleep(0.1)
+    raise SystemExit("the bare aiohttp app did not start")
+
+
+async def run_bare(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{port}"
+    users = {"admin": "x", "normal": "x", "abuser": "x", "abuser_id": 3}
+    # No cap to show: no extra handshakes, so that both servers hold the same sockets.
+    m = await measure(args, base, port, pid, users, 0)
+    opened, flooded, stats_flood = m["opened"], m["flooded"], m["stats_flood"]
+    async with aiohttp.ClientSession(base) as http, http.post("/bench/collect") as resp:
+        collected = await resp.json()
+    rss_collected = rss_mib(pid)
+    print(
+        f"bare aiohttp (bench/_bare_abuse.py), the same abuse: opened in "
+        f"{opened['opened_s']:.1f} s, WebSockets upgraded {opened['upgraded']} of "
+        f"{args.sockets}; flood in {flooded['flood_s']:.1f} s, statuses "
+        f"{flooded['flood_statuses']}, sends skipped for a socket still busy "
+        f"{stats_flood['skipped_busy']}, buffered in transports "
+        f"{stats_flood['buffered_bytes'] / 2**20:.1f} MiB; attacker's connections still open "
+        f"at the end of the flood: "
+        f"{flooded['still_open']} of {args.idle + args.half + opened['upgraded']}"
+    )
+    print_client(m)
+    growth = m["growth"]
+    m["growth_collected"] = rss_collected - m["rss_before"]
+    print(
+        f"server RSS: before {m['rss_before']:.1f} MiB, during {m['rss_during']:.1f} MiB "
+        f"(peak {m['peak']:.1f} MiB), after {m['rss_after']:.1f} MiB ({args.settle:.0f} s after "
+        f"the abuse ended): growth {growth:+.1f} MiB; {args.seconds + args.settle:.0f} s later "
+        f"{m['rss_later']:.1f} MiB; then after gc.collect() ({collected['collected']} objects) "
+        f"and malloc_trim(0): {rss_collected:.1f} MiB, growth {m['growth_collected']:+.1f} MiB"
+    )
+    return m
 
 
 def main() -> None:
@@ -431,20 +556,63 @@ def main() -> None:
         default=0,
         help="the server's cap (default: --sockets, so that all of them get in; 20 is gymhub's)",
     )
+    parser.add_argument(
+        "--probe",
+        type=Path,
+        help="run the server under bench/_memory_probe.py and write its memory reports (before "
+        "the abuse and after the settle) to this file; its figures are not the bench's",
+    )
+    parser.add_argument(
+        "--tracemalloc", type=int, default=0, help="with --probe: frames per tracemalloc trace"
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for both servers (PYTHONMALLOC=malloc: glibc's allocator)",
+    )
+    parser.add_argument(
+        "--no-bare", action="store_true", help="skip the bare aiohttp reference (the ceiling)"
+    )
     args = parser.parse_args()
     args.ws_max_per_user = args.ws_max_per_user or args.sockets
+    server_env = dict(pair.split("=", 1) for pair in args.server_env)
+    if server_env:
+        print(f"server environment (both servers): {server_env}")
     raise_nofile()
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
         data = Path(tmp) / "data"
-        env = {"GYMHUB_WS_MAX_PER_USER": str(args.ws_max_per_user)}
-        proc, base = start_server(data, env)
+        env = {"GYMHUB_WS_MAX_PER_USER": str(args.ws_max_per_user), **server_env}
+        probe = None
+        if args.probe:
+            args.probe.unlink(missing_ok=True)
+            trace = ["-X", f"tracemalloc={args.tracemalloc}"] if args.tracemalloc else []
+            probe = [*trace, str(Path(__file__).with_name("_memory_probe.py")), str(args.probe)]
+        proc, base = start_server(data, env, probe)
         port = int(base.rsplit(":", 1)[1])
         try:
-            asyncio.run(run(args, base, port, proc.pid, data))
+            ours = asyncio.run(run_gymhub(args, base, port, proc.pid, data))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
+    if args.no_bare:
+        return
+    # The pause lets the kernel finish tearing down the first server's 12,000 sockets.
+    time.sleep(5)
+    proc, port = start_bare(server_env)
+    try:
+        bare = asyncio.run(run_bare(args, port, proc.pid))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    print(
+        f"gymhub against bare aiohttp: p99 ratio {ours['ratio']:.2f}x against "
+        f"{bare['ratio']:.2f}x ({ours['ratio'] / bare['ratio']:.2f} of the ceiling); RSS growth "
+        f"{ours['growth']:+.1f} MiB against {bare['growth']:+.1f} MiB as it stands and "
+        f"{bare['growth_collected']:+.1f} MiB collected and trimmed"
+    )
 
 
 if __name__ == "__main__":
