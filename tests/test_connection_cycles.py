@@ -23,12 +23,8 @@ CONNECTIONS = 50
 
 
 def closed_transports() -> int:
-    return sum(
-        1
-        for o in gc.get_objects()
-        if isinstance(o, asyncio.selector_events._SelectorSocketTransport)  # type: ignore[attr-defined]
-        and o._sock is None
-    )
+    kind = asyncio.selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
+    return len([o for o in gc.get_objects() if isinstance(o, kind) and o._sock is None])
 
 
 @pytest.fixture
