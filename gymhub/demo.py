@@ -22,13 +22,13 @@ from gymhub.auth.policy import Viewer
 from gymhub.config import Config
 from gymhub.data import files, meals, messages, progress, users
 from gymhub.data.db import Row, connect_sync, migrate, run_write, utcnow
-from gymhub.handlers.meals import meal_view
-from gymhub.handlers.messages import message_view
-from gymhub.handlers.progress import entry_view
 from gymhub.logs import console
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.storage.layout import Layout
 from gymhub.storage.store import allowed_mimes
+from gymhub.views.meals import meal_view
+from gymhub.views.messages import message_view
+from gymhub.views.progress import entry_view
 
 DEMO = "gymhub demo: "
 MEALS = [

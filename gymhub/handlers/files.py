@@ -30,19 +30,19 @@ from gymhub.errors import (
     is_out_of_space,
 )
 from gymhub.handlers.common import LIMIT, id_param
-from gymhub.handlers.fileviews import (
-    delete_notifications,
-    render_files,
-    render_one,
-    shape,
-    upload_notifications,
-)
 from gymhub.schemas.common import documented, json_response, no_content
 from gymhub.schemas.files import File, FileList
 from gymhub.schemas.query import FormBody, IntParam, StrParam
 from gymhub.storage import stats
 from gymhub.storage.layout import CATEGORIES, FILE_ID
 from gymhub.storage.store import Checked, Received, Storage
+from gymhub.views.files import (
+    delete_notifications,
+    render_files,
+    render_one,
+    shape,
+    upload_notifications,
+)
 
 log = logging.getLogger("gymhub.files")
 routes = web.RouteTableDef()

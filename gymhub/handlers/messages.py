@@ -15,22 +15,11 @@ from gymhub.handlers.common import ID, LIMIT, id_param, path_id
 from gymhub.realtime.events import address
 from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList
 from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.views.messages import message_view
 
 routes = web.RouteTableDef()
 WITH = id_param("with", "the other party's user id (default: every conversation)")
 BEFORE = id_param("before", "only messages with a smaller id")
-
-
-def message_view(row: sqlite3.Row) -> ChatMessage:
-    """A messages row as the API's Message."""
-    return ChatMessage(
-        id=row["id"],
-        sender_id=row["sender_id"],
-        recipient_id=row["recipient_id"],
-        body=row["body"],
-        created_at=row["created_at"],
-        read_at=row["read_at"],
-    )
 
 
 @routes.post("/api/messages")

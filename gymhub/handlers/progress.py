@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 
 from aiohttp import web
 
@@ -14,39 +13,15 @@ from gymhub.data import files, progress
 from gymhub.data.notifications import Stored
 from gymhub.errors import InvalidRequest, NotFound
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
-from gymhub.handlers.fileviews import render_files
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Progress, ProgressCreate, ProgressList, api_time
 from gymhub.schemas.common import documented, json_response, read_json
+from gymhub.views.progress import entries_view, entry_view
 
 routes = web.RouteTableDef()
 CLIENT_ID = id_param("client_id", "whose entries (default: the caller's own)")
 BEFORE = id_param("before", "only entries with a smaller id (newest first)")
 LIST_QUERY = (CLIENT_ID, LIMIT, BEFORE)
-
-
-def entry_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[sqlite3.Row]
-) -> Progress:
-    """A progress row as this viewer may see it (photos filtered by the file policy)."""
-    return Progress(
-        id=row["id"],
-        client_id=row["client_id"],
-        recorded_at=row["recorded_at"],
-        weight_kg=row["weight_kg"],
-        body_fat_pct=row["body_fat_pct"],
-        notes=row["notes"],
-        created_at=row["created_at"],
-        photos=render_files(conn, viewer, photos),
-    )
-
-
-def entries_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
-) -> list[Progress]:
-    """Several entries with their photos, loaded in one query."""
-    linked = files.files_linked(conn, "progress_entry_id", [r["id"] for r in rows])
-    return [entry_view(conn, viewer, r, linked[r["id"]]) for r in rows]
 
 
 @routes.post("/api/progress")

@@ -1,0 +1,1 @@
+"""Use cases: one write transaction and its notifications each, typed outcomes, no aiohttp."""
