@@ -11,7 +11,7 @@ import hashlib
 import logging
 import sqlite3
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from gymhub.errors import (
     is_out_of_space,
 )
 from gymhub.schemas.files import File
+from gymhub.services import Publish
 from gymhub.storage import stats
 from gymhub.storage.layout import Layout, remove_quietly
 from gymhub.storage.store import (
@@ -50,7 +51,6 @@ LINKS = {"meal_completion_id": "meal_photos", "progress_entry_id": "progress_pho
 FILE_REQUIRED = "file: required (a multipart part named file)"
 
 Notification = tuple[int, str, dict[str, Any]]
-Publish = Callable[[Iterable[Stored]], object]
 # Whether a seed media name really is one of the file row's names.
 NameCheck = Callable[[sqlite3.Connection, sqlite3.Row], bool]
 
