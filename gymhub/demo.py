@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import io
-import os
 import secrets
 import sqlite3
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image, ImageDraw
 
-from gymhub import imaging
 from gymhub.auth import passwords
 from gymhub.auth.policy import Viewer
 from gymhub.config import Config
 from gymhub.data import files, meals, messages, progress, users
-from gymhub.data.db import Row, connect_sync, migrate, run_write, utcnow
-from gymhub.handlers.meals import meal_view
-from gymhub.handlers.messages import message_view
-from gymhub.handlers.progress import entry_view
+from gymhub.data.db import Row, connect_sync, migrate, run_write
 from gymhub.logs import console
 from gymhub.realtime.events import address, client_and_trainers
+from gymhub.services import uploads
+from gymhub.services.uploads import LocalFile
 from gymhub.storage.layout import Layout
-from gymhub.storage.store import allowed_mimes
+from gymhub.views.meals import meal_view
+from gymhub.views.messages import message_view
+from gymhub.views.progress import entry_view
 
 DEMO = "gymhub demo: "
 MEALS = [
@@ -39,14 +34,6 @@ MEALS = [
     ("Tuna salad", None, 0),
 ]
 WEIGHTS = [(84.6, 23.0), (84.1, None), (83.7, 22.4), (83.8, None), (83.0, 21.9), (82.6, 21.5)]
-
-
-@dataclass
-class Photo:
-    """A demo photo already checked and placed in the media tree, waiting for its rows."""
-
-    values: dict[str, Any]
-    variants: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _ago(days: float, hour: int = 8) -> str:
@@ -72,53 +59,15 @@ def _food(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _place_photo(config: Config, layout: Layout, owner_id: int, category: str, seed: int) -> Photo:
-    """Check and store a generated JPEG as an upload would be: files first, rows later."""
-    file_id = uuid.uuid4().hex
-    data = _food(seed)
-    temp = layout.temp_part(file_id)
-    temp.write_bytes(data)
-    try:
-        out = imaging.process_image(
-            str(temp), str(layout.temp), file_id, config.max_pixels, allowed_mimes(category)
-        )
-        os.replace(temp, layout.original(category, file_id, "jpg"))
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-    photo = Photo(
-        values={
-            "id": file_id,
-            "owner_id": owner_id,
-            "uploaded_by": owner_id,
-            "category": category,
-            "mime": out["mime"],
-            "ext": "jpg",
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "original_name": f"IMG_{4100 + seed}.jpg",
-            "width": out["width"],
-            "height": out["height"],
-            "created_at": utcnow(),
-            "meal_completion_id": None,
-            "progress_entry_id": None,
-        }
-    )
-    for name, v in out["variants"].items():
-        ext = v["path"].rsplit(".", 1)[1]
-        os.replace(v["path"], layout.variant(file_id, name, ext))
-        photo.variants.append(
-            {
-                "file_id": file_id,
-                "variant": name,
-                "ext": ext,
-                "mime": v["mime"],
-                "width": v["width"],
-                "height": v["height"],
-                "size": v["size"],
-            }
-        )
-    return photo
+def _photo(
+    conn: sqlite3.Connection, config: Config, layout: Layout, seed: int, new: LocalFile
+) -> Row:
+    """A generated JPEG checked, placed and recorded as an upload would be."""
+    return uploads.store_local(conn, layout, config.max_pixels, _food(seed), new)
+
+
+def _named(seed: int) -> str:
+    return f"IMG_{4100 + seed}.jpg"
 
 
 Render = Callable[[Viewer], Any]
@@ -156,9 +105,10 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         recipients = client_and_trainers(conn, client_id)
         for n, (meal_name, notes, days) in enumerate(MEALS[:count]):
             row = meals.insert(conn, client_id, meal_name, _ago(days, 8 + n % 3 * 5), notes)
-            photo = _place_photo(config, layout, client_id, "meal_photos", n + client_id)
-            photo.values["meal_completion_id"] = row["id"]
-            linked = [files.insert_file(conn, photo.values, photo.variants)]
+            seed = n + client_id
+            links = {"meal_completion_id": row["id"]}
+            photo = LocalFile(client_id, "meal_photos", _named(seed), links)
+            linked = [_photo(conn, config, layout, seed, photo)]
             address(conn, "MEAL_COMPLETED", recipients, _render_meal(conn, row, linked))
     alex = ids["alex"]
     recipients = client_and_trainers(conn, alex)
@@ -166,9 +116,9 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         notes = "Feeling stronger on squats" if week == len(WEIGHTS) - 1 else None
         photo_ids = []
         if week in (0, len(WEIGHTS) - 1):
-            photo = _place_photo(config, layout, alex, "progress_photos", 20 + week)
-            files.insert_file(conn, photo.values, photo.variants)
-            photo_ids.append(photo.values["id"])
+            seed = 20 + week
+            photo = LocalFile(alex, "progress_photos", _named(seed))
+            photo_ids.append(_photo(conn, config, layout, seed, photo)["id"])
         entry = progress.insert(
             conn, alex, _ago((len(WEIGHTS) - 1 - week) * 7), weight, fat, notes, photo_ids
         )

@@ -12,10 +12,10 @@ from gymhub.auth.identity import current_viewer
 from gymhub.data import files
 from gymhub.handlers.common import id_param, limit_param
 from gymhub.handlers.files import BEFORE_FILE, LINK_FIELDS, ingest
-from gymhub.handlers.fileviews import render_files
 from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import File, PhotoList
 from gymhub.schemas.query import FormBody, IntParam
+from gymhub.views.files import render_files
 
 routes = web.RouteTableDef()
 MEAL_ID = IntParam("meal_completion_id", "the caller's meal the photo shows", low=1, required=True)

@@ -3,49 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 
 from aiohttp import web
 
 from gymhub.appkeys import db_key, hub_key
 from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
-from gymhub.data import files, meals
-from gymhub.data.notifications import Stored
+from gymhub.data import meals
 from gymhub.errors import NotFound
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
-from gymhub.handlers.fileviews import render_files
-from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Meal, MealCreate, MealList, api_time
 from gymhub.schemas.common import documented, json_response, read_json
+from gymhub.services.meals import NewMeal, log_meal
+from gymhub.views.meals import meals_view
 
 routes = web.RouteTableDef()
 CLIENT_ID = id_param("client_id", "whose meals (default: the caller's own)")
 BEFORE = id_param("before", "only meals with a smaller id (newest first)")
 LIST_QUERY = (CLIENT_ID, LIMIT, BEFORE)
-
-
-def meal_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[sqlite3.Row]
-) -> Meal:
-    """A meal row as this viewer may see it (photos filtered and shaped by the file policy)."""
-    return Meal(
-        id=row["id"],
-        client_id=row["client_id"],
-        meal_name=row["meal_name"],
-        eaten_at=row["eaten_at"],
-        notes=row["notes"],
-        created_at=row["created_at"],
-        photos=render_files(conn, viewer, photos),
-    )
-
-
-def meals_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
-) -> list[Meal]:
-    """Several meals with their photos, loaded in one query."""
-    linked = files.files_linked(conn, "meal_completion_id", [r["id"] for r in rows])
-    return [meal_view(conn, viewer, r, linked[r["id"]]) for r in rows]
 
 
 @routes.post("/api/nutrition/meals")
@@ -60,19 +35,9 @@ async def create_meal(request: web.Request) -> web.Response:
     policy.logs_own_data(viewer, "meals")
     body = await read_json(request, MealCreate)
     eaten_at = api_time(body.eaten_at, "eaten_at") if body.eaten_at else None
-
-    def complete(conn: sqlite3.Connection) -> tuple[Meal, list[Stored]]:
-        row = meals.insert(conn, viewer.id, body.meal_name, eaten_at, body.notes)
-        stored = address(
-            conn,
-            "MEAL_COMPLETED",
-            client_and_trainers(conn, viewer.id),
-            lambda who: {"meal": meal_view(conn, who, row, [])},
-        )
-        return meal_view(conn, viewer, row, []), stored
-
-    meal, stored = await request.app[db_key].write(complete)
-    request.app[hub_key].publish(stored)
+    new = NewMeal(body.meal_name, eaten_at, body.notes)
+    app = request.app
+    meal = await log_meal(app[db_key], app[hub_key].publish, viewer, new)
     return json_response(meal, status=201)
 
 

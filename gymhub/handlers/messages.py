@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from aiohttp import web
 
 from gymhub.appkeys import db_key, hub_key
-from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
 from gymhub.data import messages
-from gymhub.data.notifications import Stored
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
-from gymhub.realtime.events import address
 from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList
 from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.services import messages as chat
+from gymhub.views.messages import message_view
 
 routes = web.RouteTableDef()
 WITH = id_param("with", "the other party's user id (default: every conversation)")
 BEFORE = id_param("before", "only messages with a smaller id")
-
-
-def message_view(row: sqlite3.Row) -> ChatMessage:
-    """A messages row as the API's Message."""
-    return ChatMessage(
-        id=row["id"],
-        sender_id=row["sender_id"],
-        recipient_id=row["recipient_id"],
-        body=row["body"],
-        created_at=row["created_at"],
-        read_at=row["read_at"],
-    )
 
 
 @routes.post("/api/messages")
@@ -43,17 +28,10 @@ def message_view(row: sqlite3.Row) -> ChatMessage:
 async def send_message(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body = await read_json(request, MessageCreate)
-
-    def send(conn: sqlite3.Connection) -> tuple[ChatMessage, list[Stored]]:
-        policy.message_peer(conn, viewer, body.recipient_id)
-        message = message_view(messages.insert(conn, viewer.id, body.recipient_id, body.body))
-        stored = address(
-            conn, "MESSAGE", [body.recipient_id, viewer.id], lambda _: {"message": message}
-        )
-        return message, stored
-
-    message, stored = await request.app[db_key].write(send)
-    request.app[hub_key].publish(stored)
+    app = request.app
+    message = await chat.send_message(
+        app[db_key], app[hub_key].publish, viewer, body.recipient_id, body.body
+    )
     return json_response(message, status=201)
 
 
@@ -81,10 +59,5 @@ async def list_messages(request: web.Request) -> web.Response:
 async def read_message(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     message_id = path_id(request, "id")
-
-    def mark(conn: sqlite3.Connection) -> None:
-        policy.mark_message_read(viewer, messages.get(conn, message_id))
-        messages.mark_read(conn, message_id)
-
-    await request.app[db_key].write(mark)
+    await chat.mark_read(request.app[db_key], viewer, message_id)
     return no_content()

@@ -3,50 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 
 from aiohttp import web
 
 from gymhub.appkeys import db_key, hub_key
 from gymhub.auth import policy
 from gymhub.auth.identity import current_viewer
-from gymhub.data import files, progress
-from gymhub.data.notifications import Stored
+from gymhub.data import progress
 from gymhub.errors import InvalidRequest, NotFound
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
-from gymhub.handlers.fileviews import render_files
-from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Progress, ProgressCreate, ProgressList, api_time
 from gymhub.schemas.common import documented, json_response, read_json
+from gymhub.services.progress import NewEntry, record_progress
+from gymhub.views.progress import entries_view
 
 routes = web.RouteTableDef()
 CLIENT_ID = id_param("client_id", "whose entries (default: the caller's own)")
 BEFORE = id_param("before", "only entries with a smaller id (newest first)")
 LIST_QUERY = (CLIENT_ID, LIMIT, BEFORE)
-
-
-def entry_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[sqlite3.Row]
-) -> Progress:
-    """A progress row as this viewer may see it (photos filtered by the file policy)."""
-    return Progress(
-        id=row["id"],
-        client_id=row["client_id"],
-        recorded_at=row["recorded_at"],
-        weight_kg=row["weight_kg"],
-        body_fat_pct=row["body_fat_pct"],
-        notes=row["notes"],
-        created_at=row["created_at"],
-        photos=render_files(conn, viewer, photos),
-    )
-
-
-def entries_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
-) -> list[Progress]:
-    """Several entries with their photos, loaded in one query."""
-    linked = files.files_linked(conn, "progress_entry_id", [r["id"] for r in rows])
-    return [entry_view(conn, viewer, r, linked[r["id"]]) for r in rows]
 
 
 @routes.post("/api/progress")
@@ -64,33 +38,9 @@ async def create_entry(request: web.Request) -> web.Response:
     if body.weight_kg is None and body.body_fat_pct is None and not body.notes and not photo_ids:
         raise InvalidRequest("weight_kg: an entry needs a weight, body fat, notes or photo_ids.")
     recorded_at = api_time(body.recorded_at, "recorded_at") if body.recorded_at else None
-
-    def record(conn: sqlite3.Connection) -> tuple[Progress, list[Stored]]:
-        try:
-            row = progress.insert(
-                conn,
-                viewer.id,
-                recorded_at,
-                body.weight_kg,
-                body.body_fat_pct,
-                body.notes,
-                photo_ids,
-            )
-        except progress.BadPhotos as bad:
-            raise InvalidRequest(
-                f"photo_ids: not your unlinked progress photos: {', '.join(bad.ids)}"
-            ) from None
-        photos = files.files_linked(conn, "progress_entry_id", [row["id"]])[row["id"]]
-        stored = address(
-            conn,
-            "PROGRESS_UPDATED",
-            client_and_trainers(conn, viewer.id),
-            lambda who: {"entry": entry_view(conn, who, row, photos)},
-        )
-        return entry_view(conn, viewer, row, photos), stored
-
-    entry, stored = await request.app[db_key].write(record)
-    request.app[hub_key].publish(stored)
+    new = NewEntry(recorded_at, body.weight_kg, body.body_fat_pct, body.notes, photo_ids)
+    app = request.app
+    entry = await record_progress(app[db_key], app[hub_key].publish, viewer, new)
     return json_response(entry, status=201)
 
 

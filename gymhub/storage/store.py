@@ -209,9 +209,7 @@ class Storage:
             await asyncio.to_thread(self._drop_partial_variants, received.file_id)
             raise
         metrics.IMAGE_SECONDS.observe(time.perf_counter() - started)
-        return Checked(
-            out["mime"], EXT_OF[out["mime"]], out["width"], out["height"], _variants(out)
-        )
+        return checked_image(out)
 
     def _drop_partial_variants(self, file_id: str) -> None:
         remove_quietly(
@@ -264,20 +262,7 @@ class Storage:
         return await asyncio.to_thread(self._place, received, category, checked)
 
     def _place(self, received: Received, category: str, checked: Checked) -> list[Path]:
-        moves = [(received.path, self.layout.original(category, received.file_id, checked.ext))]
-        for v in checked.variants:
-            moves.append((v.path, self.layout.variant(received.file_id, v.name, v.ext)))
-        placed: list[Path] = []
-        try:
-            for source, target in moves:
-                os.replace(source, target)
-                placed.append(target)
-            for directory in {t.parent for _, t in moves}:
-                fsync_dir(directory)
-        except BaseException:
-            remove_quietly(placed + [s for s, _ in moves])
-            raise
-        return placed
+        return place_files(self.layout, received, category, checked)
 
     async def discard_temp(self, received: Received, checked: Checked | None = None) -> None:
         """Remove an upload's temp files (refused, or a duplicate of a live file)."""
@@ -329,6 +314,31 @@ class Storage:
             release()
             return None
         return loaded, release
+
+
+def checked_image(out: dict[str, Any]) -> Checked:
+    """The verdict of imaging.process_image as a Checked upload."""
+    return Checked(out["mime"], EXT_OF[out["mime"]], out["width"], out["height"], _variants(out))
+
+
+def place_files(layout: Layout, received: Received, category: str, checked: Checked) -> list[Path]:
+    """Move a checked upload into the tree durably (blocking); returns the placed paths.
+
+    On failure nothing of it is left, in temp or in the tree."""
+    moves = [(received.path, layout.original(category, received.file_id, checked.ext))]
+    for v in checked.variants:
+        moves.append((v.path, layout.variant(received.file_id, v.name, v.ext)))
+    placed: list[Path] = []
+    try:
+        for source, target in moves:
+            os.replace(source, target)
+            placed.append(target)
+        for directory in {t.parent for _, t in moves}:
+            fsync_dir(directory)
+    except BaseException:
+        remove_quietly(placed + [s for s, _ in moves])
+        raise
+    return placed
 
 
 def _variants(out: dict[str, Any]) -> list[VariantOut]:

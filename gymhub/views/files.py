@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from gymhub.auth import policy
-from gymhub.data import files, users
+from gymhub.data import files
 from gymhub.errors import NotFound
 from gymhub.schemas.files import File, Variant
 
@@ -67,48 +66,9 @@ def render_files(
     return shown
 
 
-def viewer_of(row: sqlite3.Row) -> policy.Viewer:
-    """A users row as the Viewer a notification is rendered for."""
-    return policy.Viewer(id=row["id"], role=row["role"], username=row["username"])
-
-
 def render_one(conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row) -> File:
     """One row as the viewer may see it, or 404 when they may not see it at all."""
     shown = render_files(conn, viewer, [row])
     if not shown:
         raise NotFound("No such file.")
     return shown[0]
-
-
-def upload_notifications(
-    conn: sqlite3.Connection, row: sqlite3.Row, variants: Sequence[sqlite3.Row]
-) -> list[tuple[int, str, dict[str, Any]]]:
-    """FILE_UPLOADED for owner, uploader and the owner's trainers, each with their own view."""
-    owner_id, uploader = row["owner_id"], row["uploaded_by"]
-    recipients = dict.fromkeys([owner_id, uploader, *users.trainer_ids_of(conn, owner_id)])
-    items = []
-    for user_id in recipients:
-        user = users.get_user(conn, user_id)
-        if user is None:
-            continue
-        access = policy.file_access(conn, viewer_of(user), row)
-        if access.visible:
-            data = {"file": shape(row, variants, access), "owner_id": owner_id}
-            data["uploaded_by"] = uploader
-            items.append((user_id, "FILE_UPLOADED", data))
-    return items
-
-
-def delete_notifications(
-    conn: sqlite3.Connection, row: sqlite3.Row, deleted_by: int
-) -> list[tuple[int, str, dict[str, Any]]]:
-    """FILE_DELETED for the owner and the owner's trainers."""
-    owner_id = row["owner_id"]
-    data = {
-        "file_id": row["id"],
-        "owner_id": owner_id,
-        "category": row["category"],
-        "deleted_by": deleted_by,
-    }
-    recipients = dict.fromkeys([owner_id, *users.trainer_ids_of(conn, owner_id)])
-    return [(user_id, "FILE_DELETED", data) for user_id in recipients]
