@@ -12,11 +12,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 from urllib.parse import unquote_plus
 
-from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
-from gymhub.errors import request_id_key
 from gymhub.logflood import INTERVAL, RepeatFilter
 
 time_now = time.time
@@ -285,48 +282,6 @@ def setup_logging(fmt: str, level: str, repeat_interval: float = INTERVAL) -> No
         _direct = (handler, formatter)
 
 
-class AccessLogger(AbstractAccessLogger):
-    """Method, redacted path, status, size, duration and request id of every request.
-
-    It runs once per request on the event loop, so it skips what logging.info() would add for
-    nothing: the caller lookup (a stack walk) and %-formatting at emit time.
-    """
-
-    @property
-    def enabled(self) -> bool:
-        # aiohttp asks once per connection; when False it does not even time the requests.
-        return self.logger.isEnabledFor(logging.INFO)
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        logger = self.logger
-        if not logger.isEnabledFor(logging.INFO):
-            return
-        path_qs = request.path_qs
-        # Most request targets have no query and no JWT-looking part.
-        target = redact(path_qs) if "?" in path_qs or "eyJ" in path_qs else path_qs
-        request_id = request.get(request_id_key, "")
-        remote, method, status = request.remote, request.method, response.status
-        size, ms = response.body_length, time * 1000
-        message = f'{remote} "{method} {target}" {status} {size} {ms:.1f}ms {request_id}'
-        direct = _direct if logger.propagate and not logger.handlers else None
-        fields = None
-        if direct is None or direct[1].wants_fields:
-            fields = {
-                "remote": remote,
-                "method": method,
-                "path": target,
-                "status": status,
-                "bytes": size,
-                "duration_ms": round(ms, 2),
-                "request_id": request_id,
-            }
-        if direct is not None:
-            # A LogRecord costs more than the rest of a small cached response: a line per request
-            # goes straight to the handler setup_logging installed, formatted as it would.
-            handler, formatter = direct
-            handler.write_line(formatter.access_line(time_now(), logger.name, message, fields))
-            return
-        record = logger.makeRecord(
-            logger.name, logging.INFO, __file__, 0, message, (), None, extra={"fields": fields}
-        )
-        logger.handle(record)
+def direct_handler() -> tuple[LoopFlushedHandler, TextFormatter | JsonFormatter] | None:
+    """The handler and formatter setup_logging installed, for lines written without a record."""
+    return _direct

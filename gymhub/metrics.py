@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 # One registry for gymhub's own metrics (not the process-global default), so several apps in
@@ -64,11 +61,7 @@ DATA_MIN_FREE_BYTES = Gauge(
     registry=REGISTRY,
 )
 
-# Request counting (added with the live-coaching work). The lead wires it as the OUTERMOST
-# middleware in server.make_app: `web.Application(middlewares=[metrics_middleware,
-# error_middleware])`, so it sees the final status of every response, errors included.
-
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # labels() validates and locks on every call; the (method, status) children are few and fixed.
 _children: dict[tuple[str, int], Any] = {}
 
@@ -79,27 +72,6 @@ def count_request(method: str, status: int) -> None:
     if child is None:
         child = _children[(method, status)] = REQUESTS.labels(method, str(status))
     child.inc()
-
-
-@web.middleware
-async def metrics_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Count every answered request by method and status (101 for a WebSocket upgrade)."""
-    # Unknown methods share one label, so a client cannot grow the label set at will.
-    method = request.method if request.method in _METHODS else "OTHER"
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        count_request(method, exc.status)
-        raise
-    except Exception:
-        status = getattr(sys.exc_info()[1], "status", 500)
-        count_request(method, status if isinstance(status, int) else 500)
-        raise
-    status = 101 if isinstance(response, web.WebSocketResponse) else response.status
-    count_request(method, status)
-    return response
 
 
 def exposition() -> bytes:

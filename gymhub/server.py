@@ -17,16 +17,14 @@ from aiohttp.web_exceptions import NotAppKeyWarning
 from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from gymhub import datadir, firstrun, metrics, sdnotify
-from gymhub.appkeys import config_key, db_key, extras_key, hashing_key, keys_key, limiter_key
-from gymhub.auth import identity, keys
+from gymhub import datadir, firstrun, sdnotify
+from gymhub.auth import keys
 from gymhub.auth.passwords import Hashing
 from gymhub.auth.ratelimit import LoginLimiter
 from gymhub.config import Config
 from gymhub.data import meta as data_meta
 from gymhub.data.db import Database
 from gymhub.data.memo import GenerationMemo
-from gymhub.errors import error_middleware
 from gymhub.handlers import (
     auth,
     files,
@@ -42,14 +40,19 @@ from gymhub.handlers import (
     users,
     ws,
 )
-from gymhub.headers import security_headers
-from gymhub.inflight import InFlight
-from gymhub.logs import AccessLogger, console, setup_logging
-from gymhub.realtime.lifecycle import hub_ctx
-from gymhub.storage.lifecycle import pool_ctx, storage_ctx
-from gymhub.storage.space import space_ctx, space_middleware
+from gymhub.logs import console, setup_logging
+from gymhub.web import identity
+from gymhub.web.accesslog import AccessLogger
+from gymhub.web.appkeys import config_key, db_key, extras_key, hashing_key, keys_key, limiter_key
 from gymhub.web.connections import Guard, GuardedSite, Limits
+from gymhub.web.errors import error_middleware
+from gymhub.web.headers import security_headers
+from gymhub.web.hub_lifecycle import hub_ctx
+from gymhub.web.inflight import InFlight
 from gymhub.web.memory import release_after_falls
+from gymhub.web.metrics import metrics_middleware
+from gymhub.web.space import space_ctx, space_middleware
+from gymhub.web.storage_lifecycle import pool_ctx, storage_ctx
 
 log = logging.getLogger("gymhub")
 inflight_key = web.AppKey("inflight", InFlight)
@@ -119,7 +122,7 @@ def make_app(config: Config) -> web.Application:
     master = keys.load_or_create(config.key_path)
     # Metrics outermost, so they see the final status of every response.
     app = web.Application(
-        middlewares=[metrics.metrics_middleware, error_middleware], client_max_size=1024 * 1024
+        middlewares=[metrics_middleware, error_middleware], client_max_size=1024 * 1024
     )
     app[inflight_key] = InFlight()
     app.middlewares.insert(0, app[inflight_key].middleware)

@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import keys_key, limiter_key
 from gymhub.config import Config
 from gymhub.server import make_app
+from gymhub.web.appkeys import keys_key, limiter_key
 from tests.conftest import AiohttpClient
 from tests.support import (
     ADMIN_PASSWORD,

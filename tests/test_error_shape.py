@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key
+from gymhub.web.appkeys import db_key
 from tests.support import bearer, create_user, error_of
 
 

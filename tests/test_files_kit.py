@@ -12,7 +12,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import config_key
+from gymhub.web.appkeys import config_key
 from tests.support import bearer
 
 

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gymhub.logs import AccessLogger
+from gymhub.web.accesslog import AccessLogger
 from tests.support import login
 
 TARGETS = [

@@ -16,11 +16,11 @@ from aiohttp.test_utils import TestClient
 from multidict import CIMultiDict
 from PIL import Image
 
-from gymhub.appkeys import config_key, db_key, storage_key
 from gymhub.config import Config
 from gymhub.data.db import EXTERNAL_CHANGES_CHECK
 from gymhub.handlers.media import media_memo_key
 from gymhub.server import make_app
+from gymhub.web.appkeys import config_key, db_key, storage_key
 from tests import imaging_samples as samples
 from tests import support
 from tests.conftest import AiohttpClient

@@ -6,8 +6,8 @@ import sqlite3
 
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import config_key, db_key
 from gymhub.data.memo import GenerationMemo
+from gymhub.web.appkeys import config_key, db_key
 from tests.support import create_user
 
 

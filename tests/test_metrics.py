@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gymhub.metrics import REQUESTS, metrics_middleware
+from gymhub.metrics import REQUESTS
+from gymhub.web.metrics import metrics_middleware
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of
 from tests.test_files_kit import uploaded

@@ -6,9 +6,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key
 from gymhub.config import Config
-from gymhub.realtime.lifecycle import prune
+from gymhub.web.appkeys import db_key
+from gymhub.web.hub_lifecycle import prune
 from tests.support import bearer, error_of
 from tests.test_ws_support import connect, insert_photo, marker, next_is_marker, recv
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key
+from gymhub.web.appkeys import db_key
 from tests.support import bearer, error_of
 from tests.test_ws_support import insert_photo
 

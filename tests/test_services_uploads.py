@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import config_key, db_key, storage_key
 from gymhub.auth.policy import Viewer
 from gymhub.data import users
 from gymhub.data.db import connect_sync, migrate, run_write
@@ -20,6 +19,7 @@ from gymhub.errors import InvalidRequest, NotFound, QuotaExceeded, UnsupportedTy
 from gymhub.imaging import ImagingError
 from gymhub.services.uploads import Body, LocalFile, UploadRequest, Uploads, store_local
 from gymhub.storage.layout import Layout
+from gymhub.web.appkeys import config_key, db_key, storage_key
 from tests import imaging_samples as samples
 from tests.support import create_user
 from tests.test_files_kit import make_meal, table_count, tree_files

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import storage_key
+from gymhub.web.appkeys import storage_key
 from tests import imaging_samples as samples
 from tests.support import create_user, error_of, until
 from tests.test_files_kit import table_count, tree_files, upload

@@ -16,13 +16,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key, storage_key
 from gymhub.cli import main
 from gymhub.config import Config
 from gymhub.data.db import utcnow
 from gymhub.server import make_app
 from gymhub.storage.maintenance import cleanup_command, stats_command
 from gymhub.storage.sweep import SweepRules, list_candidates, sweep_locked
+from gymhub.web.appkeys import db_key, storage_key
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of, make_config
 from tests.test_files_kit import uploaded

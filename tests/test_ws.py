@@ -10,11 +10,11 @@ import pytest
 from aiohttp import WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key, hub_key
 from gymhub.config import Config
 from gymhub.data import users
-from gymhub.realtime.lifecycle import check_revocations
 from gymhub.server import make_app
+from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.hub_lifecycle import check_revocations
 from tests.support import ADMIN_PASSWORD, bearer, create_user, error_of, login
 from tests.test_ws_support import closed_with, connect, marker, next_is_marker, recv
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key, hub_key
 from gymhub.data import notifications
 from gymhub.realtime.hub import SEND_BUFFER, TRY_AGAIN_LATER
+from gymhub.web.appkeys import db_key, hub_key
 from tests.test_ws_support import closed_with, connect, recv
 
 

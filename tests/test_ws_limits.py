@@ -12,9 +12,9 @@ import pytest
 from aiohttp import WSServerHandshakeError, web
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import hub_key
 from gymhub.config import Config
 from gymhub.server import make_app
+from gymhub.web.appkeys import hub_key
 from tests.support import bearer, error_of, make_config
 from tests.test_ws_slow import burst, raw_socket
 from tests.test_ws_support import connect, recv

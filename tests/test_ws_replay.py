@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key
+from gymhub.web.appkeys import db_key
 from tests.server_process import ServerProcess
 from tests.support import ADMIN_PASSWORD, PASSWORD, bearer
 from tests.test_ws_support import connect, recv

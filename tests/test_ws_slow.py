@@ -16,11 +16,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key, hub_key
 from gymhub.config import Config
 from gymhub.data import notifications
 from gymhub.realtime.hub import SEND_BUFFER
 from gymhub.server import make_app
+from gymhub.web.appkeys import db_key, hub_key
 from tests.support import bearer, make_config
 from tests.test_ws_support import connect, recv
 

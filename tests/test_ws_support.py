@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
-from gymhub.appkeys import db_key
+from gymhub.web.appkeys import db_key
 from tests.support import bearer
 
 TIMEOUT = 5.0

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gymhub.appkeys import config_key, db_key, hashing_key, hub_key, keys_key, limiter_key
-from gymhub.auth import identity, tokens
+from gymhub.auth import tokens
 from gymhub.data import users
 from gymhub.errors import InvalidCredentials, RateLimited
 from gymhub.handlers.common import user_shape
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.query import FlagParam
 from gymhub.schemas.users import LoginRequest, LoginResponse, PasswordChange, User
+from gymhub.web import identity
+from gymhub.web.appkeys import config_key, db_key, hashing_key, hub_key, keys_key, limiter_key
 
 routes = web.RouteTableDef()
 REVOKED = 4401

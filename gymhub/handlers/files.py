@@ -11,9 +11,7 @@ from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from gymhub import metrics
-from gymhub.appkeys import config_key, db_key, hub_key, storage_key
 from gymhub.auth import policy
-from gymhub.auth.identity import current_viewer
 from gymhub.data import files
 from gymhub.errors import ApiError, InvalidRequest, NotFound
 from gymhub.handlers.common import LIMIT, id_param
@@ -30,6 +28,8 @@ from gymhub.services.uploads import (
 )
 from gymhub.storage.layout import CATEGORIES, FILE_ID
 from gymhub.views.files import render_files, render_one
+from gymhub.web.appkeys import config_key, db_key, hub_key, storage_key
+from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 

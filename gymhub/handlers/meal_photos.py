@@ -6,9 +6,7 @@ import sqlite3
 
 from aiohttp import web
 
-from gymhub.appkeys import db_key
 from gymhub.auth import policy
-from gymhub.auth.identity import current_viewer
 from gymhub.data import files
 from gymhub.handlers.common import id_param, limit_param
 from gymhub.handlers.files import BEFORE_FILE, LINK_FIELDS, ingest
@@ -16,6 +14,8 @@ from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import File, PhotoList
 from gymhub.schemas.query import FormBody, IntParam
 from gymhub.views.files import render_files
+from gymhub.web.appkeys import db_key
+from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 MEAL_ID = IntParam("meal_completion_id", "the caller's meal the photo shows", low=1, required=True)

@@ -19,9 +19,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from gymhub.appkeys import config_key, db_key, storage_key
 from gymhub.auth import policy
-from gymhub.auth.identity import claims_of, current_viewer, live_viewer
 from gymhub.auth.tokens import Claims
 from gymhub.data import files
 from gymhub.data.memo import GenerationMemo
@@ -33,7 +31,9 @@ from gymhub.schemas.query import FlagParam
 from gymhub.storage import stats
 from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, UnsafeMedia, Validators, open_media
 from gymhub.storage.layout import MediaName, parse_media_name
-from gymhub.storage.lifecycle import sweeper_key
+from gymhub.web.appkeys import config_key, db_key, storage_key
+from gymhub.web.identity import claims_of, current_viewer, live_viewer
+from gymhub.web.storage_lifecycle import sweeper_key
 
 routes = web.RouteTableDef()
 log = logging.getLogger("gymhub.media")

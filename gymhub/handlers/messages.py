@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gymhub.appkeys import db_key, hub_key
-from gymhub.auth.identity import current_viewer
 from gymhub.data import messages
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
 from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.services import messages as chat
 from gymhub.views.messages import message_view
+from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 WITH = id_param("with", "the other party's user id (default: every conversation)")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gymhub.appkeys import db_key
 from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.openapi import build_openapi
 from gymhub.schemas.users import Health
-from gymhub.storage.space import space_key
+from gymhub.web.appkeys import db_key
+from gymhub.web.space import space_key
 
 routes = web.RouteTableDef()
 openapi_cache_key = web.AppKey("openapi_cache", bytes)

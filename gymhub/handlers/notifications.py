@@ -7,13 +7,13 @@ import sqlite3
 import msgspec
 from aiohttp import web
 
-from gymhub.appkeys import db_key
-from gymhub.auth.identity import current_viewer
 from gymhub.data import notifications
 from gymhub.handlers.common import LIMIT
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.notifications import Envelope, NotificationList, ReadUpTo
 from gymhub.schemas.query import IntParam
+from gymhub.web.appkeys import db_key
+from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 SINCE = IntParam("since", "only ids greater than this", low=0, default=0)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from gymhub import metrics
-from gymhub.appkeys import db_key, hashing_key, hub_key
 from gymhub.auth import policy
-from gymhub.auth.identity import current_viewer
 from gymhub.schemas.common import documented
 from gymhub.storage import stats
-from gymhub.storage.space import space_key
+from gymhub.web.appkeys import db_key, hashing_key, hub_key
+from gymhub.web.identity import current_viewer
+from gymhub.web.space import space_key
 
 routes = web.RouteTableDef()
 

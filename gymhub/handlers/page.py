@@ -11,8 +11,8 @@ from pathlib import Path
 from aiohttp import web
 
 from gymhub.errors import NotFound
-from gymhub.headers import PAGE_CSP
 from gymhub.schemas.common import documented
+from gymhub.web.headers import PAGE_CSP
 
 routes = web.RouteTableDef()
 

@@ -6,9 +6,7 @@ import sqlite3
 
 from aiohttp import web
 
-from gymhub.appkeys import db_key, hub_key
 from gymhub.auth import policy
-from gymhub.auth.identity import current_viewer
 from gymhub.data import progress
 from gymhub.errors import InvalidRequest, NotFound
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
@@ -16,6 +14,8 @@ from gymhub.schemas.coaching import Progress, ProgressCreate, ProgressList, api_
 from gymhub.schemas.common import documented, json_response, read_json
 from gymhub.services.progress import NewEntry, record_progress
 from gymhub.views.progress import entries_view
+from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 CLIENT_ID = id_param("client_id", "whose entries (default: the caller's own)")

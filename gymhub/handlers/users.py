@@ -6,14 +6,14 @@ import sqlite3
 
 from aiohttp import web
 
-from gymhub.appkeys import db_key, hashing_key, hub_key
 from gymhub.auth import policy
-from gymhub.auth.identity import current_viewer
 from gymhub.data import users
 from gymhub.errors import Conflict, NotFound
 from gymhub.handlers.common import ID, path_id, user_shape
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.users import User, UserCreate, UserList, UserPatch
+from gymhub.web.appkeys import db_key, hashing_key, hub_key
+from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 REVOKED = 4401

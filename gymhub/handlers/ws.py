@@ -8,8 +8,7 @@ import sqlite3
 import msgspec
 from aiohttp import WSMsgType, web
 
-from gymhub.appkeys import config_key, db_key, hub_key
-from gymhub.auth import identity, policy
+from gymhub.auth import policy
 from gymhub.auth.tokens import Claims
 from gymhub.data import notifications
 from gymhub.errors import (
@@ -38,6 +37,8 @@ from gymhub.schemas.notifications import (
     Welcome,
 )
 from gymhub.schemas.query import IntParam, StrParam
+from gymhub.web import identity
+from gymhub.web.appkeys import config_key, db_key, hub_key
 
 routes = web.RouteTableDef()
 

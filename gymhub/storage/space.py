@@ -11,32 +11,21 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
-
-from gymhub.appkeys import config_key
 from gymhub.config import Config
-from gymhub.errors import InsufficientStorage, is_out_of_space
+from gymhub.errors import InsufficientStorage
 
 log = logging.getLogger("gymhub.storage")
 
 GB = 1_000_000_000
 DEFAULT_PERCENT = 5
-# Writes that cost next to nothing or give space back: a full disk must not lock anyone out.
-EXEMPT_PATHS = frozenset(
-    {"/api/auth/login", "/api/auth/logout", "/api/ws/ticket", "/api/files/media/cleanup"}
-)
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Ballast kept in the data dir: when something else filled the disk to the last byte, SQLite
 # could not even record a delete (its WAL needs a few pages), so the space that deletes would
 # give back stayed locked. Released for a delete that hit the wall; made again once there is room.
 RESERVE_NAME = ".space-reserve"
 RESERVE_BYTES = 1024 * 1024
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -123,30 +112,3 @@ class DiskSpace:
             )
         if not self.reserved and free - needed - RESERVE_BYTES >= self.min_free:
             self.reserved = await asyncio.to_thread(self._make_reserve)
-
-
-space_key = web.AppKey("space", DiskSpace)
-
-
-async def space_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Fix the effective margin once at start-up."""
-    app[space_key] = await DiskSpace.open(app[config_key])
-    yield
-
-
-@web.middleware
-async def space_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a write up front when the disk is short, counting a declared body as needed; let a
-    delete that found the disk full to the last byte through on the reserve."""
-    space = request.app[space_key]
-    if request.method == "DELETE":
-        try:
-            return await handler(request)
-        except Exception as exc:
-            # The failed delete rolled back whole; with the reserve gone it can be recorded.
-            if not is_out_of_space(exc) or not await space.release_reserve():
-                raise
-        return await handler(request)
-    if request.method in WRITE_METHODS and request.path not in EXEMPT_PATHS:
-        await space.require(request.content_length or 0)
-    return await handler(request)

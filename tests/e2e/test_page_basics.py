@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from gymhub.headers import PAGE_CSP
+from gymhub.web.headers import PAGE_CSP
 from tests.e2e.helpers import (
     DESKTOP,
     PHONE,

@@ -19,11 +19,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from gymhub.appkeys import config_key, db_key, hub_key
 from gymhub.config import Config
 from gymhub.data import notifications
 from gymhub.data.db import Database
 from gymhub.realtime.hub import GOING_AWAY, Hub
+from gymhub.web.appkeys import config_key, db_key, hub_key
 
 log = logging.getLogger("gymhub.realtime")
 

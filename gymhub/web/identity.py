@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
-from gymhub.appkeys import config_key, db_key, keys_key
 from gymhub.auth import tokens
 from gymhub.auth.policy import Viewer
 from gymhub.data import users
 from gymhub.errors import CsrfFailed, Unauthenticated
+from gymhub.web.appkeys import config_key, db_key, keys_key
 
 SESSION_COOKIE = "gymhub_session"
 LOGIN_PATH = "/api/auth/login"

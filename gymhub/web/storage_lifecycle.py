@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gymhub import imaging
-from gymhub.appkeys import config_key, db_key, pool_key, storage_key
 from gymhub.config import Config
 from gymhub.data import meta
 from gymhub.data.db import Database
-from gymhub.storage.space import space_key
 from gymhub.storage.store import Storage
 from gymhub.storage.sweep import (
     SweepReport,
@@ -27,6 +25,8 @@ from gymhub.storage.sweep import (
     list_candidates,
     sweep_locked,
 )
+from gymhub.web.appkeys import config_key, db_key, pool_key, storage_key
+from gymhub.web.space import space_key
 
 log = logging.getLogger("gymhub.storage")
 

@@ -1,0 +1,102 @@
+"""Imports point down the layers of docs/architecture.md: a lower package never imports a higher
+one, and aiohttp stays above the use cases. Read from the source, so a new module is checked too."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import gymhub
+
+ROOT = Path(gymhub.__file__).parent
+GROUND = {"config", "errors", "metrics", "logflood", "sdnotify", "logs"}
+DOMAIN = {"auth", "realtime", "storage", "schemas", "data", "imaging"} | GROUND
+USE_CASES = {"services", "views", "ops", "datadir", "firstrun"} | DOMAIN
+# The gymhub packages and modules each may import, besides itself.
+ALLOWED: dict[str, set[str]] = {
+    "imaging": set(),
+    "data": set(),
+    "config": set(),
+    "errors": set(),
+    "metrics": set(),
+    "logflood": set(),
+    "sdnotify": set(),
+    "logs": {"errors", "logflood"},
+    "schemas": {"errors"},
+    "auth": {"config", "data", "errors"},
+    "storage": {"config", "data", "errors", "imaging", "metrics"},
+    "realtime": {"auth", "config", "data", "errors", "metrics"},
+    "views": {"auth", "data", "errors", "schemas", "storage"},
+    "services": DOMAIN | {"views"},
+    "datadir": DOMAIN,
+    "firstrun": DOMAIN,
+    "ops": DOMAIN | {"datadir"},
+    "web": USE_CASES,
+    "handlers": USE_CASES | {"web"},
+}
+TOP = {"server", "cli", "demo", "__main__", "__init__", "static"}
+# aiohttp belongs to the HTTP adapter; schemas read requests, the hub writes to WebSockets.
+NO_AIOHTTP = {"imaging", "data", "auth", "storage", "services", "views", "ops", "datadir"}
+
+
+def unit_of(path: Path, root: Path) -> str:
+    """The top-level package or module of gymhub that a file belongs to."""
+    return path.relative_to(root).with_suffix("").parts[0]
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, fully named (`from a import b` gives a and a.b)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def gymhub_unit(module: str, root: Path) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "gymhub" or len(parts) < 2:
+        return None
+    name = parts[1]
+    return name if (root / name).is_dir() or (root / f"{name}.py").exists() else None
+
+
+def violations(root: Path = ROOT) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        unit = unit_of(path, root)
+        if unit in TOP:
+            continue
+        assert unit in ALLOWED, f"{unit}: a new package needs its place in ALLOWED and the doc"
+        for module in sorted(imports_of(path)):
+            target = gymhub_unit(module, root)
+            if target is not None and target != unit and target not in ALLOWED[unit]:
+                found.append(f"{path.relative_to(root.parent)} imports {module}")
+            if unit in NO_AIOHTTP and module.split(".")[0] == "aiohttp":
+                found.append(f"{path.relative_to(root.parent)} imports {module} (no aiohttp here)")
+    return found
+
+
+def test_imports_point_down_the_layers() -> None:
+    assert violations() == []
+
+
+def test_the_check_sees_an_upward_import_and_aiohttp_below_the_adapter(tmp_path: Path) -> None:
+    # The rule table is only worth something if it finds what it forbids: a tree with both.
+    root = tmp_path / "gymhub"
+    for name, text in {
+        "handlers/files.py": "",
+        "data/users.py": "from gymhub.handlers import files\n",
+        "services/meals.py": "from aiohttp import web\nfrom gymhub.data import users\n",
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    assert violations(root) == [
+        "gymhub/data/users.py imports gymhub.handlers",
+        "gymhub/data/users.py imports gymhub.handlers.files",
+        "gymhub/services/meals.py imports aiohttp (no aiohttp here)",
+        "gymhub/services/meals.py imports aiohttp.web (no aiohttp here)",
+    ]
