@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeAlias, get_args
 
 import msgspec
 
@@ -40,6 +40,10 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
+# argparse names the type of add_subparsers() only privately.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="data directory (default ./gymhub-data)")
     parser.add_argument("--config", type=Path, help="TOML configuration file")
@@ -51,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gymhub {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_serve(sub)
+    _add_user(sub)
+    _add_maintenance(sub)
+    return parser
+
+
+def _add_serve(sub: Subcommands) -> None:
     serve = sub.add_parser("serve", help="run the server")
     _common(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -63,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="fill an empty data dir with demo users and data, print the logins",
     )
 
+
+def _add_user(sub: Subcommands) -> None:
     user = sub.add_parser("user", help="manage accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser("add", help="create an account")
@@ -86,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(enable)
     enable.add_argument("username")
 
+
+def _add_maintenance(sub: Subcommands) -> None:
     for name, text in (
         ("assign", "assign a trainer to a client"),
         ("unassign", "end a trainer's assignment to a client"),
@@ -113,7 +128,6 @@ def build_parser() -> argparse.ArgumentParser:
             )
         if name in ("backup", "restore"):
             p.add_argument("path", type=Path, help="backup directory")
-    return parser
 
 
 def config_from(args: argparse.Namespace) -> Config:

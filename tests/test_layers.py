@@ -100,3 +100,15 @@ def test_the_check_sees_an_upward_import_and_aiohttp_below_the_adapter(tmp_path:
         "gymhub/services/meals.py imports aiohttp (no aiohttp here)",
         "gymhub/services/meals.py imports aiohttp.web (no aiohttp here)",
     ]
+
+
+def test_no_function_is_over_60_lines() -> None:
+    # A function that long does several things; split it by what they are.
+    long = [
+        f"{path.relative_to(ROOT.parent)}:{node.lineno} {node.name} ({lines} lines)"
+        for path in sorted(ROOT.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (lines := (node.end_lineno or node.lineno) - node.lineno + 1) > 60
+    ]
+    assert long == []

@@ -49,6 +49,52 @@ def _path_schema(regex: str) -> dict[str, Any]:
 Route = tuple[str, str, tuple[tuple[str, str], ...], Doc]
 
 
+def _operation(
+    path_params: tuple[tuple[str, str], ...], doc: Doc, by_type: dict[Any, Any]
+) -> dict[str, Any]:
+    """One route's OpenAPI operation: parameters, body, responses and security."""
+    op: dict[str, Any] = {
+        "summary": doc.summary,
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": _path_schema(regex)}
+            for name, regex in path_params
+        ]
+        + [
+            {
+                "name": param.name,
+                "in": "query",
+                "required": param.required,
+                "description": param.description,
+                "schema": param.schema(),
+            }
+            for param in doc.query
+        ],
+    }
+    if doc.request is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": by_type[doc.request]}},
+        }
+    elif doc.form is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": doc.form.schema()}},
+        }
+    ok: dict[str, Any] = {"description": "success"}
+    if doc.response is not None:
+        ok["content"] = {"application/json": {"schema": by_type[doc.response]}}
+    op["responses"] = {
+        str(doc.status): ok,
+        "default": {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        },
+    }
+    if doc.auth:
+        op["security"] = [{"bearer": []}, {"cookie": []}]
+    return op
+
+
 @functools.cache
 def _document(routes: tuple[Route, ...]) -> bytes:
     types = [d.request for *_, d in routes if d.request] + [
@@ -60,46 +106,7 @@ def _document(routes: tuple[Route, ...]) -> bytes:
     by_type = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
     for method, path, path_params, doc in routes:
-        op: dict[str, Any] = {
-            "summary": doc.summary,
-            "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": _path_schema(regex)}
-                for name, regex in path_params
-            ]
-            + [
-                {
-                    "name": param.name,
-                    "in": "query",
-                    "required": param.required,
-                    "description": param.description,
-                    "schema": param.schema(),
-                }
-                for param in doc.query
-            ],
-        }
-        if doc.request is not None:
-            op["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": by_type[doc.request]}},
-            }
-        elif doc.form is not None:
-            op["requestBody"] = {
-                "required": True,
-                "content": {"multipart/form-data": {"schema": doc.form.schema()}},
-            }
-        ok: dict[str, Any] = {"description": "success"}
-        if doc.response is not None:
-            ok["content"] = {"application/json": {"schema": by_type[doc.response]}}
-        op["responses"] = {
-            str(doc.status): ok,
-            "default": {
-                "description": "error",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
-        }
-        if doc.auth:
-            op["security"] = [{"bearer": []}, {"cookie": []}]
-        paths.setdefault(path, {})[method.lower()] = op
+        paths.setdefault(path, {})[method.lower()] = _operation(path_params, doc, by_type)
     components["Error"] = ERROR_SCHEMA
     spec = {
         "openapi": "3.1.0",
