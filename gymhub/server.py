@@ -18,7 +18,7 @@ from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from gymhub import datadir, firstrun, metrics, sdnotify
-from gymhub.appkeys import config_key, db_key, extras_key, hashing_key, keys_key, limiter_key
+from gymhub.appkeys import config_key, db_key, hashing_key, keys_key, limiter_key
 from gymhub.auth import identity, keys
 from gymhub.auth.passwords import Hashing
 from gymhub.auth.ratelimit import LoginLimiter
@@ -128,7 +128,6 @@ def make_app(config: Config) -> web.Application:
     app[limiter_key] = LoginLimiter(
         config.login_max_failures, config.login_window, config.login_max_failures_per_address
     )
-    app[extras_key] = {}
     app[media.media_memo_key] = GenerationMemo(media.MEDIA_MEMO_SIZE)
     setup_session(
         app,

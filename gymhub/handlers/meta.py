@@ -11,7 +11,6 @@ from gymhub.schemas.users import Health
 from gymhub.storage.space import space_key
 
 routes = web.RouteTableDef()
-openapi_cache_key = web.AppKey("openapi_cache", bytes)
 
 
 @routes.get("/healthz")
