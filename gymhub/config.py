@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 MB = 1_000_000
 
@@ -149,41 +152,43 @@ class Config:
         return self.data_dir / "secret.key"
 
 
-def _coerce(name: str, kind: str, raw: Any) -> Any:
+# Words for a switch besides msgspec's own true/false/1/0 (any case); "auto", "none" or nothing
+# leave a setting that may be None to its rule.
+_SWITCH_WORDS = {"yes": "true", "on": "true", "no": "false", "off": "false"}
+_SWITCH_WORDS |= dict.fromkeys(("", "auto", "none"), "null")
+
+
+def _field_types() -> dict[str, tuple[Any, str]]:
+    """Each setting's type, resolved, and as written in the class (for messages)."""
+    hints = typing.get_type_hints(Config)
+    return {f.name: (hints[f.name], str(f.type)) for f in dataclasses.fields(Config)}
+
+
+def _to_path(kind: type, value: Any) -> Any:
+    # msgspec knows no Path; a ValueError here becomes its ValidationError.
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise ValueError(f"not a {kind}")
+
+
+def _coerce(name: str, kind: Any, label: str, raw: Any) -> Any:
     """Turn a TOML or environment value into the field's type, or say which key is wrong."""
+    value = raw
     text = isinstance(raw, str)
+    if text:
+        # A list in an environment variable is comma-separated, and operators write yes/no for
+        # switches; the rest is msgspec's lax mode, which reads numbers and switches from text.
+        if kind == tuple[str, ...]:
+            value = [p.strip() for p in raw.split(",") if p.strip()]
+        elif kind not in (str, Path):
+            value = raw.strip()
+            if bool in typing.get_args(kind) or kind is bool:
+                value = _SWITCH_WORDS.get(value.lower(), value)
     try:
-        if kind in ("bool", "bool | None"):
-            if raw is None or (text and raw.strip().lower() in ("", "auto", "none")):
-                return None if "None" in kind else False
-            if isinstance(raw, bool):
-                return raw
-            if text and raw.strip().lower() in ("1", "true", "yes", "on"):
-                return True
-            if text and raw.strip().lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError
-        if kind == "int":
-            if isinstance(raw, bool):
-                raise ValueError
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "Path":
-            return Path(raw)
-        if kind == "tuple[str, ...]":
-            if text:
-                return tuple(p.strip() for p in raw.split(",") if p.strip())
-            if isinstance(raw, list) and all(isinstance(p, str) for p in raw):
-                return tuple(raw)
-            raise ValueError
-        if kind == "str":
-            if not isinstance(raw, str):
-                raise ValueError
-            return raw
-    except (TypeError, ValueError):
-        pass
-    raise ConfigError(f"{name}: {raw!r} is not a valid {kind}")
+        # TOML's own types stay strict: 1 is not a switch, nor true a number.
+        return msgspec.convert(value, kind, strict=not text, dec_hook=_to_path)
+    except msgspec.ValidationError:
+        raise ConfigError(f"{name}: {raw!r} is not a valid {label}") from None
 
 
 def load_config(
@@ -193,7 +198,7 @@ def load_config(
 ) -> Config:
     """Build the Config once: defaults, then the TOML file, then GYMHUB_* variables, then flags."""
     environ = os.environ if environ is None else environ
-    known = {f.name: str(f.type) for f in dataclasses.fields(Config)}
+    known = _field_types()
     values: dict[str, Any] = {}
     if config_file is None and environ.get("GYMHUB_CONFIG"):
         config_file = Path(environ["GYMHUB_CONFIG"])
@@ -208,14 +213,14 @@ def load_config(
         for key, raw in section.items():
             if key not in known:
                 raise ConfigError(f"{key}: unknown setting in {config_file}")
-            values[key] = _coerce(key, known[key], raw)
-    for key, kind in known.items():
+            values[key] = _coerce(key, *known[key], raw)
+    for key, types in known.items():
         env_name = f"GYMHUB_{key.upper()}"
         if env_name in environ:
-            values[key] = _coerce(key, kind, environ[env_name])
+            values[key] = _coerce(key, *types, environ[env_name])
     for key, raw in (overrides or {}).items():
         if raw is not None:
-            values[key] = _coerce(key, known[key], raw) if isinstance(raw, str) else raw
+            values[key] = _coerce(key, *known[key], raw) if isinstance(raw, str) else raw
     return Config(**values)
 
 

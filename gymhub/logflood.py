@@ -54,7 +54,7 @@ class RepeatFilter(logging.Filter):
         self._runs: dict[tuple[str, int, str], _Run] = {}
         # When the oldest run's interval ends: the only time a sweep has anything to do.
         self._next_due = float("inf")
-        # Records come from the loop and from worker threads (aiosqlite, to_thread).
+        # Records come from the loop and from worker threads (the database's, to_thread).
         self._lock = threading.Lock()
         # A timer on the event loop writes the last summary of a flood that has stopped.
         self._timer: asyncio.TimerHandle | None = None

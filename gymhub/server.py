@@ -43,7 +43,7 @@ from gymhub.handlers import (
 from gymhub.logs import console, setup_logging
 from gymhub.web import identity
 from gymhub.web.accesslog import AccessLogger
-from gymhub.web.appkeys import config_key, db_key, extras_key, hashing_key, keys_key, limiter_key
+from gymhub.web.appkeys import config_key, db_key, hashing_key, keys_key, limiter_key
 from gymhub.web.connections import Guard, GuardedSite, Limits
 from gymhub.web.errors import error_middleware
 from gymhub.web.headers import security_headers
@@ -131,7 +131,6 @@ def make_app(config: Config) -> web.Application:
     app[limiter_key] = LoginLimiter(
         config.login_max_failures, config.login_window, config.login_max_failures_per_address
     )
-    app[extras_key] = {}
     app[media.media_memo_key] = GenerationMemo(media.MEDIA_MEMO_SIZE)
     setup_session(
         app,

@@ -28,9 +28,8 @@ async def meals(client: TestClient, token: str, n: int, prefix: str, pause: floa
 
 
 async def stored_ids(client: TestClient, user_id: int) -> list[int]:
-    rows = await client.app[db_key].fetchall(
-        "SELECT id FROM notifications WHERE user_id = ? ORDER BY id", (user_id,)
-    )
+    sql = "SELECT id FROM notifications WHERE user_id = ? ORDER BY id"
+    rows = await client.app[db_key].read(lambda c: c.execute(sql, (user_id,)).fetchall())
     return [r[0] for r in rows]
 
 

@@ -1,4 +1,5 @@
-"""The Database: one write connection for short BEGIN IMMEDIATE transactions, one for reads."""
+"""The Database: one write connection for short BEGIN IMMEDIATE transactions, one for reads,
+each in a thread of its own."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import datetime as dt
 import functools
 import logging
 import os
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
-
-import aiosqlite
 
 log = logging.getLogger("gymhub.data")
 
@@ -137,21 +138,89 @@ def _run_batch(conn: sqlite3.Connection, batch: list[_Read]) -> list[tuple[bool,
 
 def _deliver(batch: list[_Read], results: list[tuple[bool, Any]]) -> None:
     for (_, future), (ok, value) in zip(batch, results, strict=True):
-        if future.done():  # its request went away meanwhile
-            continue
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+        _settle(future, ok, value)
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # its awaiter went away meanwhile
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+_Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+
+
+class _ConnectionThread:
+    """One sqlite3 connection, used only by its own thread, which runs queued functions in order.
+
+    A function runs whole before the next one starts, so a transaction sent as one function
+    is indivisible whatever the coroutines around it do.
+    """
+
+    def __init__(self, path: Path, name: str):
+        self.path = path
+        self._loop = asyncio.get_running_loop()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._stopped: asyncio.Future[None] = self._loop.create_future()
+        self._closing = False
+        # A daemon: should a caller ever forget close(), the thread cannot keep the process
+        # alive (aiosqlite's thread could, and `serve` then hung on a file that is not a
+        # database). close() is what ends it cleanly.
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while (job := self._jobs.get()) is not None:
+            fn, future = job
+            try:
+                if conn is None:
+                    conn = sqlite3.connect(self.path, isolation_level=None)
+                outcome: tuple[bool, Any] = (True, fn(conn))
+            except BaseException as exc:
+                outcome = (False, exc)
+            self._call_soon(_settle, future, *outcome)
+        try:
+            if conn is not None:
+                conn.close()
+            outcome = (True, None)
+        except BaseException as exc:
+            outcome = (False, exc)
+        self._call_soon(_settle, self._stopped, *outcome)
+
+    def _call_soon(self, fn: Callable[..., None], *args: Any) -> None:
+        # The loop may be closed already when a thread outlives it (a forgotten close()).
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """fn(conn) in the connection's thread, after everything queued before it."""
+        if self._closing:
+            raise RuntimeError("database is not open")
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._jobs.put((fn, future))
+        return await future
+
+    async def close(self) -> None:
+        """Let queued work finish, close the connection and end the thread."""
+        if not self._closing:
+            self._closing = True
+            self._jobs.put(None)
+        await asyncio.shield(self._stopped)
+        # The thread's last act was to report: joining it takes no time.
+        self._thread.join()
 
 
 class Database:
-    """Owns the aiosqlite connections; writes go whole through one writer, reads through another."""
+    """Owns two connections in two threads: writes go whole through one, reads through the other."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._writer: _ConnectionThread | None = None
+        self._reader: _ConnectionThread | None = None
         self.schema_version = 0
         self._pending_reads: list[_Read] = []
         self._read_batch: asyncio.Future[None] | None = None
@@ -164,15 +233,14 @@ class Database:
     async def open(self) -> None:
         """Open both connections, set the pragmas and bring the schema up to date.
 
-        On failure (a file that is not a database, say) whatever was opened is closed again:
-        aiosqlite's thread is not a daemon and would keep the process alive after the error.
+        On failure (a file that is not a database, say) whatever was opened is closed again.
         """
         await asyncio.to_thread(create_private, self.path)
         try:
-            self._writer = await aiosqlite.connect(self.path, isolation_level=None)
-            await self._run(self._writer, self._setup_writer)
-            self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-            await self._run(self._reader, self._setup_reader)
+            self._writer = _ConnectionThread(self.path, "gymhub-db-writer")
+            await self._writer.run(self._setup_writer)
+            self._reader = _ConnectionThread(self.path, "gymhub-db-reader")
+            await self._reader.run(self._setup_reader)
         except BaseException:
             await self.close()
             raise
@@ -195,27 +263,20 @@ class Database:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
+        for thread in (self._reader, self._writer):
+            if thread is not None:
+                await thread.close()
         self._reader = self._writer = None
 
-    @staticmethod
-    async def _run(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-        # aiosqlite interleaves statements from different coroutines; sending the whole unit
-        # as one function to the connection's thread keeps a transaction indivisible.
-        # `_execute` and `_conn` are aiosqlite's own (stable since 0.17) way to do that.
-        return await conn._execute(lambda: fn(conn._conn))
-
-    def _need(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
-        if conn is None:
+    def _need(self, thread: _ConnectionThread | None) -> _ConnectionThread:
+        if thread is None:
             raise RuntimeError("database is not open")
-        return conn
+        return thread
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run fn(conn) in the writer's thread as one BEGIN IMMEDIATE transaction."""
         try:
-            return await self._run(self._need(self._writer), lambda conn: run_write(conn, fn))
+            return await self._need(self._writer).run(lambda conn: run_write(conn, fn))
         finally:
             # Before the caller answers its client: whoever hears of the write sees it.
             self.generation += 1
@@ -224,9 +285,7 @@ class Database:
         """Move the generation on if another process committed since the last check."""
         # Asked on the writer: data_version moves for every other connection's commit, and on
         # the reader that includes our own writer's, which write() has already counted.
-        version = await self._run(
-            self._need(self._writer), lambda conn: conn.execute("PRAGMA data_version").fetchone()[0]
-        )
+        version = await self._need(self._writer).run(_data_version)
         changed = self._data_version is not None and version != self._data_version
         self._data_version = version
         if changed:
@@ -260,8 +319,8 @@ class Database:
             while self._pending_reads:
                 batch, self._pending_reads = self._pending_reads, []
                 try:
-                    results = await self._run(
-                        self._need(self._reader), functools.partial(_run_batch, batch=batch)
+                    results = await self._need(self._reader).run(
+                        functools.partial(_run_batch, batch=batch)
                     )
                 except asyncio.CancelledError:
                     for _, future in batch + self._pending_reads:
@@ -277,10 +336,6 @@ class Database:
         """First row of a read query, or None."""
         return await self.read(lambda c: c.execute(sql, params).fetchone())
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        """All rows of a read query."""
-        return await self.read(lambda c: c.execute(sql, params).fetchall())
-
     async def ping(self, timeout: float = 2.0) -> bool:
         """True when the database answers a trivial query in time."""
         try:
@@ -289,14 +344,6 @@ class Database:
             return False
         return row is not None
 
-    async def backup_to(self, target: Path) -> None:
-        """Copy the database with SQLite's online backup API, consistent while writes go on."""
 
-        def copy(conn: sqlite3.Connection) -> None:
-            dest = sqlite3.connect(target)
-            try:
-                conn.backup(dest)
-            finally:
-                dest.close()
-
-        await self._run(self._need(self._writer), copy)
+def _data_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])

@@ -13,7 +13,6 @@ FILE_COLUMNS = (
     " created_at, meal_completion_id, progress_entry_id"
 )
 CATEGORIES = ("meal_photos", "progress_photos", "profile_photos", "documents")
-IMAGE_CATEGORIES = frozenset({"meal_photos", "progress_photos", "profile_photos"})
 
 
 def get_file(conn: sqlite3.Connection, file_id: str) -> Row | None:

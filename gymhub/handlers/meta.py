@@ -11,7 +11,6 @@ from gymhub.web.appkeys import db_key
 from gymhub.web.space import space_key
 
 routes = web.RouteTableDef()
-openapi_cache_key = web.AppKey("openapi_cache", bytes)
 
 
 @routes.get("/healthz")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -26,4 +26,3 @@ hashing_key = web.AppKey("hashing", Hashing)
 hub_key: web.AppKey[Hub] = web.AppKey("hub")
 storage_key: web.AppKey[Storage] = web.AppKey("storage")
 pool_key: web.AppKey[ProcessPoolExecutor] = web.AppKey("pool")
-extras_key: web.AppKey[dict[str, Any]] = web.AppKey("extras")
