@@ -310,7 +310,9 @@ def main() -> None:
         help="an environment variable for the server (PYTHONMALLOC=malloc: glibc's allocator)",
     )
     args = parser.parse_args()
-    server_env = dict(pair.split("=", 1) for pair in args.server_env)
+    # Every connection is one of two users': the per-user cap (20) must let them all in.
+    server_env = {"GYMHUB_WS_MAX_PER_USER": str(args.connections)}
+    server_env.update(pair.split("=", 1) for pair in args.server_env)
     if server_env:
         print(f"server environment: {server_env}")
     raise_nofile()
