@@ -10,12 +10,15 @@ simplest aiohttp app serving the same bytes without auth (bench/_bare_aiohttp.py
 turn in the same rounds: its ratio is the framework's own ceiling on this machine. A fourth, the
 same app answering every file with a plain `web.FileResponse`, is the point the goal was
 calibrated on ("plain FileResponse reaches only ~0.07x"): it shows how this machine compares.
+With `--server-env NAME=VALUE` (repeatable) a second gymhub, started after the uploads on the same
+data dir with those variables added (`PYTHONMALLOC=malloc`, say), takes its turn too, and its
+rate is printed as a ratio to the first's: what the setting costs, measured in the same rounds.
 
 The client is wrk when installed (`apt-get install wrk`), else an aiohttp client in a separate
 process. Its CPU use is printed: on a 2-core machine it shares the cores with the server.
 Everything stays on 127.0.0.1; counts and time are bounded by --seconds and --rounds.
 
-    python bench/serve.py [--seconds 5] [--rounds 3] [--connections 32]
+    python bench/serve.py [--seconds 5] [--rounds 3] [--connections 32] [--server-env NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ PLAIN = "aiohttp FileResponse"
 # DESIGN.md's figures for a 30 KB file on its reference machine: "FileResponse ... at only 0.07x",
 # "the same 30 KB from RAM reaches 0.26x".
 REFERENCE = {PLAIN: 0.07, "aiohttp": 0.26}
+ENV_GYMHUB = "gymhub +env"
 
 
 def free_port() -> int:
@@ -105,9 +109,9 @@ def noise_jpeg(width: int, height: int, quality: int = 92) -> bytes:
 class Gymhub:
     """gymhub as a subprocess; its log goes to a file so a full pipe never stalls it."""
 
-    def __init__(self, tmp: Path):
-        self.log = (tmp / "gymhub.log").open("w+")
-        env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None, log: str = "gymhub"):
+        self.log = (tmp / f"{log}.log").open("w+")
+        env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD, **(extra_env or {})}
         cmd = [sys.executable, "-m", "gymhub", "serve", "--data-dir", str(tmp / "data")]
         cmd += ["--port", "0", "--workers", "1"]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -276,7 +280,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one measurement")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also measure a second gymhub with this environment variable (repeatable)",
+    )
     args = parser.parse_args()
+    args.server_env = dict(pair.split("=", 1) for pair in args.server_env)
     use_wrk = shutil.which("wrk") is not None
     measure = run_wrk if use_wrk else run_aiohttp
     with tempfile.TemporaryDirectory(prefix="gymhub-bench-serve-") as tmp_name:
@@ -284,10 +296,12 @@ def main() -> int:
         gymhub, nginx = Gymhub(tmp), Nginx(tmp)
         bare = BareAiohttp(tmp / "root")
         plain = BareAiohttp(tmp / "root", always_file=True)
+        servers = {"gymhub": gymhub, "nginx": nginx, "aiohttp": bare, PLAIN: plain}
         try:
-            servers = {"gymhub": gymhub, "nginx": nginx, "aiohttp": bare, PLAIN: plain}
             return bench(args, gymhub, nginx, servers, measure, "wrk" if use_wrk else "aiohttp")
         finally:
+            if ENV_GYMHUB in servers:
+                servers[ENV_GYMHUB].stop()
             plain.stop()
             bare.stop()
             nginx.stop()
@@ -333,11 +347,27 @@ def bench(
         status, same = http(nginx.url, "GET", path)
         assert status == 200 and hashlib.sha256(same).digest() == hashlib.sha256(body).digest()
     sizes = {k: len(http(nginx.url, "GET", p)[1]) for k, p in targets.items()}
+    if args.server_env:
+        # Started now, so that it finds the account and the files; the order puts it next to
+        # the first gymhub in every round.
+        tmp = Path(gymhub.log.name).parent
+        others = {k: v for k, v in servers.items() if k != "gymhub"}
+        servers.clear()  # in place: main() stops what it holds
+        servers["gymhub"] = gymhub
+        servers[ENV_GYMHUB] = Gymhub(tmp, args.server_env, log="gymhub-env")
+        servers.update(others)
+        for path in targets.values():
+            status, _ = http(
+                servers[ENV_GYMHUB].url, "GET", path, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert status == 200, status
 
     print(
         f"serve bench: {os.cpu_count()} cores, client {client} with {args.connections} "
         f"keep-alive connections, {args.rounds} rounds x {args.seconds:g} s per server and file"
     )
+    if args.server_env:
+        print(f"{ENV_GYMHUB}: a second gymhub on the same data with {args.server_env}")
     ok = True
     for kind, path in targets.items():
         rates: dict[str, list[float]] = {name: [] for name in servers}
@@ -373,6 +403,15 @@ def bench(
             f"  for reference: bare aiohttp/nginx {med['aiohttp'] / med['nginx']:.2f}x, "
             f"gymhub/bare aiohttp {med['gymhub'] / med['aiohttp']:.2f}x"
         )
+        if ENV_GYMHUB in med:
+            print(
+                f"  ratio gymhub with {args.server_env} / gymhub: "
+                f"{med[ENV_GYMHUB] / med['gymhub']:.2f}x (rounds: "
+                + ", ".join(
+                    f"{a / b:.2f}" for a, b in zip(rates[ENV_GYMHUB], rates["gymhub"], strict=True)
+                )
+                + ")"
+            )
         if kind == "small variant":
             print(
                 f"  calibration against DESIGN.md's reference figures: plain FileResponse/nginx "

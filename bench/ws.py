@@ -14,6 +14,7 @@ Keeping the clients out of the way: they are raw asyncio protocols that only app
 answered then too, well within the heartbeat's timeout). Their CPU use is printed.
 
 Usage: python bench/ws.py [--connections 5000] [--fanout 1000] [--rounds 20] [--processes 2]
+       [--server-env NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -208,8 +209,9 @@ def stuck_socket(port: int, path: str) -> socket.socket:
 # The run ---------------------------------------------------------------------------------
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen[str], str, int]:
+def start_server(data: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[str], str, int]:
     env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": ADMIN_PASSWORD, "GYMHUB_LOG_LEVEL": "WARNING"}
+    env.update(extra)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gymhub", "serve", "--data-dir", str(data), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -300,11 +302,23 @@ def main() -> None:
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the server (PYTHONMALLOC=malloc: glibc's allocator)",
+    )
     args = parser.parse_args()
+    # Every connection is one of two users': the per-user cap (20) must let them all in.
+    server_env = {"GYMHUB_WS_MAX_PER_USER": str(args.connections)}
+    server_env.update(pair.split("=", 1) for pair in args.server_env)
+    if server_env:
+        print(f"server environment: {server_env}")
     raise_nofile()
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None) as tmp:
-        proc, base, port = start_server(Path(tmp) / "data")
+        proc, base, port = start_server(Path(tmp) / "data", server_env)
         try:
             run(args, base, port, proc.pid)
         finally:

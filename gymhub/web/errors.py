@@ -42,6 +42,22 @@ def new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
+def _drop_tracebacks(exc: BaseException) -> None:
+    """Forget the frames of a client-left error and of what it was raised from.
+
+    aiohttp sets the `ConnectionResetError` on the request's body reader, which keeps it; its
+    traceback holds the handler's frames, hence the request and that reader: a cycle per cut
+    upload, alive (with its frames and buffers) until a full collection. Nothing reads the
+    traceback once the 499 is logged, and a later read of the reader raises the error afresh.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short chain; never loop on a cycle
+        if seen is None:
+            return
+        seen.__traceback__ = None
+        seen = seen.__cause__ or seen.__context__
+
+
 _encoder = msgspec.json.Encoder()
 # Only for a client whose connection is gone, so never sent: what the access log and the
 # metrics record instead of a 500.
@@ -117,6 +133,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             log.info(
                 "client left during %s %s [request %s]", request.method, request.path, request_id
             )
+            _drop_tracebacks(exc)
             response = web.Response(status=CLIENT_CLOSED_REQUEST)
         elif isinstance(exc, HttpProcessingError | RequestPayloadError):
             # The body could not be read as sent: a Content-Encoding it is not in (gzip that
