@@ -17,10 +17,10 @@ from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 MEALS = ClientRecords(
-    meals.list_for,
-    meals.get,
-    meals_view,
-    "No such meal.",
+    list_for=meals.list_for,
+    get=meals.get,
+    view=meals_view,
+    missing="No such meal.",
     client_id=id_param("client_id", "whose meals (default: the caller's own)"),
     before=id_param("before", "only meals with a smaller id (newest first)"),
 )

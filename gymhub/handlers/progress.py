@@ -18,10 +18,10 @@ from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
 ENTRIES = ClientRecords(
-    progress.list_for,
-    progress.get,
-    entries_view,
-    "No such progress entry.",
+    list_for=progress.list_for,
+    get=progress.get,
+    view=entries_view,
+    missing="No such progress entry.",
     client_id=id_param("client_id", "whose entries (default: the caller's own)"),
     before=id_param("before", "only entries with a smaller id (newest first)"),
 )
