@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from aiohttp import web
 
 from gymhub.auth import policy
 from gymhub.data import progress
-from gymhub.errors import InvalidRequest, NotFound
-from gymhub.handlers.common import ID, LIMIT, id_param, path_id
+from gymhub.errors import InvalidRequest
+from gymhub.handlers.client_data import ClientRecords
+from gymhub.handlers.common import ID, id_param
 from gymhub.schemas.coaching import Progress, ProgressCreate, ProgressList, api_time
 from gymhub.schemas.common import documented, json_response, read_json
 from gymhub.services.progress import NewEntry, record_progress
@@ -18,9 +17,14 @@ from gymhub.web.appkeys import db_key, hub_key
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
-CLIENT_ID = id_param("client_id", "whose entries (default: the caller's own)")
-BEFORE = id_param("before", "only entries with a smaller id (newest first)")
-LIST_QUERY = (CLIENT_ID, LIMIT, BEFORE)
+ENTRIES = ClientRecords(
+    list_for=progress.list_for,
+    get=progress.get,
+    view=entries_view,
+    missing="No such progress entry.",
+    client_id=id_param("client_id", "whose entries (default: the caller's own)"),
+    before=id_param("before", "only entries with a smaller id (newest first)"),
+)
 
 
 @routes.post("/api/progress")
@@ -45,34 +49,12 @@ async def create_entry(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/progress")
-@documented("A client's progress entries, newest first", response=ProgressList, query=LIST_QUERY)
+@documented("A client's progress entries, newest first", response=ProgressList, query=ENTRIES.query)
 async def list_entries(request: web.Request) -> web.Response:
-    viewer = await current_viewer(request)
-    client_id = CLIENT_ID.read(request) or viewer.id
-    limit = LIMIT.get(request)
-    before = BEFORE.read(request)
-
-    def load(conn: sqlite3.Connection) -> list[Progress]:
-        policy.client_data(conn, viewer, client_id)
-        return entries_view(conn, viewer, progress.list_for(conn, client_id, limit, before))
-
-    return json_response(ProgressList(await request.app[db_key].read(load)))
+    return json_response(ProgressList(await ENTRIES.page(request)))
 
 
 @routes.get("/api/progress/" + ID % "id")
 @documented("One progress entry, if the caller may see the client's data", response=Progress)
 async def get_entry(request: web.Request) -> web.Response:
-    viewer = await current_viewer(request)
-    entry_id = path_id(request, "id")
-
-    def load(conn: sqlite3.Connection) -> Progress:
-        row = progress.get(conn, entry_id)
-        if row is None:
-            raise NotFound("No such progress entry.")
-        try:
-            policy.client_data(conn, viewer, row["client_id"])
-        except NotFound:
-            raise NotFound("No such progress entry.") from None
-        return entries_view(conn, viewer, [row])[0]
-
-    return json_response(await request.app[db_key].read(load))
+    return json_response(await ENTRIES.one(request))

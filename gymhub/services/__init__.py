@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
+from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
 
+T = TypeVar("T")
 # The hub's publish: committed notifications out to their recipients' connections.
 Publish = Callable[[Iterable[Stored]], object]
+
+
+async def write_and_publish(
+    db: Database,
+    publish: Publish,
+    write: Callable[[sqlite3.Connection], tuple[T, list[Stored]]],
+) -> T:
+    """Run write in one transaction and publish the notifications it stored; only after the
+    commit, so no socket hears of a row that a rollback took back."""
+    result, stored = await db.write(write)
+    publish(stored)
+    return result

@@ -11,7 +11,7 @@ from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Meal
-from gymhub.services import Publish
+from gymhub.services import Publish, write_and_publish
 from gymhub.views.meals import meal_view
 
 
@@ -37,6 +37,4 @@ async def log_meal(db: Database, publish: Publish, viewer: Viewer, new: NewMeal)
         )
         return meal_view(conn, viewer, row, []), stored
 
-    meal, stored = await db.write(complete)
-    publish(stored)
-    return meal
+    return await write_and_publish(db, publish, complete)

@@ -11,7 +11,7 @@ from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
 from gymhub.realtime.events import address
 from gymhub.schemas.coaching import ChatMessage
-from gymhub.services import Publish
+from gymhub.services import Publish, write_and_publish
 from gymhub.views.messages import message_view
 
 
@@ -26,9 +26,7 @@ async def send_message(
         stored = address(conn, "MESSAGE", [recipient_id, viewer.id], lambda _: {"message": message})
         return message, stored
 
-    message, stored = await db.write(send)
-    publish(stored)
-    return message
+    return await write_and_publish(db, publish, send)
 
 
 async def mark_read(db: Database, viewer: Viewer, message_id: int) -> None:

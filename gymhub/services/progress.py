@@ -13,7 +13,7 @@ from gymhub.data.notifications import Stored
 from gymhub.errors import InvalidRequest
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Progress
-from gymhub.services import Publish
+from gymhub.services import Publish, write_and_publish
 from gymhub.views.progress import entry_view
 
 
@@ -58,6 +58,4 @@ async def record_progress(
         )
         return entry_view(conn, viewer, row, photos), stored
 
-    entry, stored = await db.write(record)
-    publish(stored)
-    return entry
+    return await write_and_publish(db, publish, record)
