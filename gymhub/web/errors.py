@@ -95,6 +95,50 @@ def _check_content_encoding(request: web.Request) -> None:
         raise InvalidRequest(f"Content-Encoding {coding[:40]!r} is not one the server can decode.")
 
 
+def _unexpected(request: web.Request, exc: Exception, request_id: str) -> web.Response:
+    """The answer to an exception outside the API's family: a full disk, a client that left,
+    an unreadable body, or a bug (logged with its traceback)."""
+    transport = request.transport
+    if is_out_of_space(exc):
+        # A full disk is the operator's to fix, not a bug: the writer cleaned up after
+        # itself, so the client hears 507 and may try again once space is freed.
+        log.warning(
+            "out of space during %s %s [request %s]: %s",
+            request.method,
+            request.path,
+            request_id,
+            exc,
+        )
+        response = error_response(InsufficientStorage())
+    elif isinstance(exc, ConnectionError) and (transport is None or transport.is_closing()):
+        # The client went away mid-request (a phone losing its network): no one to answer
+        # and nothing wrong with the server. nginx's 499 names it in the log and metrics.
+        log.info("client left during %s %s [request %s]", request.method, request.path, request_id)
+        _drop_tracebacks(exc)
+        response = web.Response(status=CLIENT_CLOSED_REQUEST)
+    elif isinstance(exc, HttpProcessingError | RequestPayloadError):
+        # The body could not be read as sent: a Content-Encoding it is not in (gzip that
+        # is not gzip), or a body cut short. The client's mistake, whichever route it hit.
+        response = error_response(
+            InvalidRequest("The request body could not be read or decoded as sent.")
+        )
+        # The rest of the body cannot be told from the next request: say this connection
+        # ends, so the client does not send another on it.
+        response.force_close()
+    else:
+        log.error(
+            "unexpected error handling %s %s [request %s]",
+            request.method,
+            request.path,
+            request_id,
+            exc_info=exc,
+        )
+        response = error_response(
+            InternalError(f"An internal error occurred (request id {request_id}).")
+        )
+    return response
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every failure into the JSON error shape; log unexpected ones with a request id."""
@@ -115,45 +159,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 405:
             response.headers["Allow"] = exc.headers.get("Allow", "")
     except Exception as exc:
-        transport = request.transport
-        if is_out_of_space(exc):
-            # A full disk is the operator's to fix, not a bug: the writer cleaned up after
-            # itself, so the client hears 507 and may try again once space is freed.
-            log.warning(
-                "out of space during %s %s [request %s]: %s",
-                request.method,
-                request.path,
-                request_id,
-                exc,
-            )
-            response = error_response(InsufficientStorage())
-        elif isinstance(exc, ConnectionError) and (transport is None or transport.is_closing()):
-            # The client went away mid-request (a phone losing its network): no one to answer
-            # and nothing wrong with the server. nginx's 499 names it in the log and metrics.
-            log.info(
-                "client left during %s %s [request %s]", request.method, request.path, request_id
-            )
-            _drop_tracebacks(exc)
-            response = web.Response(status=CLIENT_CLOSED_REQUEST)
-        elif isinstance(exc, HttpProcessingError | RequestPayloadError):
-            # The body could not be read as sent: a Content-Encoding it is not in (gzip that
-            # is not gzip), or a body cut short. The client's mistake, whichever route it hit.
-            response = error_response(
-                InvalidRequest("The request body could not be read or decoded as sent.")
-            )
-            # The rest of the body cannot be told from the next request: say this connection
-            # ends, so the client does not send another on it.
-            response.force_close()
-        else:
-            log.exception(
-                "unexpected error handling %s %s [request %s]",
-                request.method,
-                request.path,
-                request_id,
-            )
-            response = error_response(
-                InternalError(f"An internal error occurred (request id {request_id}).")
-            )
+        response = _unexpected(request, exc, request_id)
     if not response.prepared:
         response.headers.setdefault("X-Request-Id", request_id)
     return response
