@@ -187,3 +187,47 @@ def live_media_names(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
         ):
             live.add(f"thumbnails/{row[0]}_{row[1]}.{row[2]}")
     return live
+
+
+def has_variant(conn: sqlite3.Connection, file_id: str, variant: str, ext: str) -> bool:
+    """Whether the file has this variant with this extension."""
+    found = conn.execute(
+        "SELECT 1 FROM file_variants WHERE file_id = ? AND variant = ? AND ext = ?",
+        (file_id, variant, ext),
+    ).fetchone()
+    return found is not None
+
+
+def file_exists(conn: sqlite3.Connection, file_id: str) -> bool:
+    """Whether a row with this file id exists."""
+    return conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is not None
+
+
+def stored_names(conn: sqlite3.Connection, file_id: str) -> tuple[list[Row], list[Row]]:
+    """The (category, ext) of a file's row and the (variant, ext) of each of its variants."""
+    originals = conn.execute("SELECT category, ext FROM files WHERE id = ?", (file_id,)).fetchall()
+    variants = conn.execute(
+        "SELECT variant, ext FROM file_variants WHERE file_id = ?", (file_id,)
+    ).fetchall()
+    return originals, variants
+
+
+def every_stored(conn: sqlite3.Connection) -> tuple[list[Row], list[Row]]:
+    """Every file (id, category, ext, size, sha256) and variant (file_id, variant, ext, size),
+    read in one transaction so the two lists agree."""
+    conn.execute("BEGIN")
+    try:
+        originals = conn.execute(
+            "SELECT id, category, ext, size, sha256 FROM files ORDER BY id"
+        ).fetchall()
+        variants = conn.execute(
+            "SELECT file_id, variant, ext, size FROM file_variants ORDER BY file_id, variant"
+        ).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    return originals, variants
+
+
+def delete_files(conn: sqlite3.Connection, file_ids: list[str]) -> None:
+    """Delete these file rows (their variant rows go with them), in the caller's transaction."""
+    conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in file_ids])

@@ -173,3 +173,17 @@ def is_last_active_admin(conn: sqlite3.Connection, row: Row) -> bool:
 def count_users(conn: sqlite3.Connection) -> int:
     """How many accounts exist."""
     return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def revocation_state(conn: sqlite3.Connection, user_ids: list[int]) -> dict[int, tuple[bool, int]]:
+    """(disabled, token_version) of each of these users that still exists."""
+    found: dict[int, tuple[bool, int]] = {}
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT id, disabled, token_version FROM users WHERE id IN ({marks})", chunk
+        )
+        for row in rows:
+            found[row[0]] = (bool(row[1]), int(row[2]))
+    return found

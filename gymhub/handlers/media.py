@@ -115,11 +115,7 @@ def names_row(conn: sqlite3.Connection, row: sqlite3.Row, name: MediaName) -> bo
     """Whether the media name is one of the row's real names (not a guessed extension)."""
     if name.variant is None:
         return bool(row["category"] == name.category and row["ext"] == name.ext)
-    found = conn.execute(
-        "SELECT 1 FROM file_variants WHERE file_id = ? AND variant = ? AND ext = ?",
-        (row["id"], name.variant, name.ext),
-    ).fetchone()
-    return found is not None
+    return files.has_variant(conn, row["id"], name.variant, name.ext)
 
 
 def _disposition(found: Found) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from gymhub import imaging
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
-from gymhub.data import files, notifications, users
+from gymhub.data import files, notifications, stats, users
 from gymhub.data.db import Database, Row, utcnow
 from gymhub.data.notifications import Stored
 from gymhub.errors import (
@@ -31,7 +31,6 @@ from gymhub.errors import (
 )
 from gymhub.schemas.files import File
 from gymhub.services import Publish
-from gymhub.storage import stats
 from gymhub.storage.layout import Layout, remove_quietly
 from gymhub.storage.store import (
     Checked,
