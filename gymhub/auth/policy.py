@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from gymhub.data import users
+from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS
 from gymhub.errors import Forbidden, InvalidRequest, NotFound
 
 
@@ -129,7 +130,7 @@ def file_listing(conn: sqlite3.Connection, viewer: Viewer, owner_id: int) -> str
     """GET /api/files?owner_id=: every category (None) where client_data allows; a client may
     list its assigned trainer's profile photos (the only files of theirs it may see)."""
     if owner_id != viewer.id and _sees_trainer(conn, viewer, owner_id):
-        return "profile_photos"
+        return PROFILE_PHOTOS
     client_data(conn, viewer, owner_id)
     return None
 
@@ -157,8 +158,8 @@ def file_access(conn: sqlite3.Connection, viewer: Viewer, file: sqlite3.Row) -> 
         return FileAccess(True, True, True)
     if trains(conn, viewer, owner_id):
         # Image originals carry the home's GPS position: they stay with their owner.
-        return FileAccess(file["category"] == "documents", True, False)
-    if file["category"] == "profile_photos" and _sees_trainer(conn, viewer, owner_id):
+        return FileAccess(file["category"] == DOCUMENTS, True, False)
+    if file["category"] == PROFILE_PHOTOS and _sees_trainer(conn, viewer, owner_id):
         return FileAccess(False, True, False)
     return NO_ACCESS
 

@@ -6,14 +6,13 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gymhub.data.catalogue import LINK_COLUMNS, LINK_TABLES, PROGRESS_PHOTOS
 from gymhub.data.db import Row
 
 FILE_COLUMNS = (
     "id, owner_id, uploaded_by, category, mime, ext, size, sha256, original_name, width, height,"
-    " created_at, meal_completion_id, progress_entry_id"
+    " created_at, " + ", ".join(LINK_COLUMNS)
 )
-CATEGORIES = ("meal_photos", "progress_photos", "profile_photos", "documents")
-IMAGE_CATEGORIES = frozenset({"meal_photos", "progress_photos", "profile_photos"})
 
 
 def get_file(conn: sqlite3.Connection, file_id: str) -> Row | None:
@@ -34,10 +33,6 @@ def variants_of(conn: sqlite3.Connection, file_ids: Sequence[str]) -> dict[str, 
         for row in rows:
             found[row["file_id"]].append(row)
     return found
-
-
-# The columns that link a file to a meal or a progress entry.
-LINK_COLUMNS = ("meal_completion_id", "progress_entry_id")
 
 
 def files_linked(conn: sqlite3.Connection, column: str, ids: Iterable[int]) -> dict[int, list[Row]]:
@@ -63,9 +58,8 @@ def link_progress_photos(
     bad = []
     for file_id in file_ids:
         cur = conn.execute(
-            "UPDATE files SET progress_entry_id = ? WHERE id = ? AND owner_id = ?"
-            " AND category = 'progress_photos'",
-            (entry_id, file_id, owner_id),
+            "UPDATE files SET progress_entry_id = ? WHERE id = ? AND owner_id = ? AND category = ?",
+            (entry_id, file_id, owner_id, PROGRESS_PHOTOS),
         )
         if cur.rowcount == 0:
             bad.append(file_id)
@@ -143,7 +137,7 @@ def link_unlinked(conn: sqlite3.Connection, file_id: str, links: dict[str, int])
 
 def link_owner(conn: sqlite3.Connection, column: str, link_id: int) -> int | None:
     """The client owning a meal (meal_completion_id) or progress entry, or None."""
-    table = {"meal_completion_id": "meals", "progress_entry_id": "progress_entries"}[column]
+    table = LINK_TABLES[column]
     row = conn.execute(f"SELECT client_id FROM {table} WHERE id = ?", (link_id,)).fetchone()
     return None if row is None else int(row[0])
 

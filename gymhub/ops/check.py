@@ -21,8 +21,9 @@ from pathlib import Path
 from gymhub import datadir
 from gymhub.config import Config
 from gymhub.data import files, integrity
+from gymhub.data.catalogue import CATEGORIES
 from gymhub.ops.media import Stored, hash_file, human, media_rows, newest_schema
-from gymhub.storage.layout import CATEGORIES, QUARANTINE, TEMP, THUMBNAILS
+from gymhub.storage.layout import QUARANTINE, TEMP, THUMBNAILS
 from gymhub.storage.sweep import quarantine_usage
 
 # An upload places its files a few milliseconds before its row commits; files younger than

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gymhub.data import stats as data_stats
-from gymhub.storage.layout import CATEGORIES
+from gymhub.data.catalogue import CATEGORIES
 
 
 def usage(conn: sqlite3.Connection, trainer_id: int | None) -> dict[str, Any]:
