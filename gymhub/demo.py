@@ -95,7 +95,7 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         ("alex", "client", "Alex Rivera"),
         ("sam", "client", "Sam Okafor"),
     ]:
-        ids[username] = users.insert_user(conn, username, role, hashes[role], name)["id"]
+        ids[username] = users.insert_user(conn, username, role, hashes[role], name).id
     for client in ("alex", "sam"):
         users.assign(conn, ids["coach"], ids[client])
 

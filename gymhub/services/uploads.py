@@ -185,7 +185,7 @@ def upload_notifications(
         user = users.get_user(conn, user_id)
         if user is None:
             continue
-        who = Viewer(id=user["id"], role=user["role"], username=user["username"])
+        who = Viewer(id=user.id, role=user.role, username=user.username)
         access = policy.file_access(conn, who, row)
         if access.visible:
             data = {"file": shape(row, variants, access), "owner_id": owner_id}
