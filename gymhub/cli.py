@@ -150,11 +150,11 @@ def open_db(config: Config) -> sqlite3.Connection:
     return conn
 
 
-def _find(conn: sqlite3.Connection, username: str) -> sqlite3.Row:
-    row = users.get_login(conn, username)
-    if row is None:
+def _find(conn: sqlite3.Connection, username: str) -> users.User:
+    login = users.get_login(conn, username)
+    if login is None:
         raise CliError(f"no user named {username!r}")
-    return row
+    return login.user
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -207,7 +207,7 @@ def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
         )
     except users.DuplicateUsername:
         raise CliError(f"the username {args.username!r} is taken") from None
-    print(f"created {row['role']} {row['username']!r} (id {row['id']})")
+    print(f"created {row.role} {row.username!r} (id {row.id})")
     return 0
 
 
@@ -217,16 +217,16 @@ def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
     rows = users.list_all(conn)
     print(f"{'id':>5}  {'username':<24} {'role':<8} {'status':<9} {'related':<30} display name")
     for row in rows:
-        if row["role"] == "trainer":
-            peers = [r["username"] for r in users.clients_of(conn, row["id"])]
-        elif row["role"] == "client":
-            peers = [r["username"] for r in users.trainers_of(conn, row["id"])]
+        if row.role == "trainer":
+            peers = [r.username for r in users.clients_of(conn, row.id)]
+        elif row.role == "client":
+            peers = [r.username for r in users.trainers_of(conn, row.id)]
         else:
             peers = []
-        status = "disabled" if row["disabled"] else "active"
+        status = "disabled" if row.disabled else "active"
         print(
-            f"{row['id']:>5}  {row['username']:<24} {row['role']:<8} {status:<9} "
-            f"{','.join(peers) or '-':<30} {row['display_name']}"
+            f"{row.id:>5}  {row.username:<24} {row.role:<8} {status:<9} "
+            f"{','.join(peers) or '-':<30} {row.display_name}"
         )
     return 0
 
@@ -237,15 +237,15 @@ def _set_disabled(config: Config, username: str, disabled: bool) -> int:
 
     def apply(c: sqlite3.Connection) -> None:
         # Checked inside the write, like the API's PATCH, so two racing disables cannot both pass.
-        current = users.get_user(c, row["id"])
+        current = users.get_user(c, row.id)
         if disabled and current is not None and users.is_last_active_admin(c, current):
             raise CliError(
-                f"{row['username']!r} is the last active admin; enable or add another admin first"
+                f"{row.username!r} is the last active admin; enable or add another admin first"
             )
-        users.update_user(c, row["id"], {"disabled": disabled})
+        users.update_user(c, row.id, {"disabled": disabled})
 
     run_write(conn, apply)
-    print(f"{'disabled' if disabled else 'enabled'} {row['username']!r}")
+    print(f"{'disabled' if disabled else 'enabled'} {row.username!r}")
     return 0
 
 
@@ -259,12 +259,12 @@ def cmd_user_enable(args: argparse.Namespace, config: Config) -> int:
     return _set_disabled(config, args.username, False)
 
 
-def _pair(conn: sqlite3.Connection, args: argparse.Namespace) -> tuple[sqlite3.Row, sqlite3.Row]:
+def _pair(conn: sqlite3.Connection, args: argparse.Namespace) -> tuple[users.User, users.User]:
     trainer, client = _find(conn, args.trainer), _find(conn, args.client)
-    if trainer["role"] != "trainer":
-        raise CliError(f"{trainer['username']!r} is a {trainer['role']}, not a trainer")
-    if client["role"] != "client":
-        raise CliError(f"{client['username']!r} is a {client['role']}, not a client")
+    if trainer.role != "trainer":
+        raise CliError(f"{trainer.username!r} is a {trainer.role}, not a trainer")
+    if client.role != "client":
+        raise CliError(f"{client.username!r} is a {client.role}, not a client")
     return trainer, client
 
 
@@ -272,9 +272,9 @@ def _pair(conn: sqlite3.Connection, args: argparse.Namespace) -> tuple[sqlite3.R
 def cmd_assign(args: argparse.Namespace, config: Config) -> int:
     conn = open_db(config)
     trainer, client = _pair(conn, args)
-    new = run_write(conn, lambda c: users.assign(c, trainer["id"], client["id"]))
+    new = run_write(conn, lambda c: users.assign(c, trainer.id, client.id))
     state = "assigned" if new else "already assigned:"
-    print(f"{state} {trainer['username']!r} → {client['username']!r}")
+    print(f"{state} {trainer.username!r} → {client.username!r}")
     return 0
 
 
@@ -282,10 +282,10 @@ def cmd_assign(args: argparse.Namespace, config: Config) -> int:
 def cmd_unassign(args: argparse.Namespace, config: Config) -> int:
     conn = open_db(config)
     trainer, client = _pair(conn, args)
-    gone = run_write(conn, lambda c: users.unassign(c, trainer["id"], client["id"]))
+    gone = run_write(conn, lambda c: users.unassign(c, trainer.id, client.id))
     # Idempotent like the API's DELETE (204 either way): the wanted state holds, so exit 0.
     state = "unassigned" if gone else "nothing to unassign:"
-    print(f"{state} {trainer['username']!r} from {client['username']!r}")
+    print(f"{state} {trainer.username!r} from {client.username!r}")
     return 0
 
 

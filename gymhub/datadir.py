@@ -16,7 +16,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from gymhub.data import meta
+from gymhub.data import integrity, meta
 from gymhub.storage.layout import ID_FILE, fsync_dir
 
 ADVICE = (
@@ -39,13 +39,6 @@ class DbState:
     error: str = ""
 
 
-def open_existing(path: Path) -> sqlite3.Connection:
-    """A connection to an existing database file that never creates one (mode=rw)."""
-    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
-
-
 def inspect_db(path: Path) -> DbState:
     """Read the database's state without creating, migrating or writing anything."""
     try:
@@ -57,7 +50,7 @@ def inspect_db(path: Path) -> DbState:
     if st.st_size == 0:
         return DbState("empty")
     try:
-        conn = open_existing(path)
+        conn = integrity.open_existing(path)
     except sqlite3.Error as exc:
         return DbState("unreadable", error=str(exc))
     try:

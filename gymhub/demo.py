@@ -15,6 +15,7 @@ from gymhub.auth import passwords
 from gymhub.auth.policy import Viewer
 from gymhub.config import Config
 from gymhub.data import files, meals, messages, progress, users
+from gymhub.data.catalogue import MEAL_LINK, MEAL_PHOTOS, PROGRESS_LINK, PROGRESS_PHOTOS
 from gymhub.data.db import Row, connect_sync, migrate, run_write
 from gymhub.logs import console
 from gymhub.realtime.events import address, client_and_trainers
@@ -94,7 +95,7 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         ("alex", "client", "Alex Rivera"),
         ("sam", "client", "Sam Okafor"),
     ]:
-        ids[username] = users.insert_user(conn, username, role, hashes[role], name)["id"]
+        ids[username] = users.insert_user(conn, username, role, hashes[role], name).id
     for client in ("alex", "sam"):
         users.assign(conn, ids["coach"], ids[client])
 
@@ -106,8 +107,8 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         for n, (meal_name, notes, days) in enumerate(MEALS[:count]):
             row = meals.insert(conn, client_id, meal_name, _ago(days, 8 + n % 3 * 5), notes)
             seed = n + client_id
-            links = {"meal_completion_id": row["id"]}
-            photo = LocalFile(client_id, "meal_photos", _named(seed), links)
+            links = {MEAL_LINK: row["id"]}
+            photo = LocalFile(client_id, MEAL_PHOTOS, _named(seed), links)
             linked = [_photo(conn, config, layout, seed, photo)]
             address(conn, "MEAL_COMPLETED", recipients, _render_meal(conn, row, linked))
     alex = ids["alex"]
@@ -117,12 +118,12 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         photo_ids = []
         if week in (0, len(WEIGHTS) - 1):
             seed = 20 + week
-            photo = LocalFile(alex, "progress_photos", _named(seed))
+            photo = LocalFile(alex, PROGRESS_PHOTOS, _named(seed))
             photo_ids.append(_photo(conn, config, layout, seed, photo)["id"])
         entry = progress.insert(
             conn, alex, _ago((len(WEIGHTS) - 1 - week) * 7), weight, fat, notes, photo_ids
         )
-        photos = files.files_linked(conn, "progress_entry_id", [entry["id"]])[entry["id"]]
+        photos = files.files_linked(conn, PROGRESS_LINK, [entry["id"]])[entry["id"]]
         address(conn, "PROGRESS_UPDATED", recipients, _render_entry(conn, entry, photos))
     for sender, recipient, body in [
         ("coach", "alex", "Welcome to gymhub! Log every meal this week; photos help a lot."),

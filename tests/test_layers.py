@@ -4,6 +4,7 @@ one, and aiohttp stays above the use cases. Read from the source, so a new modul
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import gymhub
@@ -112,3 +113,47 @@ def test_no_function_is_over_60_lines() -> None:
         and (lines := (node.end_lineno or node.lineno) - node.lineno + 1) > 60
     ]
     assert long == []
+
+
+# SQL belongs to data/: a keyword at the start of a statement in a string, or a call that runs one.
+SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE FROM|PRAGMA)\s")
+RUNS_SQL = {"execute", "executemany", "executescript"}
+
+
+def sql_outside_data(root: Path = ROOT) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if unit_of(path, root) == "data":
+            continue
+        where = path.relative_to(root.parent)
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if match := SQL_WORDS.search(node.value):
+                    found.append(f"{where}:{node.lineno} {match.group(1)}")
+            elif isinstance(node, ast.Attribute) and node.attr in RUNS_SQL:
+                found.append(f"{where}:{node.lineno} .{node.attr}")
+    return sorted(found)
+
+
+def test_sql_lives_only_in_data() -> None:
+    assert sql_outside_data() == []
+
+
+def test_the_check_sees_sql_outside_data(tmp_path: Path) -> None:
+    # Planted: a query, a PRAGMA in an f-string and a bare executemany outside data/, and the
+    # same inside data/, which is where they belong.
+    root = tmp_path / "gymhub"
+    for name, text in {
+        "data/files.py": 'def f(conn):\n    conn.execute("SELECT 1 FROM files")\n',
+        "storage/stats.py": 'def f(conn):\n    return conn.execute("SELECT 1 FROM files")\n',
+        "ops/check.py": 'def f(conn, n):\n    q = f"PRAGMA {n}"\n    run = conn.executemany\n',
+        "web/notes.py": '"""Select a user; update the page."""\n',
+    }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    assert sql_outside_data(root) == [
+        "gymhub/ops/check.py:2 PRAGMA",
+        "gymhub/ops/check.py:3 .executemany",
+        "gymhub/storage/stats.py:2 .execute",
+        "gymhub/storage/stats.py:2 SELECT",
+    ]

@@ -238,4 +238,4 @@ def _local(tmp_path: Path) -> tuple[Layout, sqlite3.Connection]:
 
 
 def _user(conn: sqlite3.Connection) -> int:
-    return int(run_write(conn, lambda c: users.insert_user(c, "alex", "client", "x", "Alex"))["id"])
+    return int(run_write(conn, lambda c: users.insert_user(c, "alex", "client", "x", "Alex")).id)

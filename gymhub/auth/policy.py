@@ -11,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from gymhub.data import users
+from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS
+from gymhub.data.users import User
 from gymhub.errors import Forbidden, InvalidRequest, NotFound
 
 
@@ -54,26 +56,26 @@ def trains(conn: sqlite3.Connection, viewer: Viewer, client_id: int) -> bool:
     return viewer.role == "trainer" and users.is_assigned(conn, viewer.id, client_id)
 
 
-def related(conn: sqlite3.Connection, viewer: Viewer, other: sqlite3.Row) -> bool:
+def related(conn: sqlite3.Connection, viewer: Viewer, other: User) -> bool:
     """Trainer and assigned client, in either direction."""
-    if viewer.role == "trainer" and other["role"] == "client":
-        return users.is_assigned(conn, viewer.id, other["id"])
-    if viewer.role == "client" and other["role"] == "trainer":
-        return users.is_assigned(conn, other["id"], viewer.id)
+    if viewer.role == "trainer" and other.role == "client":
+        return users.is_assigned(conn, viewer.id, other.id)
+    if viewer.role == "client" and other.role == "trainer":
+        return users.is_assigned(conn, other.id, viewer.id)
     return False
 
 
-def visible_user(conn: sqlite3.Connection, viewer: Viewer, user_id: int) -> sqlite3.Row:
+def visible_user(conn: sqlite3.Connection, viewer: Viewer, user_id: int) -> User:
     """The user row if the viewer may see it (self, related, or viewer is admin), else 404."""
     row = users.get_user(conn, user_id)
     if row is None:
         raise NotFound("No such user.")
-    if viewer.is_admin or row["id"] == viewer.id or related(conn, viewer, row):
+    if viewer.is_admin or row.id == viewer.id or related(conn, viewer, row):
         return row
     raise NotFound("No such user.")
 
 
-def listable_users(conn: sqlite3.Connection, viewer: Viewer) -> list[sqlite3.Row]:
+def listable_users(conn: sqlite3.Connection, viewer: Viewer) -> list[User]:
     """GET /api/users: admin all, trainer their clients, client their trainers."""
     if viewer.is_admin:
         return users.list_all(conn)
@@ -82,13 +84,13 @@ def listable_users(conn: sqlite3.Connection, viewer: Viewer) -> list[sqlite3.Row
     return users.trainers_of(conn, viewer.id)
 
 
-def trainer_clients(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int) -> list[sqlite3.Row]:
+def trainer_clients(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int) -> list[User]:
     """GET /api/trainers/{id}/clients: the admin or that trainer."""
     if viewer.is_admin:
         row = users.get_user(conn, trainer_id)
         if row is None:
             raise NotFound("No such user.")
-        if row["role"] != "trainer":
+        if row.role != "trainer":
             raise NotFound("No such trainer.")
     elif viewer.id == trainer_id:
         if viewer.role != "trainer":
@@ -105,9 +107,9 @@ def assignment_pair(conn: sqlite3.Connection, trainer_id: int, client_id: int) -
     client = users.get_user(conn, client_id)
     if trainer is None or client is None:
         raise NotFound("No such user.")
-    if trainer["role"] != "trainer":
+    if trainer.role != "trainer":
         raise InvalidRequest("trainer_id: the user is not a trainer.")
-    if client["role"] != "client":
+    if client.role != "client":
         raise InvalidRequest("client_id: the user is not a client.")
 
 
@@ -129,7 +131,7 @@ def file_listing(conn: sqlite3.Connection, viewer: Viewer, owner_id: int) -> str
     """GET /api/files?owner_id=: every category (None) where client_data allows; a client may
     list its assigned trainer's profile photos (the only files of theirs it may see)."""
     if owner_id != viewer.id and _sees_trainer(conn, viewer, owner_id):
-        return "profile_photos"
+        return PROFILE_PHOTOS
     client_data(conn, viewer, owner_id)
     return None
 
@@ -143,7 +145,7 @@ def upload_owner(conn: sqlite3.Connection, viewer: Viewer, owner_id: int | None)
         raise NotFound("No such user.")
     if viewer.is_admin:
         return owner_id
-    if viewer.role == "trainer" and target["role"] == "client" and trains(conn, viewer, owner_id):
+    if viewer.role == "trainer" and target.role == "client" and trains(conn, viewer, owner_id):
         return owner_id
     if related(conn, viewer, target):
         raise Forbidden("You may not upload files for this user.")
@@ -157,8 +159,8 @@ def file_access(conn: sqlite3.Connection, viewer: Viewer, file: sqlite3.Row) -> 
         return FileAccess(True, True, True)
     if trains(conn, viewer, owner_id):
         # Image originals carry the home's GPS position: they stay with their owner.
-        return FileAccess(file["category"] == "documents", True, False)
-    if file["category"] == "profile_photos" and _sees_trainer(conn, viewer, owner_id):
+        return FileAccess(file["category"] == DOCUMENTS, True, False)
+    if file["category"] == PROFILE_PHOTOS and _sees_trainer(conn, viewer, owner_id):
         return FileAccess(False, True, False)
     return NO_ACCESS
 
@@ -171,12 +173,12 @@ def require_delete(access: FileAccess) -> None:
         raise Forbidden("Only the owner, the uploader or an admin may delete this file.")
 
 
-def message_peer(conn: sqlite3.Connection, viewer: Viewer, other_id: int) -> sqlite3.Row:
+def message_peer(conn: sqlite3.Connection, viewer: Viewer, other_id: int) -> User:
     """The other party of a conversation: an assigned trainer/client, or any user with an admin."""
     row = users.get_user(conn, other_id)
-    if row is None or row["id"] == viewer.id:
+    if row is None or row.id == viewer.id:
         raise NotFound("No such recipient.")
-    if viewer.is_admin or row["role"] == "admin" or related(conn, viewer, row):
+    if viewer.is_admin or row.role == "admin" or related(conn, viewer, row):
         return row
     raise NotFound("No such recipient.")
 

@@ -6,13 +6,13 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gymhub.data.catalogue import LINK_COLUMNS, LINK_TABLES, PROGRESS_PHOTOS
 from gymhub.data.db import Row
 
 FILE_COLUMNS = (
     "id, owner_id, uploaded_by, category, mime, ext, size, sha256, original_name, width, height,"
-    " created_at, meal_completion_id, progress_entry_id"
+    " created_at, " + ", ".join(LINK_COLUMNS)
 )
-CATEGORIES = ("meal_photos", "progress_photos", "profile_photos", "documents")
 
 
 def get_file(conn: sqlite3.Connection, file_id: str) -> Row | None:
@@ -33,10 +33,6 @@ def variants_of(conn: sqlite3.Connection, file_ids: Sequence[str]) -> dict[str, 
         for row in rows:
             found[row["file_id"]].append(row)
     return found
-
-
-# The columns that link a file to a meal or a progress entry.
-LINK_COLUMNS = ("meal_completion_id", "progress_entry_id")
 
 
 def files_linked(conn: sqlite3.Connection, column: str, ids: Iterable[int]) -> dict[int, list[Row]]:
@@ -62,9 +58,8 @@ def link_progress_photos(
     bad = []
     for file_id in file_ids:
         cur = conn.execute(
-            "UPDATE files SET progress_entry_id = ? WHERE id = ? AND owner_id = ?"
-            " AND category = 'progress_photos'",
-            (entry_id, file_id, owner_id),
+            "UPDATE files SET progress_entry_id = ? WHERE id = ? AND owner_id = ? AND category = ?",
+            (entry_id, file_id, owner_id, PROGRESS_PHOTOS),
         )
         if cur.rowcount == 0:
             bad.append(file_id)
@@ -142,7 +137,7 @@ def link_unlinked(conn: sqlite3.Connection, file_id: str, links: dict[str, int])
 
 def link_owner(conn: sqlite3.Connection, column: str, link_id: int) -> int | None:
     """The client owning a meal (meal_completion_id) or progress entry, or None."""
-    table = {"meal_completion_id": "meals", "progress_entry_id": "progress_entries"}[column]
+    table = LINK_TABLES[column]
     row = conn.execute(f"SELECT client_id FROM {table} WHERE id = ?", (link_id,)).fetchone()
     return None if row is None else int(row[0])
 
@@ -186,3 +181,47 @@ def live_media_names(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
         ):
             live.add(f"thumbnails/{row[0]}_{row[1]}.{row[2]}")
     return live
+
+
+def has_variant(conn: sqlite3.Connection, file_id: str, variant: str, ext: str) -> bool:
+    """Whether the file has this variant with this extension."""
+    found = conn.execute(
+        "SELECT 1 FROM file_variants WHERE file_id = ? AND variant = ? AND ext = ?",
+        (file_id, variant, ext),
+    ).fetchone()
+    return found is not None
+
+
+def file_exists(conn: sqlite3.Connection, file_id: str) -> bool:
+    """Whether a row with this file id exists."""
+    return conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is not None
+
+
+def stored_names(conn: sqlite3.Connection, file_id: str) -> tuple[list[Row], list[Row]]:
+    """The (category, ext) of a file's row and the (variant, ext) of each of its variants."""
+    originals = conn.execute("SELECT category, ext FROM files WHERE id = ?", (file_id,)).fetchall()
+    variants = conn.execute(
+        "SELECT variant, ext FROM file_variants WHERE file_id = ?", (file_id,)
+    ).fetchall()
+    return originals, variants
+
+
+def every_stored(conn: sqlite3.Connection) -> tuple[list[Row], list[Row]]:
+    """Every file (id, category, ext, size, sha256) and variant (file_id, variant, ext, size),
+    read in one transaction so the two lists agree."""
+    conn.execute("BEGIN")
+    try:
+        originals = conn.execute(
+            "SELECT id, category, ext, size, sha256 FROM files ORDER BY id"
+        ).fetchall()
+        variants = conn.execute(
+            "SELECT file_id, variant, ext, size FROM file_variants ORDER BY file_id, variant"
+        ).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    return originals, variants
+
+
+def delete_files(conn: sqlite3.Connection, file_ids: list[str]) -> None:
+    """Delete these file rows (their variant rows go with them), in the caller's transaction."""
+    conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in file_ids])

@@ -7,11 +7,66 @@ and run inside `Database.read`, so a handler can combine several into one round 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from gymhub.data.db import Row, utcnow
 
 USER_COLUMNS = "id, username, display_name, role, disabled, created_at, token_version"
+# The schema's CHECK on users.role; schemas/users.py spells it too, as it may not import data/.
+Role = Literal["admin", "trainer", "client"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What deciding who is signed in needs; a query joining users to something else (the media
+    fast path) reads only these columns."""
+
+    id: int
+    username: str
+    role: Role
+    disabled: bool
+    token_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class User(Account):
+    """A users row."""
+
+    display_name: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A user with the stored argon2 hash, for checking a password."""
+
+    user: User
+    password_hash: str
+
+
+def account_of(row: Row) -> Account:
+    """The account columns of any row that carries them (id, username, role, disabled,
+    token_version)."""
+    return Account(
+        int(row["id"]),
+        row["username"],
+        row["role"],
+        bool(row["disabled"]),
+        int(row["token_version"]),
+    )
+
+
+def _user(row: Row) -> User:
+    return User(
+        int(row["id"]),
+        row["username"],
+        row["role"],
+        bool(row["disabled"]),
+        int(row["token_version"]),
+        row["display_name"],
+        row["created_at"],
+    )
 
 
 class DuplicateUsername(Exception):
@@ -24,7 +79,7 @@ def insert_user(
     role: str,
     password_hash: str,
     display_name: str | None = None,
-) -> Row:
+) -> User:
     """Create a user and return its row."""
     try:
         cur = conn.execute(
@@ -41,16 +96,18 @@ def insert_user(
     return row
 
 
-def get_user(conn: sqlite3.Connection, user_id: int) -> Row | None:
+def get_user(conn: sqlite3.Connection, user_id: int) -> User | None:
     """The user with this id, or None."""
-    return conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+    row = conn.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+    return None if row is None else _user(row)
 
 
-def get_login(conn: sqlite3.Connection, username: str) -> Row | None:
-    """The user row with its password hash, by case-insensitive username."""
-    return conn.execute(
+def get_login(conn: sqlite3.Connection, username: str) -> Login | None:
+    """The user with its password hash, by case-insensitive username."""
+    row = conn.execute(
         f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?", (username,)
     ).fetchone()
+    return None if row is None else Login(_user(row), row["password_hash"])
 
 
 def password_hash(conn: sqlite3.Connection, user_id: int) -> str | None:
@@ -59,27 +116,29 @@ def password_hash(conn: sqlite3.Connection, user_id: int) -> str | None:
     return None if row is None else str(row[0])
 
 
-def list_all(conn: sqlite3.Connection) -> list[Row]:
+def list_all(conn: sqlite3.Connection) -> list[User]:
     """Every user, oldest first."""
-    return conn.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY id").fetchall()
+    return [_user(r) for r in conn.execute(f"SELECT {USER_COLUMNS} FROM users ORDER BY id")]
 
 
-def clients_of(conn: sqlite3.Connection, trainer_id: int) -> list[Row]:
+def clients_of(conn: sqlite3.Connection, trainer_id: int) -> list[User]:
     """The clients currently assigned to a trainer."""
-    return conn.execute(
+    rows = conn.execute(
         f"SELECT {_prefixed('u')} FROM assignments a JOIN users u ON u.id = a.client_id"
         " WHERE a.trainer_id = ? ORDER BY u.id",
         (trainer_id,),
-    ).fetchall()
+    )
+    return [_user(r) for r in rows]
 
 
-def trainers_of(conn: sqlite3.Connection, client_id: int) -> list[Row]:
+def trainers_of(conn: sqlite3.Connection, client_id: int) -> list[User]:
     """The trainers currently assigned to a client."""
-    return conn.execute(
+    rows = conn.execute(
         f"SELECT {_prefixed('u')} FROM assignments a JOIN users u ON u.id = a.trainer_id"
         " WHERE a.client_id = ? ORDER BY u.id",
         (client_id,),
-    ).fetchall()
+    )
+    return [_user(r) for r in rows]
 
 
 def trainer_ids_of(conn: sqlite3.Connection, client_id: int) -> list[int]:
@@ -100,7 +159,7 @@ def _prefixed(alias: str) -> str:
     return ", ".join(f"{alias}.{c.strip()}" for c in USER_COLUMNS.split(","))
 
 
-def update_user(conn: sqlite3.Connection, user_id: int, changes: dict[str, Any]) -> Row | None:
+def update_user(conn: sqlite3.Connection, user_id: int, changes: dict[str, Any]) -> User | None:
     """Apply display_name/disabled/role changes; disabling or a role change revokes tokens."""
     row = get_user(conn, user_id)
     if row is None:
@@ -111,15 +170,15 @@ def update_user(conn: sqlite3.Connection, user_id: int, changes: dict[str, Any])
         if column in changes and changes[column] is not None:
             sets.append(f"{column} = ?")
             params.append(int(changes[column]) if column == "disabled" else changes[column])
-    revoke = (changes.get("disabled") is True and not row["disabled"]) or (
-        changes.get("role") not in (None, row["role"])
+    revoke = (changes.get("disabled") is True and not row.disabled) or (
+        changes.get("role") not in (None, row.role)
     )
     if revoke:
         sets.append("token_version = token_version + 1")
     if sets:
         conn.execute(f"UPDATE users SET {', '.join(sets)} WHERE id = ?", (*params, user_id))
     new_role = changes.get("role")
-    if new_role not in (None, row["role"]):
+    if new_role not in (None, row.role):
         # Assignments only make sense trainer → client; a role change ends the ones that no
         # longer fit, so access stops with it.
         if new_role != "trainer":
@@ -159,13 +218,13 @@ def unassign(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> bool:
     return cur.rowcount > 0
 
 
-def is_last_active_admin(conn: sqlite3.Connection, row: Row) -> bool:
+def is_last_active_admin(conn: sqlite3.Connection, user: User) -> bool:
     """Whether this user is the only enabled admin, whom nobody may disable or demote."""
-    if row["role"] != "admin" or row["disabled"]:
+    if user.role != "admin" or user.disabled:
         return False
     others = conn.execute(
         "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?",
-        (row["id"],),
+        (user.id,),
     ).fetchone()[0]
     return int(others) == 0
 
@@ -173,3 +232,17 @@ def is_last_active_admin(conn: sqlite3.Connection, row: Row) -> bool:
 def count_users(conn: sqlite3.Connection) -> int:
     """How many accounts exist."""
     return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def revocation_state(conn: sqlite3.Connection, user_ids: list[int]) -> dict[int, tuple[bool, int]]:
+    """(disabled, token_version) of each of these users that still exists."""
+    found: dict[int, tuple[bool, int]] = {}
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT id, disabled, token_version FROM users WHERE id IN ({marks})", chunk
+        )
+        for row in rows:
+            found[row[0]] = (bool(row[1]), int(row[2]))
+    return found

@@ -34,20 +34,21 @@ async def login(request: web.Request) -> web.Response:
     if wait:
         raise RateLimited(wait, f"Too many failed logins; try again in {wait} seconds.")
     db = request.app[db_key]
-    row = await db.read(lambda c: users.get_login(c, body.username))
-    stored = None if row is None else row["password_hash"]
+    login = await db.read(lambda c: users.get_login(c, body.username))
+    stored = None if login is None else login.password_hash
     ok = await request.app[hashing_key].verify(stored, body.password)
-    if not ok or row is None or row["disabled"]:
+    if not ok or login is None or login.user.disabled:
         limiter.failed(body.username, address)
         raise InvalidCredentials()
     limiter.succeeded(body.username, address)
+    user = login.user
     ttl = request.app[config_key].token_ttl
-    token = tokens.issue(
-        request.app[keys_key].jwt, row["id"], row["role"], row["token_version"], ttl
-    )
-    await identity.start_session(request, row)
+    token = tokens.issue(request.app[keys_key].jwt, user.id, user.role, user.token_version, ttl)
+    await identity.start_session(request, user)
     return json_response(
-        LoginResponse(access_token=token, token_type="bearer", expires_in=ttl, user=user_shape(row))
+        LoginResponse(
+            access_token=token, token_type="bearer", expires_in=ttl, user=user_shape(user)
+        )
     )
 
 

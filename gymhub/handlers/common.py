@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from aiohttp import web
 
+from gymhub.data import users
 from gymhub.errors import NotFound
 from gymhub.schemas.query import IntParam
 from gymhub.schemas.users import User
@@ -38,13 +37,13 @@ def id_param(name: str, description: str) -> IntParam:
 LIMIT = limit_param()
 
 
-def user_shape(row: sqlite3.Row) -> User:
-    """A users row as the API's User."""
+def user_shape(user: users.User) -> User:
+    """A user as the API's User."""
     return User(
-        id=row["id"],
-        username=row["username"],
-        display_name=row["display_name"],
-        role=row["role"],
-        disabled=bool(row["disabled"]),
-        created_at=row["created_at"],
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        disabled=user.disabled,
+        created_at=user.created_at,
     )

@@ -13,6 +13,15 @@ from aiohttp.http_exceptions import HttpProcessingError
 from gymhub import metrics
 from gymhub.auth import policy
 from gymhub.data import files
+from gymhub.data.catalogue import (
+    CATEGORIES,
+    LINK_COLUMNS,
+    LINKS,
+    MEAL_LINK,
+    MEAL_PHOTOS,
+    PROGRESS_LINK,
+    PROGRESS_PHOTOS,
+)
 from gymhub.errors import ApiError, InvalidRequest, NotFound
 from gymhub.handlers.common import LIMIT, id_param
 from gymhub.schemas.common import documented, json_response, no_content
@@ -20,13 +29,12 @@ from gymhub.schemas.files import File, FileList
 from gymhub.schemas.query import FormBody, IntParam, StrParam
 from gymhub.services.uploads import (
     FILE_REQUIRED,
-    LINKS,
     Body,
     NameCheck,
     UploadRequest,
     Uploads,
 )
-from gymhub.storage.layout import CATEGORIES, FILE_ID
+from gymhub.storage.layout import FILE_ID
 from gymhub.views.files import render_files, render_one
 from gymhub.web.appkeys import config_key, db_key, hub_key, storage_key
 from gymhub.web.identity import current_viewer
@@ -38,11 +46,9 @@ MAX_PARTS = 8
 FIELD_LIMIT = 1024
 NAME_LIMIT = 255
 LINK_FIELDS = {
-    "meal_completion_id": IntParam(
-        "meal_completion_id", "links the file to this meal (meal_photos only)", low=1
-    ),
-    "progress_entry_id": IntParam(
-        "progress_entry_id", "links the file to this progress entry (progress_photos only)", low=1
+    MEAL_LINK: IntParam(MEAL_LINK, f"links the file to this meal ({MEAL_PHOTOS} only)", low=1),
+    PROGRESS_LINK: IntParam(
+        PROGRESS_LINK, f"links the file to this progress entry ({PROGRESS_PHOTOS} only)", low=1
     ),
 }
 OWNER_ID = id_param("owner_id", "whose file it is (default: the caller)")
@@ -175,8 +181,8 @@ async def ingest(
 
 @routes.post("/api/files/upload")
 @documented(
-    "Upload a file (multipart/form-data: part `file`, optional fields meal_completion_id, "
-    "progress_entry_id); 200 with the existing file for identical bytes",
+    "Upload a file (multipart/form-data: part `file`, optional fields "
+    f"{', '.join(LINK_COLUMNS)}); 200 with the existing file for identical bytes",
     response=File,
     status=201,
     query=[UPLOAD_CATEGORY, OWNER_ID],

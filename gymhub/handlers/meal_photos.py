@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gymhub.auth import policy
 from gymhub.data import files
+from gymhub.data.catalogue import MEAL_LINK, MEAL_PHOTOS
 from gymhub.handlers.common import id_param, limit_param
 from gymhub.handlers.files import BEFORE_FILE, LINK_FIELDS, ingest
 from gymhub.schemas.common import documented, json_response
@@ -18,9 +19,9 @@ from gymhub.web.appkeys import db_key
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
-MEAL_ID = IntParam("meal_completion_id", "the caller's meal the photo shows", low=1, required=True)
+MEAL_ID = IntParam(MEAL_LINK, "the caller's meal the photo shows", low=1, required=True)
 # The query names the meal; the same form field is still read (the query wins), so say so.
-MEAL_PHOTO_FORM = FormBody("file", (LINK_FIELDS["meal_completion_id"],))
+MEAL_PHOTO_FORM = FormBody("file", (LINK_FIELDS[MEAL_LINK],))
 CLIENT_ID = id_param("client_id", "whose photos (default: the caller's own)")
 PHOTO_LIMIT = limit_param(200)
 
@@ -36,7 +37,7 @@ PHOTO_LIMIT = limit_param(200)
 async def upload_meal_photo(request: web.Request) -> web.Response:
     meal_id = MEAL_ID.get(request)
     # The meal is checked against the caller before the body is read: own meals only.
-    return await ingest(request, "meal_photos", None, {"meal_completion_id": meal_id})
+    return await ingest(request, MEAL_PHOTOS, None, {MEAL_LINK: meal_id})
 
 
 @routes.get("/api/nutrition/photos/list")
@@ -53,7 +54,7 @@ async def list_meal_photos(request: web.Request) -> web.Response:
 
     def load(conn: sqlite3.Connection) -> PhotoList:
         policy.client_data(conn, viewer, client_id)
-        rows = files.list_files(conn, client_id, "meal_photos", limit, before)
+        rows = files.list_files(conn, client_id, MEAL_PHOTOS, limit, before)
         return PhotoList(render_files(conn, viewer, rows))
 
     return json_response(await request.app[db_key].read(load))

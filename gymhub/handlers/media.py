@@ -11,6 +11,7 @@ from aiohttp import web
 from gymhub.auth import policy
 from gymhub.auth.tokens import Claims
 from gymhub.data import files
+from gymhub.data.catalogue import DOCUMENTS
 from gymhub.data.memo import GenerationMemo
 from gymhub.errors import NotFound
 from gymhub.handlers.files import clean_name, delete_by_id
@@ -83,11 +84,7 @@ def names_row(conn: sqlite3.Connection, row: sqlite3.Row, name: MediaName) -> bo
     """Whether the media name is one of the row's real names (not a guessed extension)."""
     if name.variant is None:
         return bool(row["category"] == name.category and row["ext"] == name.ext)
-    found = conn.execute(
-        "SELECT 1 FROM file_variants WHERE file_id = ? AND variant = ? AND ext = ?",
-        (row["id"], name.variant, name.ext),
-    ).fetchone()
-    return found is not None
+    return files.has_variant(conn, row["id"], name.variant, name.ext)
 
 
 def _disposition(found: Found) -> str:
@@ -113,7 +110,7 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         found = await db.read(lambda conn: _lookup(conn, claims, name))
         memo.put(memo_key, found, generation)
     extra: dict[str, str] = {}
-    if found.variant is None and found.category == "documents":
+    if found.variant is None and found.category == DOCUMENTS:
         extra["Content-Disposition"] = _disposition(found)
     storage = request.app[storage_key]
     return await send_media(request, storage, found, request.match_info["filename"], extra)

@@ -66,7 +66,7 @@ async def patch_user(request: web.Request) -> web.Response:
     body = await read_json(request, UserPatch)
     changes = {"display_name": body.display_name, "disabled": body.disabled, "role": body.role}
 
-    def apply(conn: sqlite3.Connection) -> tuple[int, sqlite3.Row]:
+    def apply(conn: sqlite3.Connection) -> tuple[int, users.User]:
         row = users.get_user(conn, user_id)
         if row is None:
             raise NotFound("No such user.")
@@ -75,10 +75,10 @@ async def patch_user(request: web.Request) -> web.Response:
             raise Conflict("This is the last active admin; appoint another one first.")
         updated = users.update_user(conn, user_id, changes)
         assert updated is not None
-        return row["token_version"], updated
+        return row.token_version, updated
 
     version_before, row = await request.app[db_key].write(apply)
-    if row["token_version"] != version_before:
+    if row.token_version != version_before:
         await request.app[hub_key].disconnect_user(user_id, REVOKED)
     return json_response(user_shape(row))
 

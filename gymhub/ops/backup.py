@@ -19,6 +19,7 @@ from typing import Any
 
 from gymhub import __version__
 from gymhub.config import Config
+from gymhub.data import files, integrity
 from gymhub.data.db import connect_sync, run_write, utcnow
 from gymhub.ops.media import (
     DATABASE,
@@ -73,21 +74,8 @@ def _snapshot(config: Config, target: Path) -> sqlite3.Connection:
         source.backup(dest)
     finally:
         source.close()
-    # A backup is one self-contained file: no -wal or -shm beside it.
-    dest.execute("PRAGMA journal_mode = DELETE")
-    dest.execute("PRAGMA foreign_keys = ON")
+    integrity.make_standalone(dest)
     return dest
-
-
-def _table_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    names = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name"
-        )
-    ]
-    return {n: int(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in names}
 
 
 def _copy_media(
@@ -129,11 +117,7 @@ def _copy_media(
 
 def _drop_rows(conn: sqlite3.Connection, ids: list[str]) -> None:
     """One transaction: rows of files deleted after the snapshot (variants go by cascade)."""
-
-    def drop(c: sqlite3.Connection) -> None:
-        c.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in ids])
-
-    run_write(conn, drop)
+    run_write(conn, lambda c: files.delete_files(c, ids))
 
 
 def backup(config: Config, dest: Path) -> BackupReport:
@@ -152,11 +136,11 @@ def backup(config: Config, dest: Path) -> BackupReport:
         checksums = _copy_media(config, rows, dest, report)
         if report.dropped:
             _drop_rows(conn, report.dropped)
-        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        check = integrity.integrity_check(conn)[0]
         if check != "ok":
             raise OpsError(f"the database copy failed its integrity check: {check}")
-        report.schema_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = _table_counts(conn)
+        report.schema_version = integrity.schema_version(conn)
+        tables = integrity.table_counts(conn)
     finally:
         conn.close()
     os.chmod(dest / DATABASE, 0o600)  # password hashes: as private as the key

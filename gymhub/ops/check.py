@@ -20,8 +20,10 @@ from pathlib import Path
 
 from gymhub import datadir
 from gymhub.config import Config
+from gymhub.data import files, integrity
+from gymhub.data.catalogue import CATEGORIES
 from gymhub.ops.media import Stored, hash_file, human, media_rows, newest_schema
-from gymhub.storage.layout import CATEGORIES, QUARANTINE, TEMP, THUMBNAILS
+from gymhub.storage.layout import QUARANTINE, TEMP, THUMBNAILS
 from gymhub.storage.sweep import quarantine_usage
 
 # An upload places its files a few milliseconds before its row commits; files younger than
@@ -40,15 +42,8 @@ class CheckReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    # Read-only: a check never migrates or writes, even by accident.
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
-
-
 def _database(conn: sqlite3.Connection, report: CheckReport) -> bool:
-    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    version = integrity.schema_version(conn)
     newest = newest_schema()
     if version == newest:
         report.ok.append(f"schema version {version} (the newest)")
@@ -59,12 +54,12 @@ def _database(conn: sqlite3.Connection, report: CheckReport) -> bool:
         )
     else:
         report.problems.append(f"schema version {version} is newer than this gymhub ({newest})")
-    result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    result = integrity.integrity_check(conn)
     if result == ["ok"]:
         report.ok.append("database integrity check: ok")
     else:
         report.problems.extend(f"database integrity: {line}" for line in result[:20])
-    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    broken = integrity.foreign_key_violations(conn)
     if broken:
         report.problems.append(f"{len(broken)} rows break foreign keys (first in {broken[0][0]})")
     return result == ["ok"] and version <= newest
@@ -84,10 +79,6 @@ def _verify(media: Path, item: Stored) -> str | None:
     return None
 
 
-def _still_listed(conn: sqlite3.Connection, file_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is not None
-
-
 def _files(conn: sqlite3.Connection, media: Path, report: CheckReport) -> set[str]:
     rows = media_rows(conn)
     originals = sum(1 for r in rows if r.sha256 is not None)
@@ -95,7 +86,7 @@ def _files(conn: sqlite3.Connection, media: Path, report: CheckReport) -> set[st
     bad = 0
     for item in rows:
         wrong = _verify(media, item)
-        if wrong is not None and _still_listed(conn, item.file_id):
+        if wrong is not None and files.file_exists(conn, item.file_id):
             report.problems.append(f"uploads/{item.name}: {wrong}")
             bad += 1
         size += item.size
@@ -159,11 +150,9 @@ def _named_now(conn: sqlite3.Connection, name: str) -> bool:
 
 def _names_of(conn: sqlite3.Connection, file_id: str) -> set[str]:
     """The names under uploads/ that a file id's rows point at now."""
-    names: set[str] = set()
-    for row in conn.execute("SELECT category, ext FROM files WHERE id = ?", (file_id,)):
-        names.add(f"{row[0]}/{file_id}.{row[1]}")
-    for row in conn.execute("SELECT variant, ext FROM file_variants WHERE file_id = ?", (file_id,)):
-        names.add(f"{THUMBNAILS}/{file_id}_{row[0]}.{row[1]}")
+    originals, variants = files.stored_names(conn, file_id)
+    names = {f"{row[0]}/{file_id}.{row[1]}" for row in originals}
+    names.update(f"{THUMBNAILS}/{file_id}_{row[0]}.{row[1]}" for row in variants)
     return names
 
 
@@ -208,10 +197,10 @@ def _identity(config: Config, report: CheckReport) -> None:
 
 
 def _quarantine(config: Config, report: CheckReport) -> None:
-    files, size = quarantine_usage(config.media_dir / QUARANTINE)
-    if files:
+    count, size = quarantine_usage(config.media_dir / QUARANTINE)
+    if count:
         report.notes.append(
-            f"quarantine: {files} files without a row, {human(size)}, in "
+            f"quarantine: {count} files without a row, {human(size)}, in "
             f"{config.media_dir / QUARANTINE} (deleted after quarantine_days = "
             f"{config.quarantine_days}; move one back to restore it)"
         )
@@ -288,7 +277,7 @@ def check(config: Config) -> CheckReport:
     if state.kind in ("missing", "empty"):
         report.problems.append(f"the database {config.db_path} is {state.kind}")
         return report
-    conn = _connect(config.db_path)
+    conn = integrity.open_readonly(config.db_path)
     try:
         if _database(conn, report):
             known = _files(conn, config.media_dir, report)

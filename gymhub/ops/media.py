@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from gymhub.data import files
 from gymhub.data.db import migrations
 from gymhub.storage.layout import THUMBNAILS
 
@@ -52,16 +53,7 @@ def newest_schema() -> int:
 
 def media_rows(conn: sqlite3.Connection) -> list[Stored]:
     """Every original and variant the database's rows point at, read in one transaction."""
-    conn.execute("BEGIN")
-    try:
-        originals = conn.execute(
-            "SELECT id, category, ext, size, sha256 FROM files ORDER BY id"
-        ).fetchall()
-        variants = conn.execute(
-            "SELECT file_id, variant, ext, size FROM file_variants ORDER BY file_id, variant"
-        ).fetchall()
-    finally:
-        conn.execute("COMMIT")
+    originals, variants = files.every_stored(conn)
     found = [Stored(f"{r[1]}/{r[0]}.{r[2]}", r[0], r[3], r[4]) for r in originals]
     found += [Stored(f"{THUMBNAILS}/{r[0]}_{r[1]}.{r[2]}", r[0], r[3], None) for r in variants]
     return found

@@ -19,7 +19,7 @@ from typing import Any
 
 from gymhub import datadir
 from gymhub.config import Config
-from gymhub.data import meta
+from gymhub.data import integrity, meta
 from gymhub.data.db import run_write
 from gymhub.ops.media import (
     DATABASE,
@@ -105,8 +105,8 @@ def _restore_database(
         return False
     conn = sqlite3.connect(target / DATABASE, isolation_level=None)
     try:
-        check = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        check = integrity.integrity_check(conn)[0]
+        version = integrity.schema_version(conn)
     except sqlite3.DatabaseError as exc:
         report.problems.append(f"{DATABASE}: not a usable SQLite database ({exc})")
         return False

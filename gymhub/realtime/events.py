@@ -27,7 +27,7 @@ def address(
         row = users.get_user(conn, user_id)
         if row is None:
             continue
-        viewer = Viewer(id=row["id"], role=row["role"], username=row["username"])
+        viewer = Viewer(id=row.id, role=row.role, username=row.username)
         items.append((user_id, kind, render(viewer)))
     return notifications.insert(conn, items)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from gymhub.auth.policy import Viewer
 from gymhub.data import files, progress
+from gymhub.data.catalogue import PROGRESS_LINK
 from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
 from gymhub.errors import InvalidRequest
@@ -49,7 +50,7 @@ async def record_progress(
             raise InvalidRequest(
                 f"photo_ids: not your unlinked progress photos: {', '.join(bad.ids)}"
             ) from None
-        photos = files.files_linked(conn, "progress_entry_id", [row["id"]])[row["id"]]
+        photos = files.files_linked(conn, PROGRESS_LINK, [row["id"]])[row["id"]]
         stored = address(
             conn,
             "PROGRESS_UPDATED",

@@ -19,7 +19,8 @@ from typing import Any
 from gymhub import imaging
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
-from gymhub.data import files, notifications, users
+from gymhub.data import files, notifications, stats, users
+from gymhub.data.catalogue import LINK_COLUMNS, LINKS
 from gymhub.data.db import Database, Row, utcnow
 from gymhub.data.notifications import Stored
 from gymhub.errors import (
@@ -31,7 +32,6 @@ from gymhub.errors import (
 )
 from gymhub.schemas.files import File
 from gymhub.services import Publish
-from gymhub.storage import stats
 from gymhub.storage.layout import Layout, remove_quietly
 from gymhub.storage.store import (
     Checked,
@@ -46,8 +46,6 @@ from gymhub.views.files import render_one, shape
 
 log = logging.getLogger("gymhub.files")
 
-# The link columns, each with the one category it may link.
-LINKS = {"meal_completion_id": "meal_photos", "progress_entry_id": "progress_photos"}
 FILE_REQUIRED = "file: required (a multipart part named file)"
 
 Notification = tuple[int, str, dict[str, Any]]
@@ -167,9 +165,7 @@ def record(conn: sqlite3.Connection, new: NewFile) -> Row:
         "width": checked.width,
         "height": checked.height,
         "created_at": utcnow(),
-        "meal_completion_id": new.links.get("meal_completion_id"),
-        "progress_entry_id": new.links.get("progress_entry_id"),
-    }
+    } | {column: new.links.get(column) for column in LINK_COLUMNS}
     variant_rows = [
         {"file_id": received.file_id, "variant": v.name, "ext": v.ext, "mime": v.mime}
         | {"width": v.width, "height": v.height, "size": v.size}
@@ -189,7 +185,7 @@ def upload_notifications(
         user = users.get_user(conn, user_id)
         if user is None:
             continue
-        who = Viewer(id=user["id"], role=user["role"], username=user["username"])
+        who = Viewer(id=user.id, role=user.role, username=user.username)
         access = policy.file_access(conn, who, row)
         if access.visible:
             data = {"file": shape(row, variants, access), "owner_id": owner_id}

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CATEGORIES = ("meal_photos", "progress_photos", "profile_photos", "documents")
+from gymhub.data.catalogue import CATEGORIES
+
 THUMBNAILS = "thumbnails"
 TEMP = "temp"
 # Hidden names under uploads/: the tree's copy of the data-dir identity, and where the sweep

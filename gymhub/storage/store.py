@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Protocol, TypeVar
 
 from gymhub import imaging, metrics
 from gymhub.config import Config
+from gymhub.data.catalogue import DOCUMENTS
 from gymhub.errors import ApiError, InvalidFile, TooLarge, Unavailable, UnsupportedType
 from gymhub.storage.cache import (
     MAX_ENTRY_BYTES,
@@ -93,7 +94,7 @@ class Checked:
 
 def allowed_mimes(category: str) -> frozenset[str]:
     """The sniffed types a category accepts."""
-    return imaging.DOCUMENT_MIMES if category == "documents" else imaging.IMAGE_MIMES
+    return imaging.DOCUMENT_MIMES if category == DOCUMENTS else imaging.IMAGE_MIMES
 
 
 def _api_error(err: imaging.ImagingError) -> ApiError:
@@ -191,7 +192,7 @@ class Storage:
         allowed = allowed_mimes(category)
         started = time.perf_counter()
         try:
-            if category == "documents":
+            if category == DOCUMENTS:
                 doc = await self._in_pool(imaging.inspect_document, str(received.path), allowed)
                 return Checked(doc["mime"], EXT_OF[doc["mime"]], None, None)
             out = await self._in_pool(

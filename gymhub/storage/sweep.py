@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gymhub.data.catalogue import CATEGORIES
 from gymhub.data.files import live_media_names
 from gymhub.storage.layout import (
-    CATEGORIES,
     FILE_ID,
     ORIGINAL_NAME,
     TEMP,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from gymhub.auth import policy
 from gymhub.data import files
+from gymhub.data.catalogue import MEAL_LINK, PROGRESS_LINK
 from gymhub.errors import NotFound
 from gymhub.schemas.files import File, Variant
 
@@ -46,8 +47,8 @@ def shape(row: sqlite3.Row, variants: Sequence[sqlite3.Row], access: policy.File
         width=row["width"],
         height=row["height"],
         created_at=row["created_at"],
-        meal_completion_id=row["meal_completion_id"],
-        progress_entry_id=row["progress_entry_id"],
+        meal_completion_id=row[MEAL_LINK],
+        progress_entry_id=row[PROGRESS_LINK],
         original_url=original_url(row) if access.original else None,
         variants=shown,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from gymhub.auth import policy
 from gymhub.data import files
+from gymhub.data.catalogue import MEAL_LINK
 from gymhub.schemas.coaching import Meal
 from gymhub.views.files import render_files
 
@@ -30,5 +31,5 @@ def meals_view(
     conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
 ) -> list[Meal]:
     """Several meals with their photos, loaded in one query."""
-    linked = files.files_linked(conn, "meal_completion_id", [r["id"] for r in rows])
+    linked = files.files_linked(conn, MEAL_LINK, [r["id"] for r in rows])
     return [meal_view(conn, viewer, r, linked[r["id"]]) for r in rows]

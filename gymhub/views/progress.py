@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from gymhub.auth import policy
 from gymhub.data import files
+from gymhub.data.catalogue import PROGRESS_LINK
 from gymhub.schemas.coaching import Progress
 from gymhub.views.files import render_files
 
@@ -31,5 +32,5 @@ def entries_view(
     conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
 ) -> list[Progress]:
     """Several entries with their photos, loaded in one query."""
-    linked = files.files_linked(conn, "progress_entry_id", [r["id"] for r in rows])
+    linked = files.files_linked(conn, PROGRESS_LINK, [r["id"] for r in rows])
     return [entry_view(conn, viewer, r, linked[r["id"]]) for r in rows]

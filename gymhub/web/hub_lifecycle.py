@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from gymhub.config import Config
-from gymhub.data import notifications
+from gymhub.data import notifications, users
 from gymhub.data.db import Database
 from gymhub.realtime.hub import GOING_AWAY, Hub
 from gymhub.web.appkeys import config_key, db_key, hub_key
@@ -70,19 +70,7 @@ async def check_revocations(hub: Hub, db: Database) -> int:
     if not ids:
         return 0
 
-    def current(conn: sqlite3.Connection) -> dict[int, tuple[bool, int]]:
-        found: dict[int, tuple[bool, int]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT id, disabled, token_version FROM users WHERE id IN ({marks})", chunk
-            )
-            for row in rows:
-                found[row[0]] = (bool(row[1]), int(row[2]))
-        return found
-
-    return hub.revoke_stale(await db.read(current))
+    return hub.revoke_stale(await db.read(lambda conn: users.revocation_state(conn, ids)))
 
 
 async def prune(db: Database, config: Config) -> int:

@@ -50,17 +50,23 @@ async def claims_of(request: web.Request, token: str | None = None) -> tokens.Cl
 
 def viewer_from(conn: sqlite3.Connection, claims: tokens.Claims) -> Viewer:
     """The live account behind claims: it exists, is enabled, and the token version matches."""
-    return live_viewer(users.get_user(conn, claims.user_id), claims)
+    return viewer_of(users.get_user(conn, claims.user_id), claims)
 
 
 def live_viewer(row: sqlite3.Row | None, claims: tokens.Claims) -> Viewer:
     """viewer_from's verdict on a user row already read (columns id, role, username, disabled,
     token_version), for a query that loads the account together with what it asks for."""
-    if row is None or row["id"] != claims.user_id:
+    return viewer_of(None if row is None else users.account_of(row), claims)
+
+
+def viewer_of(account: users.Account | None, claims: tokens.Claims) -> Viewer:
+    """The viewer of an account the claims were issued to, unless it is gone, disabled or its
+    tokens were revoked since."""
+    if account is None or account.id != claims.user_id:
         raise Unauthenticated("The credentials have been revoked.")
-    if row["disabled"] or row["token_version"] != claims.ver:
+    if account.disabled or account.token_version != claims.ver:
         raise Unauthenticated("The credentials have been revoked.")
-    return Viewer(id=row["id"], role=row["role"], username=row["username"])
+    return Viewer(id=account.id, role=account.role, username=account.username)
 
 
 async def current_viewer(request: web.Request) -> Viewer:
@@ -74,12 +80,12 @@ async def current_viewer(request: web.Request) -> Viewer:
     return viewer
 
 
-async def start_session(request: web.Request, user: sqlite3.Row) -> None:
+async def start_session(request: web.Request, user: users.User) -> None:
     """Give the browser a fresh encrypted session cookie for this user."""
     session = await new_session(request)
-    session["uid"] = user["id"]
-    session["ver"] = user["token_version"]
-    session["role"] = user["role"]
+    session["uid"] = user.id
+    session["ver"] = user.token_version
+    session["role"] = user.role
 
 
 async def end_session(request: web.Request) -> None:
