@@ -3,7 +3,7 @@
 Short by default (GYMHUB_LOAD_SECONDS=8 of load, ~20 s in all); set GYMHUB_LOAD_SECONDS=120 for
 the long form. At the end: no 5xx, every FILE_UPLOADED reached each of its recipients' sockets
 live or is replayable through `since`, the server's RSS is back near its start and no file
-descriptor leaked. Run with `-s` to see the figures.
+descriptor leaked. Run with `-n 0 -s` to see the figures.
 """
 
 from __future__ import annotations
