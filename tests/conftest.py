@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import gc
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,14 @@ async def people(client: TestClient, admin: str) -> dict[str, Any]:
         "client": member,
         "stranger": stranger,
     }
+
+
+@pytest.fixture
+def no_collector() -> Iterator[None]:
+    """The cyclic collector off, so a test sees what plain reference counting leaves behind."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

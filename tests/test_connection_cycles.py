@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import gc
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -25,16 +25,6 @@ CONNECTIONS = 50
 def closed_transports() -> int:
     kind = asyncio.selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
     return len([o for o in gc.get_objects() if isinstance(o, kind) and o._sock is None])
-
-
-@pytest.fixture
-def no_collector() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import gc
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import StreamReader, web
@@ -26,16 +26,6 @@ CONNECTIONS = 30
 
 def left(kind: type) -> int:
     return len([o for o in gc.get_objects() if type(o) is kind])
-
-
-@pytest.fixture
-def no_collector() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 @contextlib.asynccontextmanager
