@@ -13,6 +13,7 @@ from aiohttp import WSServerHandshakeError, web
 from aiohttp.test_utils import TestClient
 
 from gymhub.config import Config
+from gymhub.realtime.hub import HANDSHAKES_PER_USER
 from gymhub.server import make_app
 from gymhub.web.appkeys import hub_key
 from tests.support import bearer, error_of, make_config
@@ -123,3 +124,44 @@ async def test_bytes_buffered_for_slow_sockets_stay_within_ws_buffer_bytes(
         for _, writer in stalled:
             writer.close()
         await reading.close()
+
+
+async def test_one_users_handshakes_take_turns_and_always_give_their_turn_back(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    member, trainer = people["client"], people["trainer"]
+    gate = client.app[hub_key].handshake_gate(member["id"])
+
+    async def turns_free() -> bool:
+        # Every turn can be taken at once: none was kept by a finished or refused handshake.
+        for _ in range(HANDSHAKES_PER_USER):
+            await asyncio.wait_for(gate.acquire(), 1)
+        for _ in range(HANDSHAKES_PER_USER):
+            gate.release()
+        return True
+
+    # With the member's turns taken, their next handshake waits; another user's does not.
+    for _ in range(HANDSHAKES_PER_USER):
+        await gate.acquire()
+    waiting = asyncio.ensure_future(connect(client, member))
+    other = await asyncio.wait_for(connect(client, trainer), 5)
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    for _ in range(HANDSHAKES_PER_USER):
+        gate.release()
+    sockets = [await asyncio.wait_for(waiting, 5)]
+    sockets += [await connect(client, member) for _ in range(CAP - 1)]
+    assert await turns_free()
+    # A refusal after the turn was taken (over the cap, then a token of a disabled account)
+    # gives it back too.
+    path = f"/api/ws/ws/{member['id']}?token={member['token']}"
+    await error_of(await client.get(path, headers=upgrade_headers()), 429, "too_many_connections")
+    assert await turns_free()
+    resp = await client.patch(
+        f"/api/users/{member['id']}", json={"disabled": True}, headers=bearer(people["admin"])
+    )
+    assert resp.status == 200, await resp.text()
+    await error_of(await client.get(path, headers=upgrade_headers()), 401, "unauthenticated")
+    assert await turns_free()
+    for ws in [*sockets, other]:
+        await ws.close()

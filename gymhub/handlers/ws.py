@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
 
@@ -122,10 +123,9 @@ async def test_notification(request: web.Request) -> web.Response:
     )
 
 
-async def _authenticate(request: web.Request, cookie: bool) -> tuple[policy.Viewer, Claims]:
-    """Claims from ?token= (a ticket or a JWT), else the bearer header (or cookie); then the DB."""
+async def _claims(request: web.Request, cookie: bool) -> Claims:
+    """Claims from ?token= (a ticket or a JWT), else the bearer header (or cookie)."""
     token = TOKEN.read(request)
-    claims: Claims | None = None
     if not cookie and not token and identity.bearer_token(request) is None:
         # The seed path is token-only, as its existing clients use it.
         raise Unauthenticated("A token is required (?token= or Authorization: Bearer).")
@@ -133,11 +133,29 @@ async def _authenticate(request: web.Request, cookie: bool) -> tuple[policy.View
         claims = request.app[hub_key].tickets.redeem(token)
         if claims is None:
             raise Unauthenticated("The ticket is invalid, used or expired.")
-    else:
-        claims = await identity.claims_of(request, token or None)
-    checked = claims
-    viewer = await request.app[db_key].read(lambda c: identity.viewer_from(c, checked))
-    return viewer, claims
+        return claims
+    return await identity.claims_of(request, token or None)
+
+
+class _Turn:
+    """A place at the user's handshake gate, given back once: after the welcome, or on exit."""
+
+    def __init__(self, gate: asyncio.Semaphore) -> None:
+        self._gate = gate
+        self._held = False
+
+    async def __aenter__(self) -> _Turn:
+        await self._gate.acquire()
+        self._held = True
+        return self
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._gate.release()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
 
 
 async def _socket(request: web.Request, user_id: int | None) -> web.StreamResponse:
@@ -146,7 +164,21 @@ async def _socket(request: web.Request, user_id: int | None) -> web.StreamRespon
     if origin is not None and not identity.origin_allowed(request, origin):
         raise Forbidden("WebSocket connections from this origin are not allowed.")
     since = SINCE.read(request)
-    viewer, claims = await _authenticate(request, cookie=user_id is None)
+    claims = await _claims(request, cookie=user_id is None)
+    hub = request.app[hub_key]
+    async with _Turn(hub.handshake_gate(claims.user_id)) as turn:
+        return await _handshake(request, hub, claims, user_id, since, turn)
+
+
+async def _handshake(
+    request: web.Request,
+    hub: Hub,
+    claims: Claims,
+    user_id: int | None,
+    since: int | None,
+    turn: _Turn,
+) -> web.StreamResponse:
+    viewer = await request.app[db_key].read(lambda c: identity.viewer_from(c, claims))
     if user_id is not None:
         policy.own_socket(viewer, user_id)
     config = request.app[config_key]
@@ -157,14 +189,13 @@ async def _socket(request: web.Request, user_id: int | None) -> web.StreamRespon
     )
     if not ws.can_prepare(request).ok:
         raise InvalidRequest("This endpoint expects a WebSocket upgrade.")
-    hub = request.app[hub_key]
     if not hub.admit(viewer.id):
         raise TooManyConnections(
             f"You already hold {config.ws_max_per_user} live connections (ws_max_per_user); "
             "close one and try again."
         )
     try:
-        return await _serve(request, hub, ws, viewer.id, claims.ver, since)
+        return await _serve(request, hub, ws, viewer.id, claims.ver, since, turn)
     finally:
         hub.release(viewer.id)
 
@@ -176,6 +207,7 @@ async def _serve(
     user_id: int,
     ver: int,
     since: int | None,
+    turn: _Turn,
 ) -> web.StreamResponse:
     await ws.prepare(request)
     transport = request.transport
@@ -185,6 +217,7 @@ async def _serve(
     conn = hub.register(user_id, ver, ws, transport)
     try:
         await _welcome_and_replay(request, hub, conn, since)
+        turn.release()
         await _read_frames(request, conn)
     except (ConnectionError, RuntimeError):
         pass
