@@ -13,6 +13,7 @@ from typing import Protocol
 
 from gymhub.data import users
 from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS
+from gymhub.data.messages import Message
 from gymhub.data.users import User
 from gymhub.errors import Forbidden, InvalidRequest, NotFound
 
@@ -219,9 +220,9 @@ def logs_own_data(viewer: Viewer, what: str) -> None:
         raise Forbidden(f"Only clients log {what}.")
 
 
-def mark_message_read(viewer: Viewer, message: sqlite3.Row | None) -> None:
+def mark_message_read(viewer: Viewer, message: Message | None) -> None:
     """The recipient marks a message read; the sender may not (403); anyone else sees nothing."""
-    if message is None or viewer.id not in (message["sender_id"], message["recipient_id"]):
+    if message is None or viewer.id not in (message.sender_id, message.recipient_id):
         raise NotFound("No such message.")
-    if message["recipient_id"] != viewer.id:
+    if message.recipient_id != viewer.id:
         raise Forbidden("Only the recipient may mark a message read.")
