@@ -14,7 +14,6 @@ from gymhub.data.catalogue import (
     PROGRESS_LINK,
     PROGRESS_PHOTOS,
 )
-from gymhub.data.db import Row
 from gymhub.data.users import Account
 
 FILE_COLUMNS = (
@@ -294,26 +293,42 @@ def file_exists(conn: sqlite3.Connection, file_id: str) -> bool:
     return conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is not None
 
 
-def stored_names(conn: sqlite3.Connection, file_id: str) -> tuple[list[Row], list[Row]]:
-    """The (category, ext) of a file's row and the (variant, ext) of each of its variants."""
-    originals = conn.execute("SELECT category, ext FROM files WHERE id = ?", (file_id,)).fetchall()
-    variants = conn.execute(
-        "SELECT variant, ext FROM file_variants WHERE file_id = ?", (file_id,)
-    ).fetchall()
-    return originals, variants
+@dataclass(frozen=True, slots=True)
+class StoredOriginal:
+    """What a file row says of its original's bytes (for backups and checks)."""
+
+    id: str
+    category: str
+    ext: str
+    size: int
+    sha256: str
 
 
-def every_stored(conn: sqlite3.Connection) -> tuple[list[Row], list[Row]]:
+@dataclass(frozen=True, slots=True)
+class StoredVariant:
+    """What a variant row says of its bytes (for backups and checks)."""
+
+    file_id: str
+    variant: str
+    ext: str
+    size: int
+
+
+def every_stored(conn: sqlite3.Connection) -> tuple[list[StoredOriginal], list[StoredVariant]]:
     """Every file (id, category, ext, size, sha256) and variant (file_id, variant, ext, size),
     read in one transaction so the two lists agree."""
     conn.execute("BEGIN")
     try:
-        originals = conn.execute(
-            "SELECT id, category, ext, size, sha256 FROM files ORDER BY id"
-        ).fetchall()
-        variants = conn.execute(
-            "SELECT file_id, variant, ext, size FROM file_variants ORDER BY file_id, variant"
-        ).fetchall()
+        originals = [
+            StoredOriginal(*row)
+            for row in conn.execute("SELECT id, category, ext, size, sha256 FROM files ORDER BY id")
+        ]
+        variants = [
+            StoredVariant(*row)
+            for row in conn.execute(
+                "SELECT file_id, variant, ext, size FROM file_variants ORDER BY file_id, variant"
+            )
+        ]
     finally:
         conn.execute("COMMIT")
     return originals, variants
