@@ -62,7 +62,7 @@ def _food(seed: int) -> bytes:
 
 def _photo(
     conn: sqlite3.Connection, config: Config, layout: Layout, seed: int, new: LocalFile
-) -> Row:
+) -> files.FileRow:
     """A generated JPEG checked, placed and recorded as an upload would be."""
     return uploads.store_local(conn, layout, config.max_pixels, _food(seed), new)
 
@@ -74,11 +74,11 @@ def _named(seed: int) -> str:
 Render = Callable[[Viewer], Any]
 
 
-def _render_meal(conn: sqlite3.Connection, row: Row, photos: list[Row]) -> Render:
+def _render_meal(conn: sqlite3.Connection, row: Row, photos: list[files.FileRow]) -> Render:
     return lambda viewer: {"meal": meal_view(conn, viewer, row, photos)}
 
 
-def _render_entry(conn: sqlite3.Connection, row: Row, photos: list[Row]) -> Render:
+def _render_entry(conn: sqlite3.Connection, row: Row, photos: list[files.FileRow]) -> Render:
     return lambda viewer: {"entry": entry_view(conn, viewer, row, photos)}
 
 
@@ -119,7 +119,7 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         if week in (0, len(WEIGHTS) - 1):
             seed = 20 + week
             photo = LocalFile(alex, PROGRESS_PHOTOS, _named(seed))
-            photo_ids.append(_photo(conn, config, layout, seed, photo)["id"])
+            photo_ids.append(_photo(conn, config, layout, seed, photo).id)
         entry = progress.insert(
             conn, alex, _ago((len(WEIGHTS) - 1 - week) * 7), weight, fat, notes, photo_ids
         )

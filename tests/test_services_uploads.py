@@ -208,8 +208,8 @@ def test_store_local_records_without_notifications(tmp_path: Path) -> None:
         user = _user(conn)
         photo = LocalFile(user, "progress_photos", "IMG_1.jpg")
         row = run_write(conn, lambda c: store_local(c, layout, 40_000_000, jpeg(7), photo))
-        assert row["owner_id"] == row["uploaded_by"] == user and row["ext"] == "jpg"
-        assert layout.original("progress_photos", row["id"], "jpg").is_file()
+        assert row.owner_id == row.uploaded_by == user and row.ext == "jpg"
+        assert layout.original("progress_photos", row.id, "jpg").is_file()
         count = conn.execute("SELECT count(*) FROM file_variants").fetchone()[0]
         assert count == len(list(layout.thumbnails.iterdir())) > 0
         assert conn.execute("SELECT count(*) FROM notifications").fetchone()[0] == 0

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Protocol
 
 from gymhub.data import users
 from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS
+from gymhub.data.messages import Message
 from gymhub.data.users import User
 from gymhub.errors import Forbidden, InvalidRequest, NotFound
 
@@ -27,6 +29,17 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+class OwnedFile(Protocol):
+    """What the file policy reads of a file: data.files' FileRow and MediaFile both have it."""
+
+    @property
+    def owner_id(self) -> int: ...
+    @property
+    def uploaded_by(self) -> int: ...
+    @property
+    def category(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -152,15 +165,15 @@ def upload_owner(conn: sqlite3.Connection, viewer: Viewer, owner_id: int | None)
     raise NotFound("No such user.")
 
 
-def file_access(conn: sqlite3.Connection, viewer: Viewer, file: sqlite3.Row) -> FileAccess:
-    """API.md's access table for one file row (owner_id, uploaded_by, category)."""
-    owner_id = file["owner_id"]
-    if viewer.is_admin or viewer.id in (owner_id, file["uploaded_by"]):
+def file_access(conn: sqlite3.Connection, viewer: Viewer, file: OwnedFile) -> FileAccess:
+    """API.md's access table for one file (owner_id, uploaded_by, category)."""
+    owner_id = file.owner_id
+    if viewer.is_admin or viewer.id in (owner_id, file.uploaded_by):
         return FileAccess(True, True, True)
     if trains(conn, viewer, owner_id):
         # Image originals carry the home's GPS position: they stay with their owner.
-        return FileAccess(file["category"] == DOCUMENTS, True, False)
-    if file["category"] == PROFILE_PHOTOS and _sees_trainer(conn, viewer, owner_id):
+        return FileAccess(file.category == DOCUMENTS, True, False)
+    if file.category == PROFILE_PHOTOS and _sees_trainer(conn, viewer, owner_id):
         return FileAccess(False, True, False)
     return NO_ACCESS
 
@@ -207,9 +220,9 @@ def logs_own_data(viewer: Viewer, what: str) -> None:
         raise Forbidden(f"Only clients log {what}.")
 
 
-def mark_message_read(viewer: Viewer, message: sqlite3.Row | None) -> None:
+def mark_message_read(viewer: Viewer, message: Message | None) -> None:
     """The recipient marks a message read; the sender may not (403); anyone else sees nothing."""
-    if message is None or viewer.id not in (message["sender_id"], message["recipient_id"]):
+    if message is None or viewer.id not in (message.sender_id, message.recipient_id):
         raise NotFound("No such message.")
-    if message["recipient_id"] != viewer.id:
+    if message.recipient_id != viewer.id:
         raise Forbidden("Only the recipient may mark a message read.")

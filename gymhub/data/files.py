@@ -4,42 +4,130 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from gymhub.data.catalogue import LINK_COLUMNS, LINK_TABLES, PROGRESS_PHOTOS
-from gymhub.data.db import Row
+from gymhub.data.catalogue import (
+    LINK_COLUMNS,
+    LINK_TABLES,
+    MEAL_LINK,
+    PROGRESS_LINK,
+    PROGRESS_PHOTOS,
+)
+from gymhub.data.users import Account
 
 FILE_COLUMNS = (
     "id, owner_id, uploaded_by, category, mime, ext, size, sha256, original_name, width, height,"
     " created_at, " + ", ".join(LINK_COLUMNS)
 )
+VARIANT_COLUMNS = "file_id, variant, ext, mime, width, height, size"
 
 
-def get_file(conn: sqlite3.Connection, file_id: str) -> Row | None:
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """A files row: its fields in FILE_COLUMNS' order."""
+
+    id: str
+    owner_id: int
+    uploaded_by: int
+    category: str
+    mime: str
+    ext: str
+    size: int
+    sha256: str
+    original_name: str
+    width: int | None
+    height: int | None
+    created_at: str
+    meal_completion_id: int | None
+    progress_entry_id: int | None
+
+    def link(self, column: str) -> int | None:
+        """The value of a link column (catalogue.LINK_COLUMNS) by its name."""
+        if column == MEAL_LINK:
+            return self.meal_completion_id
+        if column == PROGRESS_LINK:
+            return self.progress_entry_id
+        raise ValueError(f"not a link column: {column}")
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A file_variants row: its fields in VARIANT_COLUMNS' order."""
+
+    file_id: str
+    variant: str
+    ext: str
+    mime: str
+    width: int
+    height: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """The file and (when asked for and present) the variant behind a media name: what the media
+    route serves, and the owner_id, uploaded_by and category the file policy reads."""
+
+    id: str
+    owner_id: int
+    uploaded_by: int
+    category: str
+    mime: str
+    ext: str
+    original_name: str
+    size: int
+    variant: str | None
+    variant_ext: str | None
+    variant_mime: str | None
+    variant_size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaHit:
+    """The media fast path's one statement: the caller's account and the file, if any."""
+
+    account: Account
+    file: MediaFile | None
+
+
+def _file(row: Sequence[Any]) -> FileRow:
+    return FileRow(*row)
+
+
+def _variant(row: Sequence[Any]) -> Variant:
+    return Variant(*row)
+
+
+def get_file(conn: sqlite3.Connection, file_id: str) -> FileRow | None:
     """The file row with this id, or None."""
-    return conn.execute(f"SELECT {FILE_COLUMNS} FROM files WHERE id = ?", (file_id,)).fetchone()
+    row = conn.execute(f"SELECT {FILE_COLUMNS} FROM files WHERE id = ?", (file_id,)).fetchone()
+    return None if row is None else _file(row)
 
 
-def variants_of(conn: sqlite3.Connection, file_ids: Sequence[str]) -> dict[str, list[Row]]:
+def variants_of(conn: sqlite3.Connection, file_ids: Sequence[str]) -> dict[str, list[Variant]]:
     """Variant rows of each file id, largest first."""
-    found: dict[str, list[Row]] = {fid: [] for fid in file_ids}
+    found: dict[str, list[Variant]] = {fid: [] for fid in file_ids}
     for chunk in _chunks(list(file_ids)):
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            "SELECT file_id, variant, ext, mime, width, height, size FROM file_variants"
+            f"SELECT {VARIANT_COLUMNS} FROM file_variants"
             f" WHERE file_id IN ({marks}) ORDER BY file_id, width DESC",
             chunk,
         )
         for row in rows:
-            found[row["file_id"]].append(row)
+            variant = _variant(row)
+            found[variant.file_id].append(variant)
     return found
 
 
-def files_linked(conn: sqlite3.Connection, column: str, ids: Iterable[int]) -> dict[int, list[Row]]:
+def files_linked(
+    conn: sqlite3.Connection, column: str, ids: Iterable[int]
+) -> dict[int, list[FileRow]]:
     """Files linked to each meal (column meal_completion_id) or progress entry, oldest first."""
     if column not in LINK_COLUMNS:
         raise ValueError(column)
-    found: dict[int, list[Row]] = {i: [] for i in ids}
+    found: dict[int, list[FileRow]] = {i: [] for i in ids}
     for chunk in _chunks(list(found)):
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
@@ -47,7 +135,7 @@ def files_linked(conn: sqlite3.Connection, column: str, ids: Iterable[int]) -> d
             chunk,
         )
         for row in rows:
-            found[row[column]].append(row)
+            found[row[column]].append(_file(row))
     return found
 
 
@@ -68,17 +156,18 @@ def link_progress_photos(
 
 def find_duplicate(
     conn: sqlite3.Connection, owner_id: int, category: str, sha256: str
-) -> Row | None:
+) -> FileRow | None:
     """The live file of this owner and category with these exact bytes, if any."""
-    return conn.execute(
+    row = conn.execute(
         f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ? AND category = ? AND sha256 = ?",
         (owner_id, category, sha256),
     ).fetchone()
+    return None if row is None else _file(row)
 
 
 def insert_file(
     conn: sqlite3.Connection, values: dict[str, Any], variants: Sequence[dict[str, Any]]
-) -> Row:
+) -> FileRow:
     """Insert a file row and its variant rows; returns the file row."""
     columns = [c.strip() for c in FILE_COLUMNS.split(",")]
     conn.execute(
@@ -106,7 +195,7 @@ def list_files(
     category: str | None,
     limit: int,
     before: str | None,
-) -> list[Row]:
+) -> list[FileRow]:
     """An owner's files, newest first, optionally of one category and before a file id."""
     sql = f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ?"
     params: list[Any] = [owner_id]
@@ -119,10 +208,10 @@ def list_files(
         params.append(before)
     sql += " ORDER BY rowid DESC LIMIT ?"
     params.append(limit)
-    return conn.execute(sql, params).fetchall()
+    return [_file(row) for row in conn.execute(sql, params)]
 
 
-def link_unlinked(conn: sqlite3.Connection, file_id: str, links: dict[str, int]) -> Row:
+def link_unlinked(conn: sqlite3.Connection, file_id: str, links: dict[str, int]) -> FileRow:
     """Give the file each of these links it does not have yet (one it has is kept); the row."""
     for column, link_id in links.items():
         if column not in LINK_COLUMNS:
@@ -161,9 +250,16 @@ WHERE u.id = ?
 
 def media_lookup(
     conn: sqlite3.Connection, user_id: int, file_id: str, variant: str | None
-) -> Row | None:
-    """The caller's account, a file and one of its variants in one statement (the hot path)."""
-    return conn.execute(_MEDIA_LOOKUP, (file_id, variant, user_id)).fetchone()
+) -> MediaHit | None:
+    """The caller's account, a file and one of its variants in one statement (the hot path);
+    the records are built once, from the row's positions."""
+    row = conn.execute(_MEDIA_LOOKUP, (file_id, variant, user_id)).fetchone()
+    if row is None:
+        return None
+    account = Account(int(row[0]), row[2], row[1], bool(row[3]), int(row[4]))
+    if row[5] is None:
+        return MediaHit(account, None)
+    return MediaHit(account, MediaFile(*row[5:]))
 
 
 def live_media_names(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
@@ -197,26 +293,42 @@ def file_exists(conn: sqlite3.Connection, file_id: str) -> bool:
     return conn.execute("SELECT 1 FROM files WHERE id = ?", (file_id,)).fetchone() is not None
 
 
-def stored_names(conn: sqlite3.Connection, file_id: str) -> tuple[list[Row], list[Row]]:
-    """The (category, ext) of a file's row and the (variant, ext) of each of its variants."""
-    originals = conn.execute("SELECT category, ext FROM files WHERE id = ?", (file_id,)).fetchall()
-    variants = conn.execute(
-        "SELECT variant, ext FROM file_variants WHERE file_id = ?", (file_id,)
-    ).fetchall()
-    return originals, variants
+@dataclass(frozen=True, slots=True)
+class StoredOriginal:
+    """What a file row says of its original's bytes (for backups and checks)."""
+
+    id: str
+    category: str
+    ext: str
+    size: int
+    sha256: str
 
 
-def every_stored(conn: sqlite3.Connection) -> tuple[list[Row], list[Row]]:
+@dataclass(frozen=True, slots=True)
+class StoredVariant:
+    """What a variant row says of its bytes (for backups and checks)."""
+
+    file_id: str
+    variant: str
+    ext: str
+    size: int
+
+
+def every_stored(conn: sqlite3.Connection) -> tuple[list[StoredOriginal], list[StoredVariant]]:
     """Every file (id, category, ext, size, sha256) and variant (file_id, variant, ext, size),
     read in one transaction so the two lists agree."""
     conn.execute("BEGIN")
     try:
-        originals = conn.execute(
-            "SELECT id, category, ext, size, sha256 FROM files ORDER BY id"
-        ).fetchall()
-        variants = conn.execute(
-            "SELECT file_id, variant, ext, size FROM file_variants ORDER BY file_id, variant"
-        ).fetchall()
+        originals = [
+            StoredOriginal(*row)
+            for row in conn.execute("SELECT id, category, ext, size, sha256 FROM files ORDER BY id")
+        ]
+        variants = [
+            StoredVariant(*row)
+            for row in conn.execute(
+                "SELECT file_id, variant, ext, size FROM file_variants ORDER BY file_id, variant"
+            )
+        ]
     finally:
         conn.execute("COMMIT")
     return originals, variants

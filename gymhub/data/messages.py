@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from gymhub.data.db import Row, utcnow
+from gymhub.data.db import utcnow
 
 MESSAGE_COLUMNS = "id, sender_id, recipient_id, body, created_at, read_at"
 NO_CURSOR = 2**63 - 1
 
 
-def insert(conn: sqlite3.Connection, sender_id: int, recipient_id: int, body: str) -> Row:
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A messages row: its fields in MESSAGE_COLUMNS' order."""
+
+    id: int
+    sender_id: int
+    recipient_id: int
+    body: str
+    created_at: str
+    read_at: str | None
+
+
+def _message(row: Sequence[Any]) -> Message:
+    return Message(*row)
+
+
+def insert(conn: sqlite3.Connection, sender_id: int, recipient_id: int, body: str) -> Message:
     """Store a message and return its row."""
     cur = conn.execute(
         "INSERT INTO messages (sender_id, recipient_id, body, created_at) VALUES (?, ?, ?, ?)",
@@ -21,11 +40,12 @@ def insert(conn: sqlite3.Connection, sender_id: int, recipient_id: int, body: st
     return row
 
 
-def get(conn: sqlite3.Connection, message_id: int) -> Row | None:
+def get(conn: sqlite3.Connection, message_id: int) -> Message | None:
     """The message with this id, or None."""
-    return conn.execute(
+    row = conn.execute(
         f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
     ).fetchone()
+    return None if row is None else _message(row)
 
 
 def conversation(
@@ -34,7 +54,7 @@ def conversation(
     other_id: int | None,
     limit: int,
     before: int | None = None,
-) -> list[Row]:
+) -> list[Message]:
     """Messages the user sent or received (with one other user, if given), newest first."""
     cursor = before if before is not None else NO_CURSOR
     if other_id is None:
@@ -42,7 +62,7 @@ def conversation(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE (sender_id = ? OR recipient_id = ?)"
             " AND id < ? ORDER BY id DESC LIMIT ?"
         )
-        return conn.execute(sql, (user_id, user_id, cursor, limit)).fetchall()
+        return [_message(row) for row in conn.execute(sql, (user_id, user_id, cursor, limit))]
     # Two index-friendly halves (one per direction) instead of an OR over both columns.
     sql = (
         f"SELECT {MESSAGE_COLUMNS} FROM messages"
@@ -51,10 +71,10 @@ def conversation(
         " WHERE sender_id = ? AND recipient_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
     )
     params = (user_id, other_id, cursor, other_id, user_id, cursor, limit)
-    return conn.execute(sql, params).fetchall()
+    return [_message(row) for row in conn.execute(sql, params)]
 
 
-def mark_read(conn: sqlite3.Connection, message_id: int) -> Row:
+def mark_read(conn: sqlite3.Connection, message_id: int) -> Message:
     """Set read_at once (the first read wins) and return the row."""
     conn.execute(
         "UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL", (utcnow(), message_id)

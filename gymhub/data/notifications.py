@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import msgspec
 
 from gymhub.data.db import utcnow
 
-TYPES = frozenset(
-    {"FILE_UPLOADED", "FILE_DELETED", "MEAL_COMPLETED", "PROGRESS_UPDATED", "MESSAGE", "SYSTEM"}
-)
+# schemas/notifications.py spells these too, as it may not import data/.
+Kind = Literal[
+    "FILE_UPLOADED", "FILE_DELETED", "MEAL_COMPLETED", "PROGRESS_UPDATED", "MESSAGE", "SYSTEM"
+]
+TYPES = frozenset(get_args(Kind))
 
 
 @dataclass(frozen=True)
@@ -64,26 +66,41 @@ def insert(conn: sqlite3.Connection, items: Iterable[tuple[int, str, Any]]) -> l
 ENVELOPE_COLUMNS = "id, type, created_at, read, data"
 
 
-def after(conn: sqlite3.Connection, user_id: int, since: int, limit: int) -> list[sqlite3.Row]:
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """A notifications row as read back: ENVELOPE_COLUMNS, the data still its stored JSON."""
+
+    id: int
+    type: Kind
+    created_at: str
+    read: bool
+    data: str
+
+
+def _logged(row: Sequence[Any]) -> Logged:
+    return Logged(int(row[0]), row[1], row[2], bool(row[3]), row[4])
+
+
+def after(conn: sqlite3.Connection, user_id: int, since: int, limit: int) -> list[Logged]:
     """A user's notifications with id > since, oldest first, at most limit of them."""
-    return conn.execute(
+    rows = conn.execute(
         f"SELECT {ENVELOPE_COLUMNS} FROM notifications WHERE user_id = ? AND id > ?"
         " ORDER BY id LIMIT ?",
         (user_id, since, limit),
-    ).fetchall()
+    )
+    return [_logged(row) for row in rows]
 
 
-def newest_after(
-    conn: sqlite3.Connection, user_id: int, since: int, limit: int
-) -> list[sqlite3.Row]:
+def newest_after(conn: sqlite3.Connection, user_id: int, since: int, limit: int) -> list[Logged]:
     """The newest `limit` notifications with id > since, returned oldest first (replay)."""
     rows = conn.execute(
         f"SELECT {ENVELOPE_COLUMNS} FROM notifications WHERE user_id = ? AND id > ?"
         " ORDER BY id DESC LIMIT ?",
         (user_id, since, limit),
-    ).fetchall()
-    rows.reverse()
-    return rows
+    )
+    found = [_logged(row) for row in rows]
+    found.reverse()
+    return found
 
 
 def unread_count(conn: sqlite3.Connection, user_id: int) -> int:
@@ -109,13 +126,11 @@ def mark_read(conn: sqlite3.Connection, user_id: int, up_to: int) -> int:
     return cur.rowcount
 
 
-def envelope_json(row: sqlite3.Row) -> bytes:
+def envelope_json(row: Logged) -> bytes:
     """A stored row as the envelope's JSON, splicing the stored data in without decoding it."""
-    head = msgspec.json.encode(
-        {"id": row["id"], "type": row["type"], "created_at": row["created_at"]}
-    )
-    flag = b"true" if row["read"] else b"false"
-    return head[:-1] + b',"read":' + flag + b',"data":' + row["data"].encode() + b"}"
+    head = msgspec.json.encode({"id": row.id, "type": row.type, "created_at": row.created_at})
+    flag = b"true" if row.read else b"false"
+    return head[:-1] + b',"read":' + flag + b',"data":' + row.data.encode() + b"}"
 
 
 def prune(conn: sqlite3.Connection, cutoff: str, max_per_user: int) -> int:

@@ -45,18 +45,6 @@ class Login:
     password_hash: str
 
 
-def account_of(row: Row) -> Account:
-    """The account columns of any row that carries them (id, username, role, disabled,
-    token_version)."""
-    return Account(
-        int(row["id"]),
-        row["username"],
-        row["role"],
-        bool(row["disabled"]),
-        int(row["token_version"]),
-    )
-
-
 def _user(row: Row) -> User:
     return User(
         int(row["id"]),

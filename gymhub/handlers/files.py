@@ -215,7 +215,7 @@ async def list_files(request: web.Request) -> web.Response:
         more = len(rows) > limit
         rows = rows[:limit]
         shown = render_files(conn, viewer, rows)
-        return FileList(files=shown, next_before=rows[-1]["id"] if more else None)
+        return FileList(files=shown, next_before=rows[-1].id if more else None)
 
     return json_response(await request.app[db_key].read(load))
 

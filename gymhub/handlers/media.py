@@ -21,7 +21,7 @@ from gymhub.schemas.query import FlagParam
 from gymhub.storage import stats
 from gymhub.storage.layout import MediaName, parse_media_name
 from gymhub.web.appkeys import config_key, db_key, storage_key
-from gymhub.web.identity import claims_of, current_viewer, live_viewer
+from gymhub.web.identity import claims_of, current_viewer, viewer_of
 from gymhub.web.media import Found, send_media
 from gymhub.web.storage_lifecycle import sweeper_key
 
@@ -45,46 +45,41 @@ def _name(request: web.Request) -> MediaName:
 
 # The account behind the token, the file and the named variant in one statement: the media
 # route is the hottest path, and each statement is a GIL hand-off with the reader's thread.
-# User columns keep their names (live_viewer reads them) and so do the file's owner_id,
-# uploaded_by and category (policy.file_access reads them); the rest are aliased.
+# data.files builds its records once; the MediaFile is what policy.file_access reads.
 def _lookup(conn: sqlite3.Connection, claims: Claims, name: MediaName) -> Found:
     """Authenticate the claims and resolve the media name, if the viewer may fetch it."""
-    row = files.media_lookup(conn, claims.user_id, name.file_id, name.variant)
-    viewer = live_viewer(row, claims)
-    assert row is not None  # live_viewer refuses a missing account
-    if row["file_id"] is None:
+    hit = files.media_lookup(conn, claims.user_id, name.file_id, name.variant)
+    viewer = viewer_of(None if hit is None else hit.account, claims)
+    assert hit is not None  # viewer_of refuses a missing account
+    file = hit.file
+    if file is None:
         raise NotFound("No such file.")
-    access = policy.file_access(conn, viewer, row)
+    access = policy.file_access(conn, viewer, file)
     if name.variant is None:
-        if row["category"] != name.category or row["file_ext"] != name.ext or not access.original:
+        if file.category != name.category or file.ext != name.ext or not access.original:
             raise NotFound("No such file.")
         return Found(
-            row["file_id"],
-            row["category"],
-            row["file_ext"],
-            row["file_mime"],
-            row["original_name"],
-            None,
-            row["file_size"],
+            file.id, file.category, file.ext, file.mime, file.original_name, None, file.size
         )
-    if row["variant"] is None or row["variant_ext"] != name.ext or not access.variants:
+    if file.variant is None or file.variant_ext != name.ext or not access.variants:
         raise NotFound("No such file.")
+    assert file.variant_mime is not None and file.variant_size is not None
     return Found(
-        row["file_id"],
-        row["category"],
-        row["variant_ext"],
-        row["variant_mime"],
-        row["original_name"],
-        row["variant"],
-        row["variant_size"],
+        file.id,
+        file.category,
+        file.variant_ext,
+        file.variant_mime,
+        file.original_name,
+        file.variant,
+        file.variant_size,
     )
 
 
-def names_row(conn: sqlite3.Connection, row: sqlite3.Row, name: MediaName) -> bool:
+def names_row(conn: sqlite3.Connection, row: files.FileRow, name: MediaName) -> bool:
     """Whether the media name is one of the row's real names (not a guessed extension)."""
     if name.variant is None:
-        return bool(row["category"] == name.category and row["ext"] == name.ext)
-    return files.has_variant(conn, row["id"], name.variant, name.ext)
+        return row.category == name.category and row.ext == name.ext
+    return files.has_variant(conn, row.id, name.variant, name.ext)
 
 
 def _disposition(found: Found) -> str:

@@ -19,14 +19,14 @@ routes = web.RouteTableDef()
 SINCE = IntParam("since", "only ids greater than this", low=0, default=0)
 
 
-def envelope_of(row: sqlite3.Row) -> Envelope:
+def envelope_of(row: notifications.Logged) -> Envelope:
     """A stored notification row as its envelope; the stored data JSON is passed through."""
     return Envelope(
-        id=row["id"],
-        type=row["type"],
-        created_at=row["created_at"],
-        read=bool(row["read"]),
-        data=msgspec.Raw(row["data"].encode()),
+        id=row.id,
+        type=row.type,
+        created_at=row.created_at,
+        read=row.read,
+        data=msgspec.Raw(row.data.encode()),
     )
 
 

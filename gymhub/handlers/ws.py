@@ -234,7 +234,7 @@ async def _welcome_and_replay(
     limit = request.app[config_key].notification_max_per_user or 1000
     user_id = conn.user_id
 
-    def load(c: sqlite3.Connection) -> tuple[Welcome, list[sqlite3.Row]]:
+    def load(c: sqlite3.Connection) -> tuple[Welcome, list[notifications.Logged]]:
         welcome = Welcome(
             user_id=user_id,
             unread=notifications.unread_count(c, user_id),
@@ -251,7 +251,7 @@ async def _welcome_and_replay(
         if conn.closing:
             return
         await ws.send_frame(notifications.envelope_json(row), WSMsgType.TEXT)
-        floor = row["id"]
+        floor = row.id
     hub.count_sent(len(backlog))
     hub.start(conn, floor)
 

@@ -144,16 +144,7 @@ def _named_now(conn: sqlite3.Connection, name: str) -> bool:
     if directory == TEMP:
         return False
     stem = filename.split(".", 1)[0].split("_", 1)[0]
-    rows = _names_of(conn, stem)
-    return name in rows
-
-
-def _names_of(conn: sqlite3.Connection, file_id: str) -> set[str]:
-    """The names under uploads/ that a file id's rows point at now."""
-    originals, variants = files.stored_names(conn, file_id)
-    names = {f"{row[0]}/{file_id}.{row[1]}" for row in originals}
-    names.update(f"{THUMBNAILS}/{file_id}_{row[0]}.{row[1]}" for row in variants)
-    return names
+    return name in files.live_media_names(conn, [stem])
 
 
 def _permissions(config: Config, report: CheckReport) -> None:

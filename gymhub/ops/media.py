@@ -54,8 +54,11 @@ def newest_schema() -> int:
 def media_rows(conn: sqlite3.Connection) -> list[Stored]:
     """Every original and variant the database's rows point at, read in one transaction."""
     originals, variants = files.every_stored(conn)
-    found = [Stored(f"{r[1]}/{r[0]}.{r[2]}", r[0], r[3], r[4]) for r in originals]
-    found += [Stored(f"{THUMBNAILS}/{r[0]}_{r[1]}.{r[2]}", r[0], r[3], None) for r in variants]
+    found = [Stored(f"{o.category}/{o.id}.{o.ext}", o.id, o.size, o.sha256) for o in originals]
+    found += [
+        Stored(f"{THUMBNAILS}/{v.file_id}_{v.variant}.{v.ext}", v.file_id, v.size, None)
+        for v in variants
+    ]
     return found
 
 

@@ -21,7 +21,8 @@ from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
 from gymhub.data import files, notifications, stats, users
 from gymhub.data.catalogue import LINK_COLUMNS, LINKS
-from gymhub.data.db import Database, Row, utcnow
+from gymhub.data.db import Database, utcnow
+from gymhub.data.files import FileRow, Variant
 from gymhub.data.notifications import Stored
 from gymhub.errors import (
     InsufficientStorage,
@@ -50,7 +51,7 @@ FILE_REQUIRED = "file: required (a multipart part named file)"
 
 Notification = tuple[int, str, dict[str, Any]]
 # Whether a seed media name really is one of the file row's names.
-NameCheck = Callable[[sqlite3.Connection, sqlite3.Row], bool]
+NameCheck = Callable[[sqlite3.Connection, FileRow], bool]
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def check_links(
             raise NotFound(f"{column}: no such entry of this client.")
 
 
-def record(conn: sqlite3.Connection, new: NewFile) -> Row:
+def record(conn: sqlite3.Connection, new: NewFile) -> FileRow:
     """Insert the rows of a placed upload (file and variants); returns the file row."""
     received, checked = new.received, new.checked
     values = {
@@ -175,10 +176,10 @@ def record(conn: sqlite3.Connection, new: NewFile) -> Row:
 
 
 def upload_notifications(
-    conn: sqlite3.Connection, row: sqlite3.Row, variants: list[sqlite3.Row]
+    conn: sqlite3.Connection, row: FileRow, variants: list[Variant]
 ) -> list[Notification]:
     """FILE_UPLOADED for owner, uploader and the owner's trainers, each with their own view."""
-    owner_id, uploader = row["owner_id"], row["uploaded_by"]
+    owner_id, uploader = row.owner_id, row.uploaded_by
     recipients = dict.fromkeys([owner_id, uploader, *users.trainer_ids_of(conn, owner_id)])
     items = []
     for user_id in recipients:
@@ -195,14 +196,14 @@ def upload_notifications(
 
 
 def delete_notifications(
-    conn: sqlite3.Connection, row: sqlite3.Row, deleted_by: int
+    conn: sqlite3.Connection, row: FileRow, deleted_by: int
 ) -> list[Notification]:
     """FILE_DELETED for the owner and the owner's trainers."""
-    owner_id = row["owner_id"]
+    owner_id = row.owner_id
     data = {
-        "file_id": row["id"],
+        "file_id": row.id,
         "owner_id": owner_id,
-        "category": row["category"],
+        "category": row.category,
         "deleted_by": deleted_by,
     }
     recipients = dict.fromkeys([owner_id, *users.trainer_ids_of(conn, owner_id)])
@@ -304,7 +305,7 @@ class Uploads:
                 f"{self.quota} allowed, and this file needs {adding}."
             )
         row = record(conn, new)
-        variants = files.variants_of(conn, [row["id"]])[row["id"]]
+        variants = files.variants_of(conn, [row.id])[row.id]
         stored = notifications.insert(conn, upload_notifications(conn, row, variants))
         access = policy.file_access(conn, viewer, row)
         return _Found(Ingested(shape(row, variants, access), created=True), stored)
@@ -314,7 +315,7 @@ class Uploads:
 
         `named` checks that a seed media name really is one of the file's names (else 404)."""
 
-        def drop(conn: sqlite3.Connection) -> tuple[Row, list[Row], list[Stored]]:
+        def drop(conn: sqlite3.Connection) -> tuple[FileRow, list[Variant], list[Stored]]:
             row = files.get_file(conn, file_id)
             if row is None or (named is not None and not named(conn, row)):
                 raise NotFound("No such file.")
@@ -346,11 +347,11 @@ def _duplicate(
     dup = files.find_duplicate(conn, owner_id, category, sha256)
     if dup is None:
         return None
-    lacking = any(dup[column] is None for column in links)
+    lacking = any(dup.link(column) is None for column in links)
     if not lacking or not may_link:
         return _Found(Ingested(render_one(conn, viewer, dup), created=False), link_needed=lacking)
-    dup = files.link_unlinked(conn, dup["id"], dict(links))
-    variants = files.variants_of(conn, [dup["id"]])[dup["id"]]
+    dup = files.link_unlinked(conn, dup.id, dict(links))
+    variants = files.variants_of(conn, [dup.id])[dup.id]
     stored = notifications.insert(conn, upload_notifications(conn, dup, variants))
     return _Found(Ingested(render_one(conn, viewer, dup), created=False), stored)
 
@@ -379,7 +380,7 @@ class LocalFile:
 
 def store_local(
     conn: sqlite3.Connection, layout: Layout, max_pixels: int, data: bytes, new: LocalFile
-) -> Row:
+) -> FileRow:
     """Check, place and record an image made on this machine (the demo's photos), in the
     caller's write transaction and without the pool or notifications.
 

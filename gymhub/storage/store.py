@@ -24,6 +24,8 @@ from typing import Any, BinaryIO, Protocol, TypeVar
 from gymhub import imaging, metrics
 from gymhub.config import Config
 from gymhub.data.catalogue import DOCUMENTS
+from gymhub.data.files import FileRow
+from gymhub.data.files import Variant as FileVariant
 from gymhub.errors import ApiError, InvalidFile, TooLarge, Unavailable, UnsupportedType
 from gymhub.storage.cache import (
     MAX_ENTRY_BYTES,
@@ -274,15 +276,15 @@ class Storage:
         """Remove placed files whose row was not committed."""
         await asyncio.to_thread(remove_quietly, paths)
 
-    def paths_of(self, row: Any, variants: list[Any]) -> list[Path]:
+    def paths_of(self, row: FileRow, variants: list[FileVariant]) -> list[Path]:
         """Every path of a file row and its variant rows."""
-        paths = [self.layout.original(row["category"], row["id"], row["ext"])]
-        paths += [self.layout.variant(row["id"], v["variant"], v["ext"]) for v in variants]
+        paths = [self.layout.original(row.category, row.id, row.ext)]
+        paths += [self.layout.variant(row.id, v.variant, v.ext) for v in variants]
         return paths
 
-    async def remove(self, row: Any, variants: list[Any]) -> int:
+    async def remove(self, row: FileRow, variants: list[FileVariant]) -> int:
         """Remove a deleted file's original and variants (after its row is gone)."""
-        self.cache.discard_file(row["id"])
+        self.cache.discard_file(row.id)
         return await asyncio.to_thread(remove_quietly, self.paths_of(row, variants))
 
     async def cached(self, key: str, path: Path) -> Cached | None:

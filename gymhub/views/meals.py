@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 from gymhub.auth import policy
 from gymhub.data.catalogue import MEAL_LINK
+from gymhub.data.files import FileRow
 from gymhub.schemas.coaching import Meal
 from gymhub.views.records import many_with_photos, with_photos
 
 
 def meal_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[sqlite3.Row]
+    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[FileRow]
 ) -> Meal:
     """A meal row as this viewer may see it (photos filtered and shaped by the file policy)."""
     return with_photos(Meal, conn, viewer, row, photos)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+from gymhub.data.messages import Message
 from gymhub.schemas.coaching import ChatMessage
 
 
-def message_view(row: sqlite3.Row) -> ChatMessage:
+def message_view(row: Message) -> ChatMessage:
     """A messages row as the API's Message."""
     return ChatMessage(
-        id=row["id"],
-        sender_id=row["sender_id"],
-        recipient_id=row["recipient_id"],
-        body=row["body"],
-        created_at=row["created_at"],
-        read_at=row["read_at"],
+        id=row.id,
+        sender_id=row.sender_id,
+        recipient_id=row.recipient_id,
+        body=row.body,
+        created_at=row.created_at,
+        read_at=row.read_at,
     )

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 from gymhub.auth import policy
 from gymhub.data.catalogue import PROGRESS_LINK
+from gymhub.data.files import FileRow
 from gymhub.schemas.coaching import Progress
 from gymhub.views.records import many_with_photos, with_photos
 
 
 def entry_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[sqlite3.Row]
+    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[FileRow]
 ) -> Progress:
     """A progress row as this viewer may see it (photos filtered by the file policy)."""
     return with_photos(Progress, conn, viewer, row, photos)

@@ -20,7 +20,7 @@ def with_photos(
     conn: sqlite3.Connection,
     viewer: policy.Viewer,
     row: sqlite3.Row,
-    photos: Sequence[sqlite3.Row],
+    photos: Sequence[files.FileRow],
 ) -> Shape:
     """A record row in its API shape: every field from the row's column of the same name, and
     its photos filtered and shaped by the file policy."""

@@ -53,12 +53,6 @@ def viewer_from(conn: sqlite3.Connection, claims: tokens.Claims) -> Viewer:
     return viewer_of(users.get_user(conn, claims.user_id), claims)
 
 
-def live_viewer(row: sqlite3.Row | None, claims: tokens.Claims) -> Viewer:
-    """viewer_from's verdict on a user row already read (columns id, role, username, disabled,
-    token_version), for a query that loads the account together with what it asks for."""
-    return viewer_of(None if row is None else users.account_of(row), claims)
-
-
 def viewer_of(account: users.Account | None, claims: tokens.Claims) -> Viewer:
     """The viewer of an account the claims were issued to, unless it is gone, disabled or its
     tokens were revoked since."""
