@@ -16,7 +16,7 @@ from gymhub.auth.policy import Viewer
 from gymhub.config import Config
 from gymhub.data import files, meals, messages, progress, users
 from gymhub.data.catalogue import MEAL_LINK, MEAL_PHOTOS, PROGRESS_LINK, PROGRESS_PHOTOS
-from gymhub.data.db import Row, connect_sync, migrate, run_write
+from gymhub.data.db import connect_sync, migrate, run_write
 from gymhub.logs import console
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.services import uploads
@@ -74,11 +74,13 @@ def _named(seed: int) -> str:
 Render = Callable[[Viewer], Any]
 
 
-def _render_meal(conn: sqlite3.Connection, row: Row, photos: list[files.FileRow]) -> Render:
+def _render_meal(conn: sqlite3.Connection, row: meals.Meal, photos: list[files.FileRow]) -> Render:
     return lambda viewer: {"meal": meal_view(conn, viewer, row, photos)}
 
 
-def _render_entry(conn: sqlite3.Connection, row: Row, photos: list[files.FileRow]) -> Render:
+def _render_entry(
+    conn: sqlite3.Connection, row: progress.Entry, photos: list[files.FileRow]
+) -> Render:
     return lambda viewer: {"entry": entry_view(conn, viewer, row, photos)}
 
 
@@ -107,7 +109,7 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         for n, (meal_name, notes, days) in enumerate(MEALS[:count]):
             row = meals.insert(conn, client_id, meal_name, _ago(days, 8 + n % 3 * 5), notes)
             seed = n + client_id
-            links = {MEAL_LINK: row["id"]}
+            links = {MEAL_LINK: row.id}
             photo = LocalFile(client_id, MEAL_PHOTOS, _named(seed), links)
             linked = [_photo(conn, config, layout, seed, photo)]
             address(conn, "MEAL_COMPLETED", recipients, _render_meal(conn, row, linked))
@@ -123,7 +125,7 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
         entry = progress.insert(
             conn, alex, _ago((len(WEIGHTS) - 1 - week) * 7), weight, fat, notes, photo_ids
         )
-        photos = files.files_linked(conn, PROGRESS_LINK, [entry["id"]])[entry["id"]]
+        photos = files.files_linked(conn, PROGRESS_LINK, [entry.id])[entry.id]
         address(conn, "PROGRESS_UPDATED", recipients, _render_entry(conn, entry, photos))
     for sender, recipient, body in [
         ("coach", "alex", "Welcome to gymhub! Log every meal this week; photos help a lot."),

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from gymhub.data.db import Row, utcnow
+from gymhub.data.db import utcnow
 
 MEAL_COLUMNS = "id, client_id, meal_name, eaten_at, notes, created_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Meal:
+    """A logged meal, as stored (its photos are files linked through meal_completion_id)."""
+
+    id: int
+    client_id: int
+    meal_name: str
+    eaten_at: str
+    notes: str | None
+    created_at: str
+
+
+def _meal(row: Sequence[Any]) -> Meal:
+    return Meal(*row)
 
 
 def insert(
@@ -15,7 +34,7 @@ def insert(
     meal_name: str,
     eaten_at: str | None,
     notes: str | None,
-) -> Row:
+) -> Meal:
     """Store a meal (eaten_at defaults to now) and return its row."""
     now = utcnow()
     cur = conn.execute(
@@ -28,16 +47,18 @@ def insert(
     return row
 
 
-def get(conn: sqlite3.Connection, meal_id: int) -> Row | None:
+def get(conn: sqlite3.Connection, meal_id: int) -> Meal | None:
     """The meal with this id, or None."""
-    return conn.execute(f"SELECT {MEAL_COLUMNS} FROM meals WHERE id = ?", (meal_id,)).fetchone()
+    row = conn.execute(f"SELECT {MEAL_COLUMNS} FROM meals WHERE id = ?", (meal_id,)).fetchone()
+    return None if row is None else _meal(row)
 
 
 def list_for(
     conn: sqlite3.Connection, client_id: int, limit: int, before: int | None = None
-) -> list[Row]:
+) -> list[Meal]:
     """A client's meals, newest first (by id), optionally only those with id < before."""
-    return conn.execute(
+    rows = conn.execute(
         f"SELECT {MEAL_COLUMNS} FROM meals WHERE client_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
         (client_id, before if before is not None else 2**63 - 1, limit),
     ).fetchall()
+    return [_meal(r) for r in rows]

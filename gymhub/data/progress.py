@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from gymhub.data import files
-from gymhub.data.db import Row, utcnow
+from gymhub.data.db import utcnow
 
 PROGRESS_COLUMNS = "id, client_id, recorded_at, weight_kg, body_fat_pct, notes, created_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A progress entry, as stored (its photos are files linked through progress_entry_id)."""
+
+    id: int
+    client_id: int
+    recorded_at: str
+    weight_kg: float | None
+    body_fat_pct: float | None
+    notes: str | None
+    created_at: str
+
+
+def _entry(row: Sequence[Any]) -> Entry:
+    return Entry(*row)
 
 
 class BadPhotos(Exception):
@@ -27,7 +46,7 @@ def insert(
     body_fat_pct: float | None,
     notes: str | None,
     photo_ids: Sequence[str] = (),
-) -> Row:
+) -> Entry:
     """Store an entry and link its photos, inside the caller's transaction (BadPhotos aborts it)."""
     now = utcnow()
     cur = conn.execute(
@@ -53,19 +72,21 @@ def insert(
     return row
 
 
-def get(conn: sqlite3.Connection, entry_id: int) -> Row | None:
+def get(conn: sqlite3.Connection, entry_id: int) -> Entry | None:
     """The entry with this id, or None."""
-    return conn.execute(
+    row = conn.execute(
         f"SELECT {PROGRESS_COLUMNS} FROM progress_entries WHERE id = ?", (entry_id,)
     ).fetchone()
+    return None if row is None else _entry(row)
 
 
 def list_for(
     conn: sqlite3.Connection, client_id: int, limit: int, before: int | None = None
-) -> list[Row]:
+) -> list[Entry]:
     """A client's entries, newest first (by id), optionally only those with id < before."""
-    return conn.execute(
+    rows = conn.execute(
         f"SELECT {PROGRESS_COLUMNS} FROM progress_entries WHERE client_id = ? AND id < ?"
         " ORDER BY id DESC LIMIT ?",
         (client_id, before if before is not None else 2**63 - 1, limit),
     ).fetchall()
+    return [_entry(r) for r in rows]

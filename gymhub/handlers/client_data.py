@@ -14,20 +14,22 @@ from gymhub.auth import policy
 from gymhub.errors import NotFound
 from gymhub.handlers.common import LIMIT, path_id
 from gymhub.schemas.query import IntParam
+from gymhub.views.records import ClientRecord
 from gymhub.web.appkeys import db_key
 from gymhub.web.identity import current_viewer
 
 T = TypeVar("T")
+R = TypeVar("R", bound=ClientRecord)
 
 
 @dataclass(frozen=True)
-class ClientRecords(Generic[T]):
+class ClientRecords(Generic[R, T]):
     """One kind of record: how data/ reads it, how views/ shows it, what a missing one is called,
     and the list's query parameters (their descriptions name the kind in the OpenAPI)."""
 
-    list_for: Callable[[sqlite3.Connection, int, int, int | None], list[sqlite3.Row]]
-    get: Callable[[sqlite3.Connection, int], sqlite3.Row | None]
-    view: Callable[[sqlite3.Connection, policy.Viewer, Sequence[sqlite3.Row]], list[T]]
+    list_for: Callable[[sqlite3.Connection, int, int, int | None], list[R]]
+    get: Callable[[sqlite3.Connection, int], R | None]
+    view: Callable[[sqlite3.Connection, policy.Viewer, Sequence[R]], list[T]]
     missing: str
     client_id: IntParam
     before: IntParam
@@ -60,7 +62,7 @@ class ClientRecords(Generic[T]):
             if row is None:
                 raise NotFound(self.missing)
             try:
-                policy.client_data(conn, viewer, row["client_id"])
+                policy.client_data(conn, viewer, row.client_id)
             except NotFound:
                 raise NotFound(self.missing) from None
             return self.view(conn, viewer, [row])[0]

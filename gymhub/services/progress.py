@@ -50,7 +50,7 @@ async def record_progress(
             raise InvalidRequest(
                 f"photo_ids: not your unlinked progress photos: {', '.join(bad.ids)}"
             ) from None
-        photos = files.files_linked(conn, PROGRESS_LINK, [row["id"]])[row["id"]]
+        photos = files.files_linked(conn, PROGRESS_LINK, [row.id])[row.id]
         stored = address(
             conn,
             "PROGRESS_UPDATED",

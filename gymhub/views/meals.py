@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from gymhub.auth import policy
+from gymhub.data import meals
 from gymhub.data.catalogue import MEAL_LINK
 from gymhub.data.files import FileRow
 from gymhub.schemas.coaching import Meal
@@ -13,14 +14,14 @@ from gymhub.views.records import many_with_photos, with_photos
 
 
 def meal_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[FileRow]
+    conn: sqlite3.Connection, viewer: policy.Viewer, row: meals.Meal, photos: Sequence[FileRow]
 ) -> Meal:
     """A meal row as this viewer may see it (photos filtered and shaped by the file policy)."""
     return with_photos(Meal, conn, viewer, row, photos)
 
 
 def meals_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
+    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[meals.Meal]
 ) -> list[Meal]:
     """Several meals with their photos, loaded in one query."""
     return many_with_photos(Meal, MEAL_LINK, conn, viewer, rows)

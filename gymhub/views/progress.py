@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from gymhub.auth import policy
+from gymhub.data import progress
 from gymhub.data.catalogue import PROGRESS_LINK
 from gymhub.data.files import FileRow
 from gymhub.schemas.coaching import Progress
@@ -13,14 +14,14 @@ from gymhub.views.records import many_with_photos, with_photos
 
 
 def entry_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, row: sqlite3.Row, photos: Sequence[FileRow]
+    conn: sqlite3.Connection, viewer: policy.Viewer, row: progress.Entry, photos: Sequence[FileRow]
 ) -> Progress:
     """A progress row as this viewer may see it (photos filtered by the file policy)."""
     return with_photos(Progress, conn, viewer, row, photos)
 
 
 def entries_view(
-    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[sqlite3.Row]
+    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[progress.Entry]
 ) -> list[Progress]:
     """Several entries with their photos, loaded in one query."""
     return many_with_photos(Progress, PROGRESS_LINK, conn, viewer, rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -15,17 +15,27 @@ from gymhub.views.files import render_files
 Shape = TypeVar("Shape", bound=msgspec.Struct)
 
 
+class ClientRecord(Protocol):
+    """What every client record of data/ has (meals.Meal, progress.Entry)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def client_id(self) -> int: ...
+
+
 def with_photos(
     kind: type[Shape],
     conn: sqlite3.Connection,
     viewer: policy.Viewer,
-    row: sqlite3.Row,
+    row: ClientRecord,
     photos: Sequence[files.FileRow],
 ) -> Shape:
-    """A record row in its API shape: every field from the row's column of the same name, and
+    """A record in its API shape: every field from the record's attribute of the same name, and
     its photos filtered and shaped by the file policy."""
     fields: dict[str, Any] = {
-        name: row[name] for name in kind.__struct_fields__ if name != "photos"
+        name: getattr(row, name) for name in kind.__struct_fields__ if name != "photos"
     }
     return kind(**fields, photos=render_files(conn, viewer, photos))
 
@@ -35,8 +45,8 @@ def many_with_photos(
     link: str,
     conn: sqlite3.Connection,
     viewer: policy.Viewer,
-    rows: Sequence[sqlite3.Row],
+    rows: Sequence[ClientRecord],
 ) -> list[Shape]:
     """Several records with their photos, loaded in one query through their link column."""
-    linked = files.files_linked(conn, link, [r["id"] for r in rows])
-    return [with_photos(kind, conn, viewer, r, linked[r["id"]]) for r in rows]
+    linked = files.files_linked(conn, link, [r.id for r in rows])
+    return [with_photos(kind, conn, viewer, r, linked[r.id]) for r in rows]
