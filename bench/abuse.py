@@ -40,12 +40,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import itertools
 import multiprocessing as mp
 import os
 import re
-import resource
 import signal
 import socket
 import subprocess
@@ -56,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from ws import handshake, pct, raise_nofile  # type: ignore[import-not-found]
 
 ADMIN_PASSWORD = "bench-admin-password"
 PASSWORD = "bench-password-1"
@@ -64,21 +63,11 @@ BATCH = 500
 EXTRA_HANDSHAKES = 20
 
 
-def raise_nofile() -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 # The attacker (its own process) ----------------------------------------------------------
@@ -114,14 +103,6 @@ class Silent(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.status.done():
             self.status.set_result(0)
-
-
-def handshake(path: str, port: int) -> bytes:
-    key = base64.b64encode(os.urandom(16)).decode()
-    return (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
 
 
 def half_upload(token: str) -> bytes:
