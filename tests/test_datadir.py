@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from gymhub.config import Config
-from gymhub.data.db import Database
+from gymhub.data.db import Database, migrations
 from gymhub.datadir import DataDirRefused, tree_id
 from gymhub.ops.check import check
 from gymhub.server import make_app
@@ -56,15 +56,33 @@ async def test_a_new_data_dir_carries_one_id_in_the_database_and_the_tree(config
     assert any(f"data-dir identity {db_id(config)}" in line for line in report.ok)
 
 
+def as_round_one(db_path: Path) -> None:
+    """Rewrite the database as round 1's migrations 1-3 built it, every row of theirs kept."""
+    old = db_path.with_name("newer.db")
+    db_path.rename(old)
+    for suffix in ("-wal", "-shm"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    for number, sql in migrations():
+        if number <= 3:
+            conn.executescript(sql)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("ATTACH ? AS newer", (str(old),))
+    tables = [r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM newer.{table}")
+    conn.execute("DETACH newer")
+    conn.close()
+    old.unlink()
+
+
 async def test_a_round_one_data_dir_is_adopted_on_upgrade(
     aiohttp_client: Any, config: Config, tmp_path: Path
 ) -> None:
     await stocked(aiohttp_client, config, tmp_path)
     # As round 1 left it: schema 3, no meta table, no id in the tree.
-    conn = sqlite3.connect(config.db_path, isolation_level=None)
-    conn.execute("DROP TABLE meta")
-    conn.execute("PRAGMA user_version = 3")
-    conn.close()
+    as_round_one(config.db_path)
     (config.media_dir / ".gymhub-id").unlink()
     before = tree_of(config.media_dir)
     runner = await start(config)

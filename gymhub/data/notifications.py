@@ -13,7 +13,17 @@ from gymhub.data.db import utcnow
 
 # schemas/notifications.py spells these too, as it may not import data/.
 Kind = Literal[
-    "FILE_UPLOADED", "FILE_DELETED", "MEAL_COMPLETED", "PROGRESS_UPDATED", "MESSAGE", "SYSTEM"
+    "FILE_UPLOADED",
+    "FILE_DELETED",
+    "MEAL_COMPLETED",
+    "MEAL_UPDATED",
+    "MEAL_DELETED",
+    "PROGRESS_UPDATED",
+    "PROGRESS_DELETED",
+    "MESSAGE",
+    "MESSAGE_UPDATED",
+    "COMMENT",
+    "SYSTEM",
 ]
 TYPES = frozenset(get_args(Kind))
 

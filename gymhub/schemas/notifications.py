@@ -11,7 +11,17 @@ from gymhub.schemas import text
 
 NotificationId = Annotated[int, Meta(ge=0, le=2**62)]
 NotificationType = Literal[
-    "FILE_UPLOADED", "FILE_DELETED", "MEAL_COMPLETED", "PROGRESS_UPDATED", "MESSAGE", "SYSTEM"
+    "FILE_UPLOADED",
+    "FILE_DELETED",
+    "MEAL_COMPLETED",
+    "MEAL_UPDATED",
+    "MEAL_DELETED",
+    "PROGRESS_UPDATED",
+    "PROGRESS_DELETED",
+    "MESSAGE",
+    "MESSAGE_UPDATED",
+    "COMMENT",
+    "SYSTEM",
 ]
 
 
