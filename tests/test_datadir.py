@@ -68,7 +68,8 @@ def as_round_one(db_path: Path) -> None:
             conn.executescript(sql)
     conn.execute("PRAGMA user_version = 3")
     conn.execute("ATTACH ? AS newer", (str(old),))
-    tables = [r[0] for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")]
+    listed = conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")
+    tables = [r[0] for r in listed]
     for table in tables:
         columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
         conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM newer.{table}")
