@@ -64,7 +64,10 @@ async def test_login_returns_token_user_and_session_cookie(
     body = await resp.json()
     assert body["token_type"] == "bearer" and body["expires_in"] == 12 * 3600
     assert body["user"] == {k: member[k] for k in body["user"]}
-    assert set(body["user"]) == {"id", "username", "display_name", "role", "disabled", "created_at"}
+    assert set(body["user"]) == {
+        *("id", "username", "display_name", "role", "disabled", "created_at"),
+        *("units", "profile_photo_id", "photo_visibility"),
+    }
     claims = jwt.decode(
         body["access_token"], client.app[keys_key].jwt, algorithms=["HS256"], issuer="gymhub"
     )

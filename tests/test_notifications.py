@@ -42,7 +42,10 @@ async def test_live_feed_follows_assignments(client: TestClient, people: dict[st
     entry = await resp.json()
     assert resp.status == 201 and entry["photos"][0]["original_url"]
     frame = await recv(own)
-    assert frame["type"] == "PROGRESS_UPDATED" and frame["data"] == {"entry": entry}
+    assert frame["type"] == "PROGRESS_UPDATED" and frame["data"] == {
+        "entry": entry,
+        "action": "created",
+    }
     frame = await recv(coach)
     seen = frame["data"]["entry"]
     # The trainer's copy: the image original (GPS and all) stays with its owner.

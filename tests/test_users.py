@@ -12,7 +12,17 @@ from aiohttp.test_utils import TestClient
 from gymhub.web.appkeys import db_key
 from tests.support import PASSWORD, bearer, create_user, error_of, login
 
-USER_KEYS = {"id", "username", "display_name", "role", "disabled", "created_at"}
+USER_KEYS = {
+    "id",
+    "username",
+    "display_name",
+    "role",
+    "disabled",
+    "created_at",
+    "units",
+    "profile_photo_id",
+    "photo_visibility",
+}
 
 
 async def _user_count(client: TestClient) -> int:

@@ -7,11 +7,12 @@ Anything the viewer may not see raises NotFound: existence is never revealed.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 from typing import Protocol
 
-from gymhub.data import users
+from gymhub.data import files, users
 from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS
 from gymhub.data.messages import Message
 from gymhub.data.users import User
@@ -226,3 +227,51 @@ def mark_message_read(viewer: Viewer, message: Message | None) -> None:
         raise NotFound("No such message.")
     if message.recipient_id != viewer.id:
         raise Forbidden("Only the recipient may mark a message read.")
+
+
+# Corrections and the own account (round 2) -------------------------------------------------
+
+EDIT_WINDOW = dt.timedelta(hours=24)
+
+
+def correct_record(
+    conn: sqlite3.Connection, viewer: Viewer, client_id: int, deleting: bool, missing: str
+) -> None:
+    """PATCH/DELETE of a client's meal or progress entry: the client, and for DELETE an admin.
+    Whoever else may see it (a related trainer, the admin's PATCH) gets 403, the rest 404."""
+    try:
+        client_data(conn, viewer, client_id)
+    except NotFound:
+        raise NotFound(missing) from None
+    if viewer.id == client_id or (deleting and viewer.is_admin):
+        return
+    if deleting:
+        raise Forbidden("Only the client who logged it or an admin may delete it.")
+    raise Forbidden("Only the client who logged it may change it.")
+
+
+def change_message(
+    viewer: Viewer, message: Message | None, deleting: bool, now: dt.datetime
+) -> Message:
+    """PATCH/DELETE of a message: its sender (an edit within 24 hours of sending, and not once
+    deleted); the recipient gets 403, anyone else 404."""
+    if message is None or viewer.id not in (message.sender_id, message.recipient_id):
+        raise NotFound("No such message.")
+    if message.sender_id != viewer.id:
+        raise Forbidden("Only the sender may change or delete a message.")
+    if deleting:
+        return message
+    if message.deleted_at is not None:
+        raise Forbidden("A deleted message cannot be edited.")
+    sent = dt.datetime.fromisoformat(message.created_at)
+    if now - sent > EDIT_WINDOW:
+        raise Forbidden("A message can only be edited within 24 hours of sending it.")
+    return message
+
+
+def own_profile_photo(conn: sqlite3.Connection, viewer: Viewer, file_id: str) -> None:
+    """PATCH /api/me's profile_photo_id: one of the caller's own profile photos, else 400 (the
+    same answer whether the id exists or not, so no one learns of another user's files)."""
+    row = files.get_file(conn, file_id)
+    if row is None or row.owner_id != viewer.id or row.category != PROFILE_PHOTOS:
+        raise InvalidRequest("profile_photo_id: not one of your profile photos.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,3 +62,26 @@ def list_for(
         (client_id, before if before is not None else 2**63 - 1, limit),
     ).fetchall()
     return [_meal(r) for r in rows]
+
+
+# The columns a correction may change (PATCH /api/nutrition/meals/{id}).
+EDITABLE = ("meal_name", "eaten_at", "notes")
+
+
+def update(conn: sqlite3.Connection, meal_id: int, changes: Mapping[str, Any]) -> Meal | None:
+    """Apply changes to EDITABLE columns (others are refused) and return the row, or None."""
+    sets = [column for column in changes if column in EDITABLE]
+    if len(sets) != len(changes):
+        raise ValueError(f"not editable: {sorted(set(changes) - set(EDITABLE))}")
+    if sets:
+        assignments = ", ".join(f"{column} = ?" for column in sets)
+        conn.execute(
+            f"UPDATE meals SET {assignments} WHERE id = ?",
+            (*(changes[column] for column in sets), meal_id),
+        )
+    return get(conn, meal_id)
+
+
+def delete(conn: sqlite3.Connection, meal_id: int) -> None:
+    """Delete a meal row (its photos' rows are the caller's to delete first)."""
+    conn.execute("DELETE FROM meals WHERE id = ?", (meal_id,))

@@ -9,7 +9,7 @@ from typing import Any
 
 from gymhub.data.db import utcnow
 
-MESSAGE_COLUMNS = "id, sender_id, recipient_id, body, created_at, read_at"
+MESSAGE_COLUMNS = "id, sender_id, recipient_id, body, created_at, read_at, edited_at, deleted_at"
 NO_CURSOR = 2**63 - 1
 
 
@@ -23,6 +23,8 @@ class Message:
     body: str
     created_at: str
     read_at: str | None
+    edited_at: str | None = None
+    deleted_at: str | None = None
 
 
 def _message(row: Sequence[Any]) -> Message:
@@ -78,6 +80,28 @@ def mark_read(conn: sqlite3.Connection, message_id: int) -> Message:
     """Set read_at once (the first read wins) and return the row."""
     conn.execute(
         "UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL", (utcnow(), message_id)
+    )
+    row = get(conn, message_id)
+    assert row is not None
+    return row
+
+
+def edit(conn: sqlite3.Connection, message_id: int, body: str) -> Message:
+    """Replace a message's body and set edited_at; returns the row."""
+    conn.execute(
+        "UPDATE messages SET body = ?, edited_at = ? WHERE id = ?", (body, utcnow(), message_id)
+    )
+    row = get(conn, message_id)
+    assert row is not None
+    return row
+
+
+def erase(conn: sqlite3.Connection, message_id: int) -> Message:
+    """Mark a message deleted and drop its text (the row stays so both threads keep their
+    order); a second call changes nothing. Returns the row."""
+    conn.execute(
+        "UPDATE messages SET body = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+        (utcnow(), message_id),
     )
     row = get(conn, message_id)
     assert row is not None

@@ -50,10 +50,16 @@ class Stored:
         }
 
 
-def insert(conn: sqlite3.Connection, items: Iterable[tuple[int, str, Any]]) -> list[Stored]:
+def insert(
+    conn: sqlite3.Connection,
+    items: Iterable[tuple[int, str, Any]],
+    *,
+    about: int | None = None,
+) -> list[Stored]:
     """Store (recipient id, type, data) notifications inside the caller's write transaction.
 
     `data` may be a dict or a msgspec Struct; it is stored as JSON exactly as it will be sent.
+    `about` is the client the notifications concern (None for messages and SYSTEM).
     """
     now = utcnow()
     stored: list[Stored] = []
@@ -62,8 +68,9 @@ def insert(conn: sqlite3.Connection, items: Iterable[tuple[int, str, Any]]) -> l
             raise ValueError(f"unknown notification type {kind}")
         payload = msgspec.json.encode(data)
         cur = conn.execute(
-            "INSERT INTO notifications (user_id, type, data, created_at) VALUES (?, ?, ?, ?)",
-            (user_id, kind, payload.decode(), now),
+            "INSERT INTO notifications (user_id, type, data, created_at, about_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (user_id, kind, payload.decode(), now, about),
         )
         stored.append(
             Stored(int(cur.lastrowid or 0), user_id, kind, now, msgspec.json.decode(payload))
@@ -162,3 +169,18 @@ def prune(conn: sqlite3.Connection, cutoff: str, max_per_user: int) -> int:
             (user_id, user_id, max_per_user),
         ).rowcount
     return removed
+
+
+def restate_message(
+    conn: sqlite3.Connection, message_id: int, user_ids: Sequence[int], message: Any
+) -> int:
+    """Put a message's current form into its parties' stored MESSAGE and MESSAGE_UPDATED
+    notifications, so a list or a replay never shows text that was edited away or deleted."""
+    marks = ",".join("?" * len(user_ids))
+    cur = conn.execute(
+        "UPDATE notifications SET data = json_set(data, '$.message', json(?))"
+        f" WHERE user_id IN ({marks}) AND type IN ('MESSAGE', 'MESSAGE_UPDATED')"
+        " AND json_extract(data, '$.message.id') = ?",
+        (msgspec.json.encode(message).decode(), *user_ids, message_id),
+    )
+    return cur.rowcount

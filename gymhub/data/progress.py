@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,18 +55,7 @@ def insert(
         (client_id, recorded_at or now, weight_kg, body_fat_pct, notes, now),
     )
     entry_id = int(cur.lastrowid or 0)
-    if photo_ids:
-        # A photo already shown on another entry stays there: moving it would rewrite history.
-        taken = [
-            fid
-            for fid in photo_ids
-            if conn.execute(
-                "SELECT 1 FROM files WHERE id = ? AND progress_entry_id IS NOT NULL", (fid,)
-            ).fetchone()
-        ]
-        bad = taken + files.link_progress_photos(conn, entry_id, client_id, photo_ids)
-        if bad:
-            raise BadPhotos(bad)
+    _link(conn, entry_id, client_id, photo_ids)
     row = get(conn, entry_id)
     assert row is not None
     return row
@@ -90,3 +79,61 @@ def list_for(
         (client_id, before if before is not None else 2**63 - 1, limit),
     ).fetchall()
     return [_entry(r) for r in rows]
+
+
+def _link(
+    conn: sqlite3.Connection, entry_id: int, client_id: int, photo_ids: Sequence[str]
+) -> None:
+    """Link the client's unlinked progress photos to the entry (BadPhotos names the others)."""
+    if not photo_ids:
+        return
+    # A photo already shown on another entry stays there: moving it would rewrite history.
+    taken = [
+        fid
+        for fid in photo_ids
+        if conn.execute(
+            "SELECT 1 FROM files WHERE id = ? AND progress_entry_id IS NOT NULL"
+            " AND progress_entry_id != ?",
+            (fid, entry_id),
+        ).fetchone()
+    ]
+    bad = taken + files.link_progress_photos(conn, entry_id, client_id, photo_ids)
+    if bad:
+        raise BadPhotos(bad)
+
+
+# The columns a correction may change (PATCH /api/progress/{id}); photos go by replace_photos.
+EDITABLE = ("recorded_at", "weight_kg", "body_fat_pct", "notes")
+
+
+def update(conn: sqlite3.Connection, entry_id: int, changes: Mapping[str, Any]) -> Entry | None:
+    """Apply changes to EDITABLE columns (others are refused) and return the row, or None."""
+    sets = [column for column in changes if column in EDITABLE]
+    if len(sets) != len(changes):
+        raise ValueError(f"not editable: {sorted(set(changes) - set(EDITABLE))}")
+    if sets:
+        assignments = ", ".join(f"{column} = ?" for column in sets)
+        conn.execute(
+            f"UPDATE progress_entries SET {assignments} WHERE id = ?",
+            (*(changes[column] for column in sets), entry_id),
+        )
+    return get(conn, entry_id)
+
+
+def replace_photos(
+    conn: sqlite3.Connection, entry_id: int, client_id: int, photo_ids: Sequence[str]
+) -> None:
+    """Make exactly these photos the entry's: the others are unlinked (kept as files), the new
+    ones must be the client's unlinked progress photos (BadPhotos aborts the transaction)."""
+    marks = ",".join("?" * len(photo_ids))
+    keep = f" AND id NOT IN ({marks})" if photo_ids else ""
+    conn.execute(
+        f"UPDATE files SET progress_entry_id = NULL WHERE progress_entry_id = ?{keep}",
+        (entry_id, *photo_ids),
+    )
+    _link(conn, entry_id, client_id, photo_ids)
+
+
+def delete(conn: sqlite3.Connection, entry_id: int) -> None:
+    """Delete an entry row (its photos' rows are the caller's to delete first)."""
+    conn.execute("DELETE FROM progress_entries WHERE id = ?", (entry_id,))

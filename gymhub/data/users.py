@@ -12,9 +12,15 @@ from typing import Any, Literal
 
 from gymhub.data.db import Row, utcnow
 
-USER_COLUMNS = "id, username, display_name, role, disabled, created_at, token_version"
+USER_COLUMNS = (
+    "id, username, display_name, role, disabled, created_at, token_version,"
+    " units, profile_photo_id, photo_visibility"
+)
 # The schema's CHECK on users.role; schemas/users.py spells it too, as it may not import data/.
 Role = Literal["admin", "trainer", "client"]
+# The schema's CHECKs on users.units and users.photo_visibility (spelt in schemas/users.py too).
+Units = Literal["metric", "imperial"]
+PhotoVisibility = Literal["trainers", "private"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,9 @@ class User(Account):
 
     display_name: str
     created_at: str
+    units: Units = "metric"
+    profile_photo_id: str | None = None
+    photo_visibility: PhotoVisibility = "trainers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,9 @@ def _user(row: Row) -> User:
         int(row["token_version"]),
         row["display_name"],
         row["created_at"],
+        row["units"],
+        row["profile_photo_id"],
+        row["photo_visibility"],
     )
 
 
@@ -234,3 +246,18 @@ def revocation_state(conn: sqlite3.Connection, user_ids: list[int]) -> dict[int,
         for row in rows:
             found[row[0]] = (bool(row[1]), int(row[2]))
     return found
+
+
+# What a user changes of their own account (PATCH /api/me).
+OWN_SETTINGS = ("display_name", "units", "profile_photo_id", "photo_visibility")
+
+
+def update_own(conn: sqlite3.Connection, user_id: int, changes: dict[str, Any]) -> User | None:
+    """Apply changes to OWN_SETTINGS columns (others are refused); the row, or None."""
+    unknown = set(changes) - set(OWN_SETTINGS)
+    if unknown:
+        raise ValueError(f"not an own setting: {sorted(unknown)}")
+    if changes:
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        conn.execute(f"UPDATE users SET {assignments} WHERE id = ?", (*changes.values(), user_id))
+    return get_user(conn, user_id)

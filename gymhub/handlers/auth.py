@@ -1,4 +1,5 @@
-"""POST /api/auth/login, /api/auth/logout, GET /api/me, POST /api/me/password."""
+"""POST /api/auth/login, /api/auth/logout, /api/auth/reset, GET and PATCH /api/me,
+POST /api/me/password."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from gymhub.errors import InvalidCredentials, RateLimited
 from gymhub.handlers.common import user_shape
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.query import FlagParam
-from gymhub.schemas.users import LoginRequest, LoginResponse, PasswordChange, User
+from gymhub.schemas.users import (
+    LoginRequest,
+    LoginResponse,
+    MePatch,
+    PasswordChange,
+    ResetRequest,
+    User,
+)
+from gymhub.services import account
 from gymhub.web import identity
 from gymhub.web.appkeys import config_key, db_key, hashing_key, hub_key, keys_key, limiter_key
 
@@ -95,4 +104,40 @@ async def change_password(request: web.Request) -> web.Response:
         row = await db.read(lambda c: users.get_user(c, viewer.id))
         if row is not None:
             await identity.start_session(request, row)
+    return no_content()
+
+
+@routes.patch("/api/me")
+@documented(
+    "Change the caller's display name, units, profile photo or default photo visibility",
+    request=MePatch,
+    response=User,
+)
+async def patch_me(request: web.Request) -> web.Response:
+    viewer = await identity.current_viewer(request)
+    body = await read_json(request, MePatch)
+    row = await account.update_own(request.app[db_key], viewer, body.given())
+    return json_response(user_shape(row))
+
+
+@routes.post("/api/auth/reset")
+@documented(
+    "Set a new password with an admin's reset code (single use); revokes every earlier token",
+    request=ResetRequest,
+    status=204,
+    auth=False,
+)
+async def reset(request: web.Request) -> web.Response:
+    body = await read_json(request, ResetRequest)
+    app = request.app
+    user_id = await account.reset_password(
+        app[db_key],
+        app[hashing_key],
+        app[limiter_key],
+        request.remote or "",
+        body.username,
+        body.reset_code,
+        body.new_password,
+    )
+    await app[hub_key].disconnect_user(user_id, REVOKED)
     return no_content()

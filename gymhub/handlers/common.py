@@ -46,4 +46,7 @@ def user_shape(user: users.User) -> User:
         role=user.role,
         disabled=user.disabled,
         created_at=user.created_at,
+        units=user.units,
+        profile_photo_id=user.profile_photo_id,
+        photo_visibility=user.photo_visibility,
     )

@@ -7,12 +7,12 @@ from aiohttp import web
 from gymhub.auth import policy
 from gymhub.data import meals
 from gymhub.handlers.client_data import ClientRecords
-from gymhub.handlers.common import ID, id_param
-from gymhub.schemas.coaching import Meal, MealCreate, MealList, api_time
-from gymhub.schemas.common import documented, json_response, read_json
-from gymhub.services.meals import NewMeal, log_meal
+from gymhub.handlers.common import ID, id_param, path_id
+from gymhub.schemas.coaching import Meal, MealCreate, MealList, MealPatch, api_time
+from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.services.meals import NewMeal, delete_meal, edit_meal, log_meal
 from gymhub.views.meals import meals_view
-from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.appkeys import db_key, hub_key, storage_key
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -54,3 +54,30 @@ async def list_meals(request: web.Request) -> web.Response:
 @documented("One meal, if the caller may see the client's data", response=Meal)
 async def get_meal(request: web.Request) -> web.Response:
     return json_response(await MEALS.one(request))
+
+
+@routes.patch("/api/nutrition/meals/" + ID % "id")
+@documented(
+    "Correct a meal (the client who logged it); notifies the client and their trainers",
+    request=MealPatch,
+    response=Meal,
+)
+async def patch_meal(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    meal_id = path_id(request, "id")
+    changes = (await read_json(request, MealPatch)).given()
+    if "eaten_at" in changes:
+        changes["eaten_at"] = api_time(changes["eaten_at"], "eaten_at")
+    app = request.app
+    meal = await edit_meal(app[db_key], app[hub_key].publish, viewer, meal_id, changes)
+    return json_response(meal)
+
+
+@routes.delete("/api/nutrition/meals/" + ID % "id")
+@documented("Delete a meal and its photos (its client or an admin)", status=204)
+async def remove_meal(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    meal_id = path_id(request, "id")
+    app = request.app
+    await delete_meal(app[db_key], app[storage_key], app[hub_key].publish, viewer, meal_id)
+    return no_content()

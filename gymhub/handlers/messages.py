@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gymhub.data import messages
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
-from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList
+from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList, MessagePatch
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.services import messages as chat
 from gymhub.views.messages import message_view
@@ -60,4 +60,31 @@ async def read_message(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     message_id = path_id(request, "id")
     await chat.mark_read(request.app[db_key], viewer, message_id)
+    return no_content()
+
+
+@routes.patch("/api/messages/" + ID % "id")
+@documented(
+    "Edit a message (its sender, within 24 hours); notifies both parties",
+    request=MessagePatch,
+    response=ChatMessage,
+)
+async def edit_message(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    message_id = path_id(request, "id")
+    body = await read_json(request, MessagePatch)
+    app = request.app
+    message = await chat.edit_message(
+        app[db_key], app[hub_key].publish, viewer, message_id, body.body
+    )
+    return json_response(message)
+
+
+@routes.delete("/api/messages/" + ID % "id")
+@documented("Delete a message (its sender): it reads as deleted for both sides", status=204)
+async def delete_message(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    message_id = path_id(request, "id")
+    app = request.app
+    await chat.delete_message(app[db_key], app[hub_key].publish, viewer, message_id)
     return no_content()

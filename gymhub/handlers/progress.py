@@ -8,12 +8,18 @@ from gymhub.auth import policy
 from gymhub.data import progress
 from gymhub.errors import InvalidRequest
 from gymhub.handlers.client_data import ClientRecords
-from gymhub.handlers.common import ID, id_param
-from gymhub.schemas.coaching import Progress, ProgressCreate, ProgressList, api_time
-from gymhub.schemas.common import documented, json_response, read_json
-from gymhub.services.progress import NewEntry, record_progress
+from gymhub.handlers.common import ID, id_param, path_id
+from gymhub.schemas.coaching import (
+    Progress,
+    ProgressCreate,
+    ProgressList,
+    ProgressPatch,
+    api_time,
+)
+from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.services.progress import NewEntry, delete_entry, edit_entry, record_progress
 from gymhub.views.progress import entries_view
-from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.appkeys import db_key, hub_key, storage_key
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -58,3 +64,33 @@ async def list_entries(request: web.Request) -> web.Response:
 @documented("One progress entry, if the caller may see the client's data", response=Progress)
 async def get_entry(request: web.Request) -> web.Response:
     return json_response(await ENTRIES.one(request))
+
+
+@routes.patch("/api/progress/" + ID % "id")
+@documented(
+    "Correct a progress entry (the client who logged it); photo_ids replaces the linked "
+    "photos; notifies the client and their trainers",
+    request=ProgressPatch,
+    response=Progress,
+)
+async def patch_entry(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    entry_id = path_id(request, "id")
+    changes = (await read_json(request, ProgressPatch)).given()
+    if "recorded_at" in changes:
+        changes["recorded_at"] = api_time(changes["recorded_at"], "recorded_at")
+    if changes.get("photo_ids"):
+        changes["photo_ids"] = list(dict.fromkeys(changes["photo_ids"]))
+    app = request.app
+    entry = await edit_entry(app[db_key], app[hub_key].publish, viewer, entry_id, changes)
+    return json_response(entry)
+
+
+@routes.delete("/api/progress/" + ID % "id")
+@documented("Delete a progress entry and its photos (its client or an admin)", status=204)
+async def remove_entry(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    entry_id = path_id(request, "id")
+    app = request.app
+    await delete_entry(app[db_key], app[storage_key], app[hub_key].publish, viewer, entry_id)
+    return no_content()

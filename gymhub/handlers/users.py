@@ -6,12 +6,13 @@ import sqlite3
 
 from aiohttp import web
 
-from gymhub.auth import policy
+from gymhub.auth import policy, resetcodes
 from gymhub.data import users
 from gymhub.errors import Conflict, NotFound
 from gymhub.handlers.common import ID, path_id, user_shape
 from gymhub.schemas.common import documented, json_response, no_content, read_json
-from gymhub.schemas.users import User, UserCreate, UserList, UserPatch
+from gymhub.schemas.users import ResetCode, User, UserCreate, UserList, UserPatch
+from gymhub.services.account import issue_reset_code
 from gymhub.web.appkeys import db_key, hashing_key, hub_key
 from gymhub.web.identity import current_viewer
 
@@ -120,3 +121,15 @@ async def trainer_clients(request: web.Request) -> web.Response:
     trainer_id = path_id(request, "trainer_id")
     rows = await request.app[db_key].read(lambda c: policy.trainer_clients(c, viewer, trainer_id))
     return json_response(UserList([user_shape(r) for r in rows]))
+
+
+@routes.post("/api/users/" + ID % "id" + "/reset-code")
+@documented(
+    "A single-use password reset code for a user, replacing any earlier one (admin)",
+    response=ResetCode,
+)
+async def reset_code(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    user_id = path_id(request, "id")
+    code = await issue_reset_code(request.app[db_key], viewer, user_id)
+    return json_response(ResetCode(reset_code=code, expires_in=resetcodes.CODE_TTL))

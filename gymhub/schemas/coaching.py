@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Annotated
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from gymhub.errors import InvalidRequest
 from gymhub.schemas import text
+from gymhub.schemas.common import Patch
 from gymhub.schemas.files import File
 
 # The API speaks UTC: a timestamp without an offset is read as UTC, not in the server's zone.
@@ -34,10 +35,22 @@ def api_time(value: dt.datetime, field: str) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+MealName = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
+Weight = Annotated[float, Meta(ge=20, le=400)]
+BodyFat = Annotated[float, Meta(ge=1, le=75)]
+PhotoIds = Annotated[list[FileId], Meta(max_length=20)]
+
+
 class MealCreate(msgspec.Struct, kw_only=True):
-    meal_name: Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
+    meal_name: MealName
     eaten_at: Timestamp | None = None
     notes: Notes | None = None
+
+
+class MealPatch(Patch):
+    meal_name: MealName | UnsetType = UNSET
+    eaten_at: Timestamp | UnsetType = UNSET
+    notes: Notes | UnsetType | None = UNSET
 
 
 class Meal(msgspec.Struct, kw_only=True):
@@ -56,10 +69,21 @@ class MealList(msgspec.Struct):
 
 class ProgressCreate(msgspec.Struct, kw_only=True):
     recorded_at: Timestamp | None = None
-    weight_kg: Annotated[float, Meta(ge=20, le=400)] | None = None
-    body_fat_pct: Annotated[float, Meta(ge=1, le=75)] | None = None
+    weight_kg: Weight | None = None
+    body_fat_pct: BodyFat | None = None
     notes: Notes | None = None
-    photo_ids: Annotated[list[FileId], Meta(max_length=20)] | None = None
+    photo_ids: PhotoIds | None = None
+
+
+class ProgressPatch(Patch):
+    """Each field optional and independent: a new one (measurements) is one more line."""
+
+    recorded_at: Timestamp | UnsetType = UNSET
+    weight_kg: Weight | UnsetType | None = UNSET
+    body_fat_pct: BodyFat | UnsetType | None = UNSET
+    notes: Notes | UnsetType | None = UNSET
+    # null or [] both leave the entry without photos (they stay as files).
+    photo_ids: PhotoIds | UnsetType | None = UNSET
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -77,18 +101,27 @@ class ProgressList(msgspec.Struct):
     entries: list[Progress]
 
 
+MessageBody = Annotated[str, Meta(min_length=1, max_length=5000), text.MULTILINE]
+
+
 class MessageCreate(msgspec.Struct, kw_only=True):
     recipient_id: UserId
-    body: Annotated[str, Meta(min_length=1, max_length=5000), text.MULTILINE]
+    body: MessageBody
+
+
+class MessagePatch(msgspec.Struct, kw_only=True):
+    body: MessageBody
 
 
 class ChatMessage(msgspec.Struct, kw_only=True):
     id: int
     sender_id: int
     recipient_id: int
-    body: str
+    body: str | None
     created_at: str
     read_at: str | None
+    edited_at: str | None = None
+    deleted_at: str | None = None
 
 
 class MessageList(msgspec.Struct):

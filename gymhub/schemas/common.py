@@ -115,6 +115,18 @@ async def read_json(request: web.Request, kind: type[T]) -> T:
     return decode(bytes(body), kind)
 
 
+class Patch(msgspec.Struct, kw_only=True):
+    """A PATCH body: a field left out stays as it is (UNSET), null clears a nullable one."""
+
+    def given(self) -> dict[str, Any]:
+        """The fields the body named, with their values (None where it said null)."""
+        return {
+            name: value
+            for name in self.__struct_fields__
+            if (value := getattr(self, name)) is not msgspec.UNSET
+        }
+
+
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:

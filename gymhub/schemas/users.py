@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from gymhub.schemas import text
+from gymhub.schemas.common import Patch
 
 Role = Literal["admin", "trainer", "client"]
 Username = Annotated[
@@ -21,6 +22,11 @@ Username = Annotated[
 DisplayName = Annotated[str, Meta(min_length=1, max_length=100), text.NO_CONTROLS]
 Password = Annotated[str, Meta(min_length=1, max_length=1024)]
 NewPassword = Annotated[str, Meta(min_length=8, max_length=1024)]
+Units = Literal["metric", "imperial"]
+PhotoVisibility = Literal["trainers", "private"]
+FileIdText = Annotated[
+    str, text.pattern(r"^[0-9a-f]{32}" + text.END, "must be a file id (32 lowercase hex digits)")
+]
 
 
 class User(msgspec.Struct, kw_only=True):
@@ -30,6 +36,29 @@ class User(msgspec.Struct, kw_only=True):
     role: Role
     disabled: bool
     created_at: str
+    units: Units
+    profile_photo_id: str | None
+    photo_visibility: PhotoVisibility
+
+
+class MePatch(Patch):
+    """PATCH /api/me: a field left out stays; profile_photo_id null removes the photo."""
+
+    display_name: DisplayName | UnsetType = UNSET
+    units: Units | UnsetType = UNSET
+    profile_photo_id: FileIdText | UnsetType | None = UNSET
+    photo_visibility: PhotoVisibility | UnsetType = UNSET
+
+
+class ResetCode(msgspec.Struct, kw_only=True):
+    reset_code: str
+    expires_in: int
+
+
+class ResetRequest(msgspec.Struct, kw_only=True):
+    username: Annotated[str, Meta(min_length=1, max_length=256), text.NO_CONTROLS]
+    reset_code: Annotated[str, Meta(min_length=1, max_length=64), text.NO_CONTROLS]
+    new_password: NewPassword
 
 
 class UserList(msgspec.Struct):

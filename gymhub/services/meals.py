@@ -1,17 +1,24 @@
-"""Logging a meal: its row and MEAL_COMPLETED notifications in one write."""
+"""Logging and correcting meals: each write with its notifications in one transaction."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
-from gymhub.data import meals
+from gymhub.data import files, meals, notifications
+from gymhub.data.catalogue import MEAL_LINK
 from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
+from gymhub.errors import NotFound
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Meal
 from gymhub.services import Publish, write_and_publish
+from gymhub.services.uploads import Taken, remove_taken, take_linked
+from gymhub.storage.store import Storage
 from gymhub.views.meals import meal_view
 
 
@@ -38,3 +45,57 @@ async def log_meal(db: Database, publish: Publish, viewer: Viewer, new: NewMeal)
         return meal_view(conn, viewer, row, []), stored
 
     return await write_and_publish(db, publish, complete)
+
+
+MISSING = "No such meal."
+
+
+async def edit_meal(
+    db: Database, publish: Publish, viewer: Viewer, meal_id: int, changes: Mapping[str, Any]
+) -> Meal:
+    """Correct the viewer's own meal and tell them and their trainers (MEAL_UPDATED); an empty
+    change returns the meal as it is, and tells nobody."""
+
+    def edit(conn: sqlite3.Connection) -> tuple[Meal, list[Stored]]:
+        row = meals.get(conn, meal_id)
+        if row is None:
+            raise NotFound(MISSING)
+        policy.correct_record(conn, viewer, row.client_id, False, MISSING)
+        photos = files.files_linked(conn, MEAL_LINK, [meal_id])[meal_id]
+        if not changes:
+            return meal_view(conn, viewer, row, photos), []
+        row = meals.update(conn, meal_id, changes)
+        assert row is not None
+        done = row
+        stored = address(
+            conn,
+            "MEAL_UPDATED",
+            client_and_trainers(conn, done.client_id),
+            lambda who: {"meal": meal_view(conn, who, done, photos)},
+            about=done.client_id,
+        )
+        return meal_view(conn, viewer, done, photos), stored
+
+    return await write_and_publish(db, publish, edit)
+
+
+async def delete_meal(
+    db: Database, storage: Storage, publish: Publish, viewer: Viewer, meal_id: int
+) -> None:
+    """Delete a meal with its photos (rows, then bytes) for its client or an admin, and tell
+    the client and their trainers (FILE_DELETED per photo, then MEAL_DELETED)."""
+
+    def drop(conn: sqlite3.Connection) -> tuple[Taken, list[Stored]]:
+        row = meals.get(conn, meal_id)
+        if row is None:
+            raise NotFound(MISSING)
+        policy.correct_record(conn, viewer, row.client_id, True, MISSING)
+        taken, items = take_linked(conn, MEAL_LINK, meal_id, viewer.id)
+        meals.delete(conn, meal_id)
+        data = {"meal_id": meal_id, "client_id": row.client_id}
+        items += [(who, "MEAL_DELETED", data) for who in client_and_trainers(conn, row.client_id)]
+        return taken, notifications.insert(conn, items, about=row.client_id)
+
+    taken, stored = await db.write(drop)
+    await remove_taken(storage, taken)
+    publish(stored)

@@ -1,12 +1,13 @@
-"""Sending and reading messages between related users."""
+"""Sending, reading, editing and deleting messages between related users."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
-from gymhub.data import messages
+from gymhub.data import messages, notifications
 from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
 from gymhub.realtime.events import address
@@ -37,3 +38,40 @@ async def mark_read(db: Database, viewer: Viewer, message_id: int) -> None:
         messages.mark_read(conn, message_id)
 
     await db.write(mark)
+
+
+def _restated(conn: sqlite3.Connection, row: messages.Message) -> tuple[ChatMessage, list[Stored]]:
+    """The message as it now reads, put into both parties' stored notifications of it and told
+    as MESSAGE_UPDATED, so no list or replay keeps text that was edited or deleted away."""
+    message = message_view(row)
+    parties = [row.recipient_id, row.sender_id]
+    notifications.restate_message(conn, row.id, parties, message)
+    stored = address(conn, "MESSAGE_UPDATED", parties, lambda _: {"message": message})
+    return message, stored
+
+
+async def edit_message(
+    db: Database, publish: Publish, viewer: Viewer, message_id: int, body: str
+) -> ChatMessage:
+    """The sender's edit within 24 hours (403 after, or for the recipient; 404 for others)."""
+
+    def edit(conn: sqlite3.Connection) -> tuple[ChatMessage, list[Stored]]:
+        now = dt.datetime.now(dt.UTC)
+        policy.change_message(viewer, messages.get(conn, message_id), False, now)
+        return _restated(conn, messages.edit(conn, message_id, body))
+
+    return await write_and_publish(db, publish, edit)
+
+
+async def delete_message(db: Database, publish: Publish, viewer: Viewer, message_id: int) -> None:
+    """The sender deletes a message: it reads as deleted for both sides from now on; deleting
+    it again changes nothing and tells nobody."""
+
+    def drop(conn: sqlite3.Connection) -> tuple[None, list[Stored]]:
+        now = dt.datetime.now(dt.UTC)
+        row = policy.change_message(viewer, messages.get(conn, message_id), True, now)
+        if row.deleted_at is not None:
+            return None, []
+        return None, _restated(conn, messages.erase(conn, message_id))[1]
+
+    await write_and_publish(db, publish, drop)

@@ -210,6 +210,30 @@ def delete_notifications(
     return [(user_id, "FILE_DELETED", data) for user_id in recipients]
 
 
+Taken = list[tuple[FileRow, list[Variant]]]
+
+
+def take_linked(
+    conn: sqlite3.Connection, column: str, record_id: int, deleted_by: int
+) -> tuple[Taken, list[Notification]]:
+    """Delete the rows of the files linked to a meal or progress entry, in the caller's write,
+    with a FILE_DELETED each; their bytes go after the commit (`remove_taken`), as for
+    `Uploads.delete`: a crash in between leaves files without a row, which the sweep takes."""
+    rows = files.files_linked(conn, column, [record_id])[record_id]
+    variants = files.variants_of(conn, [r.id for r in rows])
+    items = [item for r in rows for item in delete_notifications(conn, r, deleted_by)]
+    files.delete_files(conn, [r.id for r in rows])
+    return [(r, variants[r.id]) for r in rows], items
+
+
+async def remove_taken(storage: Storage, taken: Taken) -> int:
+    """Remove the originals and variants of committed file deletions; the bytes freed."""
+    freed = 0
+    for row, variants in taken:
+        freed += await storage.remove(row, variants)
+    return freed
+
+
 class Uploads:
     """The file use cases over one data dir's database, storage and notification hub."""
 

@@ -7,12 +7,14 @@ from gymhub.schemas.coaching import ChatMessage
 
 
 def message_view(row: Message) -> ChatMessage:
-    """A messages row as the API's Message."""
+    """A messages row as the API's Message; a deleted one has no body, for either side."""
     return ChatMessage(
         id=row.id,
         sender_id=row.sender_id,
         recipient_id=row.recipient_id,
-        body=row.body,
+        body=None if row.deleted_at is not None else row.body,
         created_at=row.created_at,
         read_at=row.read_at,
+        edited_at=row.edited_at,
+        deleted_at=row.deleted_at,
     )
