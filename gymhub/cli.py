@@ -1,4 +1,5 @@
-"""The `gymhub` command: serve, user add/list/disable, assign/unassign, and maintenance."""
+"""The `gymhub` command: serve, user add/list/disable/enable/passwd/reset-code,
+assign/unassign, and maintenance."""
 
 from __future__ import annotations
 
@@ -98,6 +99,19 @@ def _add_user(sub: Subcommands) -> None:
     enable = user_sub.add_parser("enable", help="enable a disabled account")
     _common(enable)
     enable.add_argument("username")
+    passwd = user_sub.add_parser("passwd", help="set an account's password, revoking its tokens")
+    _common(passwd)
+    passwd.add_argument("username")
+    passwd.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of a prompt",
+    )
+    code = user_sub.add_parser(
+        "reset-code", help="print a single-use password reset code, valid 24 hours"
+    )
+    _common(code)
+    code.add_argument("username")
 
 
 def _add_maintenance(sub: Subcommands) -> None:
@@ -128,6 +142,8 @@ def _add_maintenance(sub: Subcommands) -> None:
             )
         if name in ("backup", "restore"):
             p.add_argument("path", type=Path, help="backup directory")
+        if name == "stats":
+            p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -259,6 +275,37 @@ def cmd_user_enable(args: argparse.Namespace, config: Config) -> int:
     return _set_disabled(config, args.username, False)
 
 
+@command("user passwd")
+def cmd_user_passwd(args: argparse.Namespace, config: Config) -> int:
+    conn = open_db(config)
+    row = _find(conn, args.username)
+    password = _read_password(args)
+    hashed = passwords.hash_sync(config, password)
+    # set_password bumps the token version: the running server refuses the old tokens and
+    # sessions at once and closes the user's sockets on its next revocation sweep.
+    run_write(conn, lambda c: users.set_password(c, row.id, hashed))
+    print(f"changed the password of {row.username!r}; its tokens and sessions are revoked")
+    return 0
+
+
+@command("user reset-code")
+def cmd_user_reset_code(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.auth.resetcodes import CODE_TTL
+    from gymhub.services.account import store_reset_code
+
+    conn = open_db(config)
+    row = _find(conn, args.username)
+    code = run_write(conn, lambda c: store_reset_code(c, row.id))
+    hours = CODE_TTL // 3600
+    print(code)
+    print(
+        f"single-use reset code for {row.username!r}, valid {hours} hours "
+        "(POST /api/auth/reset); it replaces any earlier code",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _pair(conn: sqlite3.Connection, args: argparse.Namespace) -> tuple[users.User, users.User]:
     trainer, client = _find(conn, args.trainer), _find(conn, args.client)
     if trainer.role != "trainer":
@@ -300,7 +347,7 @@ def cmd_cleanup(args: argparse.Namespace, config: Config) -> int:
 def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     from gymhub.storage.maintenance import stats_command
 
-    return stats_command(config)
+    return stats_command(config, as_json=args.json)
 
 
 @command("backup")

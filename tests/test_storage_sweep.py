@@ -218,8 +218,14 @@ def test_cli_cleanup_and_stats(config: Config, dry_run: bool, capsys: Any) -> No
     else:
         assert "quarantined 2 files, removed 2 files" in out
     assert all(p.exists() for p in planted) is dry_run
-    assert stats_command(config) == 0
+    assert stats_command(config, as_json=True) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["total_files"] == 0
     expected = {"files": 0, "bytes": 0} if dry_run else {"files": 2, "bytes": 18}
     assert result["quarantine"] == {**expected, "days": 30}
+    # For a person: aligned lines with counts and sizes.
+    assert stats_command(config) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["files", "0"]
+    quarantined = "2   18 B (kept 30 days)" if not dry_run else "0   0 B (kept 30 days)"
+    assert any(line.startswith("quarantine") and quarantined in line for line in lines), lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from gymhub.config import Config
 from gymhub.data import meta
@@ -82,8 +83,38 @@ def layout_quarantine(config: Config) -> Path:
     return Layout(config.media_dir).quarantine
 
 
-def stats_command(config: Config) -> int:
-    """Print the whole store's statistics as JSON (the admin's GET /api/files/media/stats)."""
+def human_size(size: int) -> str:
+    """Bytes for a person: 512 B, 3.4 kB, 12.0 MB, 1.5 GB (decimal units, like disk labels)."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def stats_lines(result: dict[str, Any]) -> list[str]:
+    """The statistics as aligned lines: counts, then sizes in kB/MB/GB."""
+    lines = [f"{'files':<18} {result['total_files']:>9,}   {human_size(result['total_bytes'])}"]
+    for category, row in result["by_category"].items():
+        lines.append(f"  {category:<16} {row['files']:>9,}   {human_size(row['bytes'])}")
+    lines.append(f"{'variants':<18} {'':>9}   {human_size(result['variant_bytes'])}")
+    disk, quarantine = result["disk"], result["quarantine"]
+    share = disk["free_bytes"] / disk["total_bytes"] if disk["total_bytes"] else 0.0
+    lines.append(
+        f"{'disk free':<18} {share:>9.0%}   {human_size(disk['free_bytes'])} of "
+        f"{human_size(disk['total_bytes'])}"
+    )
+    lines.append(
+        f"{'quarantine':<18} {quarantine['files']:>9,}   {human_size(quarantine['bytes'])} "
+        f"(kept {quarantine['days']} days)"
+    )
+    return lines
+
+
+def stats_command(config: Config, as_json: bool = False) -> int:
+    """Print the whole store's statistics (the admin's GET /api/files/media/stats, with the
+    quarantine): aligned lines for a person, or JSON for scripts."""
     if not _require_data_dir(config):
         return 1
     conn = connect_sync(config.db_path)
@@ -95,5 +126,5 @@ def stats_command(config: Config) -> int:
     result["disk"] = stats.disk(config.media_dir if config.media_dir.is_dir() else config.data_dir)
     files, size = quarantine_usage(layout_quarantine(config))
     result["quarantine"] = {"files": files, "bytes": size, "days": config.quarantine_days}
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2) if as_json else "\n".join(stats_lines(result)))
     return 0
