@@ -78,7 +78,7 @@ async def test_meal_patch_roles_validation_and_notifications(
     await refusals(client, "PATCH", url, people, {**expect, "anonymous": 401})
     resp = await client.patch("/api/nutrition/meals/999999", headers=token, json={})
     await error_of(resp, 404, "not_found")
-    bad = {
+    bad: dict[str, list[Any]] = {
         "meal_name": [{"meal_name": ""}, {"meal_name": None}, {"meal_name": "x" * 201}],
         "eaten_at": [{"eaten_at": None}, {"eaten_at": "yesterday"}],
         "notes": [{"notes": "n" * 2001}],
@@ -178,7 +178,7 @@ async def test_progress_patch_roles_photos_and_notifications(
     since = await last_id(client, trainer["token"])
     expect = {"trainer": 403, "admin": 403, "other_trainer": 404, "stranger": 404}
     await refusals(client, "PATCH", url, people, {**expect, "anonymous": 401})
-    bad = {
+    bad: dict[str, list[Any]] = {
         "weight_kg": [{"weight_kg": 19.9}, {"weight_kg": "80"}],
         "body_fat_pct": [{"body_fat_pct": 76}],
         "recorded_at": [{"recorded_at": None}],

@@ -17,6 +17,8 @@ from gymhub.web.appkeys import config_key, db_key, keys_key
 
 SESSION_COOKIE = "gymhub_session"
 LOGIN_PATH = "/api/auth/login"
+# Requests that carry their own credentials in the body (a password, a reset code).
+CREDENTIAL_PATHS = frozenset({LOGIN_PATH, "/api/auth/reset"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 viewer_rkey = web.RequestKey("viewer", Viewer)
 
@@ -104,12 +106,12 @@ def origin_allowed(request: web.Request, origin: str) -> bool:
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A cookie-authenticated unsafe request must come from our own page.
 
-    Login carries its credentials in the body, so it is checked only when a browser names a
-    foreign origin (login CSRF); bearer requests are exempt.
+    Login and reset carry their credentials in the body, so they are checked only when a
+    browser names a foreign origin (login CSRF); bearer requests are exempt.
     """
     if request.method in UNSAFE and bearer_token(request) is None:
         source = request_origin(request)
-        if request.path == LOGIN_PATH:
+        if request.path in CREDENTIAL_PATHS:
             if source is not None and not origin_allowed(request, source):
                 raise CsrfFailed()
         elif SESSION_COOKIE in request.cookies and (
