@@ -56,6 +56,12 @@ async def test_patch_me_for_every_role(client: TestClient, people: dict[str, Any
             assert field in await error_of(resp, 400, "invalid_request"), (field, value)
     resp = await patch_me(client, member["token"], {"profile_photo_id": None})
     assert (await resp.json())["profile_photo_id"] is None
+    # Deleting the chosen photo clears the choice.
+    await patch_me(client, member["token"], {"profile_photo_id": mine})
+    resp = await client.delete(f"/api/files/{mine}", headers=bearer(member["token"]))
+    assert resp.status == 204
+    resp = await client.get("/api/me", headers=bearer(member["token"]))
+    assert (await resp.json())["profile_photo_id"] is None
     # Trainers and admins have accounts of their own too.
     for token in (trainer["token"], people["admin"]):
         resp = await patch_me(client, token, {"units": "imperial"})
