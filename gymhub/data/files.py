@@ -167,7 +167,9 @@ def find_duplicate(
     return None if row is None else _file(row)
 
 
-def find_unlinked_meal_photo(conn: sqlite3.Connection, owner_id: int, sha256: str) -> FileRow | None:
+def find_unlinked_meal_photo(
+    conn: sqlite3.Connection, owner_id: int, sha256: str
+) -> FileRow | None:
     """The owner's oldest meal photo with these bytes that belongs to no meal yet, if any."""
     row = conn.execute(
         f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ? AND category = ? AND sha256 = ?"

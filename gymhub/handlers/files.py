@@ -63,7 +63,7 @@ BEFORE_FILE = StrParam(
 )
 UPLOAD_FORM = FormBody("file", tuple(LINK_FIELDS.values()))
 # Multipart framing errors surface as these from aiohttp's reader; they are the client's fault.
-_MALFORMED = (
+MALFORMED = (
     ValueError,
     RuntimeError,
     AssertionError,
@@ -96,7 +96,7 @@ def clean_name(raw: str) -> str:
     return "" if name in (".", "..") else name[:NAME_LIMIT]
 
 
-async def _field(part: BodyPartReader, name: str, limit: int = FIELD_LIMIT) -> str:
+async def form_field(part: BodyPartReader, name: str, limit: int = FIELD_LIMIT) -> str:
     data = b""
     while chunk := await part.read_chunk(limit + 1):
         data += chunk
@@ -124,10 +124,10 @@ async def _read_part(part: BodyPartReader, name: str, body: Body) -> str:
             raise InvalidRequest(f"{name}: given more than once.")
         if LINKS[name] != body.category:
             raise InvalidRequest(f"{name}: only {LINKS[name]} can be linked.")
-        text = await _field(part, name)
+        text = await form_field(part, name)
         body.links[name] = LINK_FIELDS[name].parse(text.strip())
         return text
-    return await _field(part, name)
+    return await form_field(part, name)
 
 
 async def read_form(request: web.Request, body: Body) -> None:
@@ -154,7 +154,7 @@ async def read_form(request: web.Request, body: Body) -> None:
             note_part(request, part.name, await _read_part(part, part.name, body))
         else:
             raise InvalidRequest(f"The body has more than {MAX_PARTS} parts.")
-    except _MALFORMED:
+    except MALFORMED:
         # An empty body, or one without a single readable part (aiohttp finds no starting
         # boundary), is the common client mistake: name the missing field for it.
         if parts == 0:

@@ -60,9 +60,7 @@ def read_key(request: web.Request) -> str | None:
     if not values:
         return None
     if len(values) > 1 or _KEY.fullmatch(values[0]) is None:
-        raise InvalidRequest(
-            f"{KEY_HEADER}: give it once, 1 to 100 printable ASCII characters."
-        )
+        raise InvalidRequest(f"{KEY_HEADER}: give it once, 1 to 100 printable ASCII characters.")
     return values[0]
 
 
@@ -124,7 +122,9 @@ def idempotent(handler: Handler) -> Handler:
     return keyed
 
 
-async def _settle(request: web.Request, once: Once, response: web.StreamResponse) -> web.StreamResponse:
+async def _settle(
+    request: web.Request, once: Once, response: web.StreamResponse
+) -> web.StreamResponse:
     """Store a success no transaction stored (it created nothing); should the key have been
     answered meanwhile, that first answer is the one sent."""
     if once.stored is not None or once.fingerprint is None or not 200 <= response.status < 300:
