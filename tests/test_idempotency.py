@@ -14,7 +14,10 @@ import msgspec
 from aiohttp.test_utils import TestClient
 from multidict import CIMultiDict
 
-from gymhub.web.appkeys import config_key
+from gymhub.auth.policy import Viewer
+from gymhub.services import idempotency
+from gymhub.services.meals import NewMeal, log_meal
+from gymhub.web.appkeys import config_key, db_key, hub_key
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of, raw_exchange
 from tests.test_files_kit import make_meal, table_count, tree_files
@@ -80,7 +83,9 @@ async def test_json_routes_replay_and_refuse_other_content(
     # Another user's identical key is theirs alone.
     stranger = people["stranger"]["token"]
     resp = await client.post(
-        "/api/nutrition/meals", json={"meal_name": "Oats"}, headers=keyed(stranger, "offline-queue 0")
+        "/api/nutrition/meals",
+        json={"meal_name": "Oats"},
+        headers=keyed(stranger, "offline-queue 0"),
     )
     made = await resp.json()
     assert resp.status == 201 and made["client_id"] == people["stranger"]["id"]
@@ -92,9 +97,13 @@ async def test_json_routes_replay_and_refuse_other_content(
         )
         await error_of(resp, 403, "forbidden")
     headers = keyed(member["token"], "retry-me")
-    resp = await client.post("/api/messages", json={"recipient_id": 10**9, "body": "x"}, headers=headers)
+    resp = await client.post(
+        "/api/messages", json={"recipient_id": 10**9, "body": "x"}, headers=headers
+    )
     await error_of(resp, 404, "not_found")
-    resp = await client.post("/api/messages", json={"recipient_id": 10**9, "body": "x"}, headers=headers)
+    resp = await client.post(
+        "/api/messages", json={"recipient_id": 10**9, "body": "x"}, headers=headers
+    )
     await error_of(resp, 404, "not_found")
 
 
@@ -109,11 +118,14 @@ async def test_bad_keys_are_400(client: TestClient, people: dict[str, Any]) -> N
     await error_of(resp, 400, "invalid_request")
     # Bytes outside printable ASCII, as a client library would not send them; upload routes
     # refuse them before reading the body. No meal was made by any of these.
-    for path, bad in (("nutrition/meals", b"cl\xc3\xa9"), ("files/upload", b"tab\tinside")):
+    for path, raw in (("nutrition/meals", b"cl\xc3\xa9"), ("files/upload", b"tab\tinside")):
         request = (
             f"POST /api/{path}?category=meal_photos HTTP/1.1\r\nHost: x\r\n".encode()
-            + b"Connection: close\r\nAuthorization: Bearer " + token.encode()
-            + b"\r\nIdempotency-Key: " + bad + b"\r\nContent-Type: application/json\r\n"
+            + b"Connection: close\r\nAuthorization: Bearer "
+            + token.encode()
+            + b"\r\nIdempotency-Key: "
+            + raw
+            + b"\r\nContent-Type: application/json\r\n"
             b'Content-Length: 20\r\n\r\n{"meal_name":"Soup"}'
         )
         status, body = await raw_exchange(client, request)
@@ -164,14 +176,19 @@ async def test_uploads_replay_across_boundaries(
     dup_headers = keyed(token, "photo-1-again")
     dup = await answer(await client.post(url, data=photo_form(data, "six"), headers=dup_headers))
     assert dup[0] == 200
-    assert await answer(await client.post(url, data=photo_form(data, "7"), headers=dup_headers)) == dup
+    assert (
+        await answer(await client.post(url, data=photo_form(data, "7"), headers=dup_headers)) == dup
+    )
     # The seed meal-photo route takes keys as well.
     meal_id = await make_meal(client, token)
     seed = f"/api/nutrition/photos/upload?meal_completion_id={meal_id}"
     headers = keyed(token, "seed")
     first = await answer(await client.post(seed, data=photo_form(other, "s1"), headers=headers))
     assert first[0] == 201
-    assert await answer(await client.post(seed, data=photo_form(other, "s2"), headers=headers)) == first
+    assert (
+        await answer(await client.post(seed, data=photo_form(other, "s2"), headers=headers))
+        == first
+    )
     assert table_count(client.app, "files") == 2
 
 
@@ -234,11 +251,6 @@ async def test_the_transaction_itself_refuses_a_second_row(
 ) -> None:
     """Twins that both passed the early look-up: the second's own write transaction finds the
     first's answer and keeps nothing (what makes concurrent twins safe, whatever the timing)."""
-    from gymhub.auth.policy import Viewer
-    from gymhub.services import idempotency
-    from gymhub.services.meals import NewMeal, log_meal
-    from gymhub.web.appkeys import db_key, hub_key
-
     member = people["client"]
     viewer = Viewer(id=member["id"], role="client", username=member["username"])
     db, publish = client.app[db_key], client.app[hub_key].publish
