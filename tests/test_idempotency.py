@@ -18,6 +18,7 @@ from gymhub.auth.policy import Viewer
 from gymhub.services import idempotency
 from gymhub.services.meals import NewMeal, log_meal
 from gymhub.web.appkeys import config_key, db_key, hub_key
+from gymhub.web.hub_lifecycle import prune
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of, raw_exchange
 from tests.test_files_kit import make_meal, table_count, tree_files
@@ -230,12 +231,7 @@ async def test_keys_expire_after_a_day_and_are_pruned(
             "/api/nutrition/meals", json={"meal_name": "Then"}, headers=keyed(token, key)
         )
         assert resp.status == 201
-    conn = sqlite3.connect(client.app[config_key].db_path)
-    try:
-        with conn:
-            conn.execute("UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'")
-    finally:
-        conn.close()
+    age_every_key(client)
     # An expired key is free again: other content under it is a new meal, not a 409.
     resp = await client.post(
         "/api/nutrition/meals", json={"meal_name": "Now"}, headers=keyed(token, "old-1")
@@ -244,6 +240,10 @@ async def test_keys_expire_after_a_day_and_are_pruned(
     assert table_count(client.app, "meals") == 3
     # That write pruned the other expired key; only the fresh one is left.
     assert table_count(client.app, "idempotency_keys") == 1
+    # The periodic prune (beside the notification retention) takes whatever expired.
+    age_every_key(client)
+    await prune(client.app[db_key], client.app[config_key])
+    assert table_count(client.app, "idempotency_keys") == 0
 
 
 async def test_the_transaction_itself_refuses_a_second_row(
@@ -265,3 +265,12 @@ async def test_the_transaction_itself_refuses_a_second_row(
         finally:
             idempotency.leave(token)
     assert answers[0] == answers[1] and table_count(client.app, "meals") == 1
+
+
+def age_every_key(client: TestClient) -> None:
+    conn = sqlite3.connect(client.app[config_key].db_path)
+    try:
+        with conn:
+            conn.execute("UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'")
+    finally:
+        conn.close()

@@ -3,6 +3,7 @@ with one MEAL_COMPLETED carrying the photos, dedup against the client's photos, 
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,13 @@ async def test_a_keyed_meal_with_photos_replays(
         resp = await post_meal(client, token, fields, sent, **key)
         await error_of(resp, 409, "conflict")
     assert snapshot(client) == after and temp_is_empty(client)
+    # Three at once under a fresh key: one meal, one answer.
+    twins = [
+        post_meal(client, token, {"meal_name": "Twins"}, photos[:1], boundary=f"b{i}", **key)
+        for i, key in enumerate([{"Idempotency-Key": "meal-43"}] * 3)
+    ]
+    answers = {(r.status, await r.read()) for r in await asyncio.gather(*twins)}
+    assert len(answers) == 1 and next(iter(answers))[0] == 201
+    assert table_count(client.app, "meals") == after[0] + 1 and temp_is_empty(client)
+    # Photo 1 is already a meal's photo: this meal got a copy of its own, stored once.
+    assert table_count(client.app, "files") == after[1] + 1
