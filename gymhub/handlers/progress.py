@@ -14,6 +14,7 @@ from gymhub.schemas.common import documented, json_response, read_json
 from gymhub.services.progress import NewEntry, record_progress
 from gymhub.views.progress import entries_view
 from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -34,6 +35,7 @@ ENTRIES = ClientRecords(
     response=Progress,
     status=201,
 )
+@idempotent
 async def create_entry(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.logs_own_data(viewer, "progress")
