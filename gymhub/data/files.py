@@ -11,6 +11,7 @@ from gymhub.data.catalogue import (
     LINK_COLUMNS,
     LINK_TABLES,
     MEAL_LINK,
+    MEAL_PHOTOS,
     PROGRESS_LINK,
     PROGRESS_PHOTOS,
 )
@@ -159,8 +160,21 @@ def find_duplicate(
 ) -> FileRow | None:
     """The live file of this owner and category with these exact bytes, if any."""
     row = conn.execute(
-        f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ? AND category = ? AND sha256 = ?",
+        f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ? AND category = ? AND sha256 = ?"
+        " ORDER BY rowid LIMIT 1",
         (owner_id, category, sha256),
+    ).fetchone()
+    return None if row is None else _file(row)
+
+
+def find_unlinked_meal_photo(
+    conn: sqlite3.Connection, owner_id: int, sha256: str
+) -> FileRow | None:
+    """The owner's oldest meal photo with these bytes that belongs to no meal yet, if any."""
+    row = conn.execute(
+        f"SELECT {FILE_COLUMNS} FROM files WHERE owner_id = ? AND category = ? AND sha256 = ?"
+        " AND meal_completion_id IS NULL ORDER BY rowid LIMIT 1",
+        (owner_id, MEAL_PHOTOS, sha256),
     ).fetchone()
     return None if row is None else _file(row)
 

@@ -59,7 +59,7 @@ def insert(
     """Store (recipient id, type, data) notifications inside the caller's write transaction.
 
     `data` may be a dict or a msgspec Struct; it is stored as JSON exactly as it will be sent.
-    `about` is the client the notifications concern (None for messages and SYSTEM).
+    `about` is the client they concern (notifications.about_id), None for messages and SYSTEM.
     """
     now = utcnow()
     stored: list[Stored] = []

@@ -37,6 +37,7 @@ from gymhub.services.uploads import (
 from gymhub.storage.layout import FILE_ID
 from gymhub.views.files import render_files, render_one
 from gymhub.web.appkeys import config_key, db_key, hub_key, storage_key
+from gymhub.web.idempotency import body_read, idempotent, note_part
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -62,7 +63,7 @@ BEFORE_FILE = StrParam(
 )
 UPLOAD_FORM = FormBody("file", tuple(LINK_FIELDS.values()))
 # Multipart framing errors surface as these from aiohttp's reader; they are the client's fault.
-_MALFORMED = (
+MALFORMED = (
     ValueError,
     RuntimeError,
     AssertionError,
@@ -95,30 +96,38 @@ def clean_name(raw: str) -> str:
     return "" if name in (".", "..") else name[:NAME_LIMIT]
 
 
-async def _field(part: BodyPartReader, name: str) -> str:
+async def form_field(part: BodyPartReader, name: str, limit: int = FIELD_LIMIT) -> str:
     data = b""
-    while chunk := await part.read_chunk(FIELD_LIMIT + 1):
+    while chunk := await part.read_chunk(limit + 1):
         data += chunk
-        if len(data) > FIELD_LIMIT:
-            raise InvalidRequest(f"{name}: form fields are limited to {FIELD_LIMIT} bytes.")
+        if len(data) > limit:
+            raise InvalidRequest(f"{name}: form fields are limited to {limit} bytes.")
     return data.decode("utf-8")
 
 
-async def _read_part(part: BodyPartReader, name: str, body: Body) -> None:
-    """One named part: the file is streamed into temp, link fields parsed, others skipped."""
+def file_print(name: str, sha256: str, size: int) -> str:
+    """What a file part adds to an Idempotency-Key's fingerprint: its name and bytes' digest."""
+    return f"{name}\0{sha256}\0{size}"
+
+
+async def _read_part(part: BodyPartReader, name: str, body: Body) -> str:
+    """One named part: the file is streamed into temp, link fields parsed, others skipped.
+    Returns what the part adds to a fingerprint."""
     if name == "file":
         if body.received is not None:
             raise InvalidRequest("file: the body has more than one part named file.")
         await body.receive(part, clean_name(part_filename(part)))
-    elif name in LINKS:
+        assert body.received is not None
+        return file_print(body.original_name, body.received.sha256, body.received.size)
+    if name in LINKS:
         if name in body.links:
             raise InvalidRequest(f"{name}: given more than once.")
         if LINKS[name] != body.category:
             raise InvalidRequest(f"{name}: only {LINKS[name]} can be linked.")
-        text = await _field(part, name)
+        text = await form_field(part, name)
         body.links[name] = LINK_FIELDS[name].parse(text.strip())
-    else:
-        await _field(part, name)
+        return text
+    return await form_field(part, name)
 
 
 async def read_form(request: web.Request, body: Body) -> None:
@@ -142,15 +151,16 @@ async def read_form(request: web.Request, body: Body) -> None:
                     f"{FILE_REQUIRED}; a part has no name (Content-Disposition: form-data; "
                     'name="...").'
                 )
-            await _read_part(part, part.name, body)
+            note_part(request, part.name, await _read_part(part, part.name, body))
         else:
             raise InvalidRequest(f"The body has more than {MAX_PARTS} parts.")
-    except _MALFORMED:
+    except MALFORMED:
         # An empty body, or one without a single readable part (aiohttp finds no starting
         # boundary), is the common client mistake: name the missing field for it.
         if parts == 0:
             raise InvalidRequest(f"{FILE_REQUIRED}; the body has no readable part.") from None
         raise InvalidRequest("The multipart body is malformed.") from None
+    await body_read(request)
 
 
 def uploads_of(app: web.Application) -> Uploads:
@@ -188,6 +198,7 @@ async def ingest(
     query=[UPLOAD_CATEGORY, OWNER_ID],
     form=UPLOAD_FORM,
 )
+@idempotent
 async def upload(request: web.Request) -> web.Response:
     category = UPLOAD_CATEGORY.get(request)
     owner_param = OWNER_ID.read(request)

@@ -16,6 +16,7 @@ from gymhub.schemas.files import File, PhotoList
 from gymhub.schemas.query import FormBody, IntParam
 from gymhub.views.files import render_files
 from gymhub.web.appkeys import db_key
+from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -34,6 +35,7 @@ PHOTO_LIMIT = limit_param(200)
     query=[MEAL_ID],
     form=MEAL_PHOTO_FORM,
 )
+@idempotent
 async def upload_meal_photo(request: web.Request) -> web.Response:
     meal_id = MEAL_ID.get(request)
     # The meal is checked against the caller before the body is read: own meals only.

@@ -8,11 +8,15 @@ from gymhub.auth import policy
 from gymhub.data import meals
 from gymhub.handlers.client_data import ClientRecords
 from gymhub.handlers.common import ID, id_param, path_id
+from gymhub.handlers.files import uploads_of
+from gymhub.handlers.meal_form import MEAL_FORM, read_meal_form
 from gymhub.schemas.coaching import Meal, MealCreate, MealList, MealPatch, api_time
 from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.services.meal_upload import log_meal_with_photos
 from gymhub.services.meals import NewMeal, delete_meal, edit_meal, log_meal
 from gymhub.views.meals import meals_view
 from gymhub.web.appkeys import db_key, hub_key, storage_key
+from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -28,18 +32,26 @@ MEALS = ClientRecords(
 
 @routes.post("/api/nutrition/meals")
 @documented(
-    "Log a meal (clients); notifies the client and their trainers",
+    "Log a meal (clients), as JSON or as multipart/form-data with up to 6 photos (parts "
+    "`file`, all stored or none); notifies the client and their trainers",
     request=MealCreate,
     response=Meal,
     status=201,
+    form=MEAL_FORM,
 )
+@idempotent
 async def create_meal(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.logs_own_data(viewer, "meals")
+    app = request.app
+    if request.content_type == "multipart/form-data":
+        meal = await log_meal_with_photos(
+            uploads_of(app), viewer, lambda body: read_meal_form(request, body)
+        )
+        return json_response(meal, status=201)
     body = await read_json(request, MealCreate)
     eaten_at = api_time(body.eaten_at, "eaten_at") if body.eaten_at else None
     new = NewMeal(body.meal_name, eaten_at, body.notes)
-    app = request.app
     meal = await log_meal(app[db_key], app[hub_key].publish, viewer, new)
     return json_response(meal, status=201)
 

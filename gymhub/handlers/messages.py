@@ -11,6 +11,7 @@ from gymhub.schemas.common import documented, json_response, no_content, read_js
 from gymhub.services import messages as chat
 from gymhub.views.messages import message_view
 from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -25,6 +26,7 @@ BEFORE = id_param("before", "only messages with a smaller id")
     response=ChatMessage,
     status=201,
 )
+@idempotent
 async def send_message(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body = await read_json(request, MessageCreate)

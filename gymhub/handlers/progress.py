@@ -20,6 +20,7 @@ from gymhub.schemas.common import documented, json_response, no_content, read_js
 from gymhub.services.progress import NewEntry, delete_entry, edit_entry, record_progress
 from gymhub.views.progress import entries_view
 from gymhub.web.appkeys import db_key, hub_key, storage_key
+from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -40,6 +41,7 @@ ENTRIES = ClientRecords(
     response=Progress,
     status=201,
 )
+@idempotent
 async def create_entry(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.logs_own_data(viewer, "progress")

@@ -23,7 +23,7 @@ def address(
 
     Runs inside the event's write transaction; recipients that no longer exist are skipped.
     Push the result with `Hub.publish` once the transaction has committed. `about` is the
-    client the event concerns (notifications.about_id).
+    client the event concerns (None for messages and SYSTEM).
     """
     items: list[tuple[int, str, Any]] = []
     for user_id in dict.fromkeys(recipient_ids):

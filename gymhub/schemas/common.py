@@ -103,8 +103,15 @@ def decode(body: bytes, kind: type[T]) -> T:
     return value
 
 
-async def read_json(request: web.Request, kind: type[T]) -> T:
-    """Read a JSON body of at most 1 MiB and decode it into kind."""
+raw_json_key = web.RequestKey("raw_json_body", bytes)
+
+
+async def read_raw_json(request: web.Request) -> bytes:
+    """The body's bytes, at most 1 MiB, read once per request (an Idempotency-Key's
+    fingerprint reads them before the handler decodes them)."""
+    kept = request.get(raw_json_key)
+    if kept is not None:
+        return kept
     if request.content_length is not None and request.content_length > JSON_BODY_LIMIT:
         raise TooLarge("The JSON body is larger than 1 MiB.")
     body = bytearray()
@@ -112,7 +119,13 @@ async def read_json(request: web.Request, kind: type[T]) -> T:
         body += chunk
         if len(body) > JSON_BODY_LIMIT:
             raise TooLarge("The JSON body is larger than 1 MiB.")
-    return decode(bytes(body), kind)
+    request[raw_json_key] = raw = bytes(body)
+    return raw
+
+
+async def read_json(request: web.Request, kind: type[T]) -> T:
+    """Read a JSON body of at most 1 MiB and decode it into kind."""
+    return decode(await read_raw_json(request), kind)
 
 
 class Patch(msgspec.Struct, kw_only=True):
@@ -155,9 +168,13 @@ class Doc:
     query: tuple[QueryParam, ...] = ()
     auth: bool = True
     form: FormBody | None = None
+    # Read off the handler (IDEMPOTENT_ATTR) when the document is built.
+    idempotent: bool = False
 
 
 DOC_ATTR = "__gymhub_doc__"
+# Set on a handler that honours the Idempotency-Key header (web/idempotency.py).
+IDEMPOTENT_ATTR = "__gymhub_idempotent__"
 
 
 def documented(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import Any
@@ -10,7 +11,7 @@ import msgspec
 from aiohttp import web
 
 from gymhub import __version__
-from gymhub.schemas.common import DOC_ATTR, Doc
+from gymhub.schemas.common import DOC_ATTR, IDEMPOTENT_ATTR, Doc
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -24,6 +25,14 @@ ERROR_SCHEMA = {
     },
 }
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The same key within 24 hours returns the first answer and creates nothing "
+    "new; other content under it is 409",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[\\x20-\\x7e]+$"},
+}
 
 # aiohttp's pattern for a `{name}` without a regex of its own.
 _ANY_SEGMENT = "[^{}/]+"
@@ -70,16 +79,15 @@ def _operation(
             for param in doc.query
         ],
     }
+    if doc.idempotent:
+        op["parameters"].append(IDEMPOTENCY_KEY)
+    content: dict[str, Any] = {}
     if doc.request is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": by_type[doc.request]}},
-        }
-    elif doc.form is not None:
-        op["requestBody"] = {
-            "required": True,
-            "content": {"multipart/form-data": {"schema": doc.form.schema()}},
-        }
+        content["application/json"] = {"schema": by_type[doc.request]}
+    if doc.form is not None:
+        content["multipart/form-data"] = {"schema": doc.form.schema()}
+    if content:
+        op["requestBody"] = {"required": True, "content": content}
     ok: dict[str, Any] = {"description": "success"}
     if doc.response is not None:
         ok["content"] = {"application/json": {"schema": by_type[doc.response]}}
@@ -132,6 +140,8 @@ def build_openapi(app: web.Application) -> bytes:
         path = info.get("path") or info.get("formatter")
         pattern = info.get("pattern")
         params = _path_params(pattern.pattern) if pattern is not None else ()
+        if doc is not None and getattr(route.handler, IDEMPOTENT_ATTR, False):
+            doc = dataclasses.replace(doc, idempotent=True)
         if doc is not None and path and route.method != "HEAD":
             routes.append((route.method, path, params, doc))
     return _document(tuple(routes))

@@ -8,8 +8,10 @@ from typing import TypeVar
 
 from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
+from gymhub.services.idempotency import guarded_write
 
 T = TypeVar("T")
+CREATED = 201
 # The hub's publish: committed notifications out to their recipients' connections.
 Publish = Callable[[Iterable[Stored]], object]
 
@@ -20,7 +22,10 @@ async def write_and_publish(
     write: Callable[[sqlite3.Connection], tuple[T, list[Stored]]],
 ) -> T:
     """Run write in one transaction and publish the notifications it stored; only after the
-    commit, so no socket hears of a row that a rollback took back."""
-    result, stored = await db.write(write)
+    commit, so no socket hears of a row that a rollback took back.
+
+    In a request with an Idempotency-Key the result is its 201 answer, stored in the same
+    transaction (or the first answer is replayed and nothing is written)."""
+    result, stored = await guarded_write(db, write, lambda out: (CREATED, out[0]))
     publish(stored)
     return result

@@ -33,6 +33,7 @@ from gymhub.errors import (
 )
 from gymhub.schemas.files import File
 from gymhub.services import Publish
+from gymhub.services.idempotency import guarded_write
 from gymhub.storage.layout import Layout, remove_quietly
 from gymhub.storage.store import (
     Checked,
@@ -137,6 +138,11 @@ class _Found:
     stored: list[Stored] = field(default_factory=list)
     # Seen on a read connection: a link asked for is missing and needs a write.
     link_needed: bool = False
+
+
+def upload_answer(found: _Found) -> tuple[int, File]:
+    """An upload's answer: 201 with a new file, 200 with the one already stored."""
+    return (201 if found.ingested.created else 200), found.ingested.file
 
 
 def check_links(
@@ -287,7 +293,9 @@ class Uploads:
                     pending.body.original_name,
                     links,
                 )
-                found = await self.db.write(lambda conn: self._commit(conn, viewer, new))
+                found = await guarded_write(
+                    self.db, lambda conn: self._commit(conn, viewer, new), upload_answer
+                )
             kept = found.ingested.created
         finally:
             if not kept:

@@ -32,7 +32,8 @@ export function describe(n, ctx) {
   const name = (id) => (id === ctx.me.id ? "You" : ctx.name(id));
   switch (n.type) {
     case "MEAL_COMPLETED":
-      return { title: "Meal logged", text: `${name(d.meal.client_id)}: ${d.meal.meal_name}` };
+      // A meal sent with its photos arrives as this one notification: show its first photo.
+      return { title: "Meal logged", text: `${name(d.meal.client_id)}: ${d.meal.meal_name}`, file: (d.meal.photos || [])[0] };
     case "PROGRESS_UPDATED": {
       const e = d.entry;
       const parts = [];

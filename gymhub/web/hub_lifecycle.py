@@ -20,9 +20,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from gymhub.config import Config
+from gymhub.data import idempotency as idempotency_keys
 from gymhub.data import notifications, users
 from gymhub.data.db import Database
 from gymhub.realtime.hub import GOING_AWAY, Hub
+from gymhub.services.idempotency import expired_before
 from gymhub.web.appkeys import config_key, db_key, hub_key
 
 log = logging.getLogger("gymhub.realtime")
@@ -82,4 +84,6 @@ async def prune(db: Database, config: Config) -> int:
     )
     if removed:
         log.info("pruned %d old notifications", removed)
+    # Expired Idempotency-Keys ride along: keyed writes prune only a batch each.
+    await db.write(lambda c: idempotency_keys.prune(c, expired_before()))
     return removed
