@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gymhub.data import users
-from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS
+from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS, PROGRESS_PHOTOS
 from gymhub.data.messages import Message
 from gymhub.data.users import User
 from gymhub.errors import Forbidden, InvalidRequest, NotFound
@@ -40,6 +40,12 @@ class OwnedFile(Protocol):
     def uploaded_by(self) -> int: ...
     @property
     def category(self) -> str: ...
+    @property
+    def visibility(self) -> str | None: ...
+
+
+# A progress photo its owner keeps to themselves: nobody else, admin included, sees it.
+PRIVATE = "private"
 
 
 @dataclass(frozen=True)
@@ -166,8 +172,10 @@ def upload_owner(conn: sqlite3.Connection, viewer: Viewer, owner_id: int | None)
 
 
 def file_access(conn: sqlite3.Connection, viewer: Viewer, file: OwnedFile) -> FileAccess:
-    """API.md's access table for one file (owner_id, uploaded_by, category)."""
+    """API.md's access table for one file (owner_id, uploaded_by, category, visibility)."""
     owner_id = file.owner_id
+    if file.visibility == PRIVATE:
+        return FileAccess(True, True, True) if viewer.id == owner_id else NO_ACCESS
     if viewer.is_admin or viewer.id in (owner_id, file.uploaded_by):
         return FileAccess(True, True, True)
     if trains(conn, viewer, owner_id):
@@ -184,6 +192,17 @@ def require_delete(access: FileAccess) -> None:
         raise NotFound("No such file.")
     if not access.delete:
         raise Forbidden("Only the owner, the uploader or an admin may delete this file.")
+
+
+def change_visibility(conn: sqlite3.Connection, viewer: Viewer, file: OwnedFile) -> None:
+    """PATCH of a photo's visibility: its owner only (403 for others who see it, else 404), and
+    only progress photos have one (400)."""
+    if viewer.id != file.owner_id:
+        if file_access(conn, viewer, file).visible:
+            raise Forbidden("Only the owner may change who sees this photo.")
+        raise NotFound("No such file.")
+    if file.category != PROGRESS_PHOTOS:
+        raise InvalidRequest(f"visibility: only {PROGRESS_PHOTOS} have a visibility.")
 
 
 def message_peer(conn: sqlite3.Connection, viewer: Viewer, other_id: int) -> User:

@@ -12,6 +12,7 @@ from gymhub.errors import Conflict, NotFound
 from gymhub.handlers.common import ID, path_id, user_shape
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.users import User, UserCreate, UserList, UserPatch
+from gymhub.services.privacy import end_assignment
 from gymhub.web.appkeys import db_key, hashing_key, hub_key
 from gymhub.web.identity import current_viewer
 
@@ -105,11 +106,7 @@ async def unassign(request: web.Request) -> web.Response:
     policy.require_admin(viewer)
     trainer_id, client_id = path_id(request, "trainer_id"), path_id(request, "client_id")
 
-    def apply(conn: sqlite3.Connection) -> None:
-        policy.assignment_pair(conn, trainer_id, client_id)
-        users.unassign(conn, trainer_id, client_id)
-
-    await request.app[db_key].write(apply)
+    await end_assignment(request.app[db_key], request.app[hub_key].publish, trainer_id, client_id)
     return no_content()
 
 

@@ -16,11 +16,13 @@ def address(
     kind: str,
     recipient_ids: Iterable[int],
     render: Callable[[Viewer], Any],
+    about: int | None = None,
 ) -> list[Stored]:
     """Store `kind` for each distinct recipient with data rendered as that recipient may see it.
 
     Runs inside the event's write transaction; recipients that no longer exist are skipped.
-    Push the result with `Hub.publish` once the transaction has committed.
+    Push the result with `Hub.publish` once the transaction has committed. `about` is the
+    client the event concerns (notifications.insert).
     """
     items: list[tuple[int, str, Any]] = []
     for user_id in dict.fromkeys(recipient_ids):
@@ -29,7 +31,7 @@ def address(
             continue
         viewer = Viewer(id=row.id, role=row.role, username=row.username)
         items.append((user_id, kind, render(viewer)))
-    return notifications.insert(conn, items)
+    return notifications.insert(conn, items, about)
 
 
 def client_and_trainers(conn: sqlite3.Connection, client_id: int) -> list[int]:

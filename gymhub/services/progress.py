@@ -56,6 +56,7 @@ async def record_progress(
             "PROGRESS_UPDATED",
             client_and_trainers(conn, viewer.id),
             lambda who: {"entry": entry_view(conn, who, row, photos)},
+            about=viewer.id,
         )
         return entry_view(conn, viewer, row, photos), stored
 
