@@ -15,7 +15,7 @@ from gymhub.data import users
 from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS, PROGRESS_PHOTOS
 from gymhub.data.messages import Message
 from gymhub.data.users import User
-from gymhub.errors import Forbidden, InvalidRequest, NotFound
+from gymhub.errors import Conflict, Forbidden, InvalidRequest, NotFound
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,30 @@ def change_visibility(conn: sqlite3.Connection, viewer: Viewer, file: OwnedFile)
         raise NotFound("No such file.")
     if file.category != PROGRESS_PHOTOS:
         raise InvalidRequest(f"visibility: only {PROGRESS_PHOTOS} have a visibility.")
+
+
+def account_records(conn: sqlite3.Connection, viewer: Viewer, user_id: int) -> User:
+    """A user's access log and export: the user and the admin; 403 for others who see them."""
+    row = visible_user(conn, viewer, user_id)
+    if viewer.is_admin or viewer.id == user_id:
+        return row
+    raise Forbidden("Only the user and the admin may read this.")
+
+
+def erase_account(conn: sqlite3.Connection, viewer: Viewer, user_id: int) -> User:
+    """DELETE /api/users/{id}: admin only (403 for others who see the user, else 404); the
+    last active admin stays (409)."""
+    row = visible_user(conn, viewer, user_id)
+    require_admin(viewer)
+    if users.is_last_active_admin(conn, row):
+        raise Conflict("This is the last active admin; appoint another one first.")
+    return row
+
+
+def erase_self(viewer: Viewer) -> None:
+    """DELETE /api/me: clients only; a trainer's or admin's account is the admin's to erase."""
+    if viewer.role != "client":
+        raise Forbidden("Only a client may erase their own account; ask an admin.")
 
 
 def message_peer(conn: sqlite3.Connection, viewer: Viewer, other_id: int) -> User:
