@@ -37,24 +37,35 @@ async def set_visibility(db: Database, viewer: Viewer, file_id: str, visibility:
     return await db.write(apply)
 
 
+def unassign_in(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> bool:
+    """End an assignment in the caller's transaction: the trainer's notifications about the
+    client go (their messages stay), and the trainer gets a SYSTEM notification with
+    `"event": "unassigned"` (stored, for the caller to publish). False when there was none."""
+    ended = users.unassign(conn, trainer_id, client_id)
+    notifications.withdraw_about(conn, trainer_id, client_id)
+    return ended
+
+
+def _tell_trainer(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> list[Stored]:
+    client = users.get_user(conn, client_id)
+    assert client is not None  # assignment_pair found it
+    data = {
+        "message": f"{client.display_name} is no longer your client.",
+        "title": "Client unassigned",
+        "event": UNASSIGNED,
+        "client_id": client_id,
+    }
+    return address(conn, "SYSTEM", [trainer_id], lambda _: data)
+
+
 async def end_assignment(db: Database, publish: Publish, trainer_id: int, client_id: int) -> None:
-    """Unassign (admin's call): the trainer's notifications about the client go in the same
-    transaction (their messages stay), and the trainer's open pages hear of it live."""
+    """Unassign (admin's call) and tell the trainer's open pages live; a repeated DELETE tells
+    nobody again."""
 
     def apply(conn: sqlite3.Connection) -> tuple[None, list[Stored]]:
         policy.assignment_pair(conn, trainer_id, client_id)
-        ended = users.unassign(conn, trainer_id, client_id)
-        notifications.withdraw_about(conn, trainer_id, client_id)
-        if not ended:  # idempotent: a repeated DELETE tells nobody again
+        if not unassign_in(conn, trainer_id, client_id):
             return None, []
-        client = users.get_user(conn, client_id)
-        assert client is not None  # assignment_pair found it
-        data = {
-            "message": f"{client.display_name} is no longer your client.",
-            "title": "Client unassigned",
-            "event": UNASSIGNED,
-            "client_id": client_id,
-        }
-        return None, address(conn, "SYSTEM", [trainer_id], lambda _: data)
+        return None, _tell_trainer(conn, trainer_id, client_id)
 
     await write_and_publish(db, publish, apply)
