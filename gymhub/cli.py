@@ -315,7 +315,8 @@ def cmd_user_erase(args: argparse.Namespace, config: Config) -> int:
         return current
 
     count = erase_local(conn, Layout(config.media_dir), row.id, allowed)
-    # A running server notices within a second: the account's tokens and sockets stop working.
+    # A running server refuses its tokens at once and closes its sockets at its next
+    # revocation check (4401).
     print(f"erased {row.username!r} and {count} files")
     return 0
 
