@@ -23,6 +23,7 @@ from gymhub.data.db import connect_sync, migrate, run_write
 from gymhub.errors import InvalidRequest
 from gymhub.schemas.common import decode
 from gymhub.schemas.users import Role, UserCreate
+from gymhub.services.privacy import unassign_in
 
 Command = Callable[[argparse.Namespace, Config], int]
 COMMANDS: dict[str, Command] = {}
@@ -112,6 +113,9 @@ def _add_user(sub: Subcommands) -> None:
     )
     _common(code)
     code.add_argument("username")
+    erase = user_sub.add_parser("erase", help="erase an account and everything that is theirs")
+    _common(erase)
+    erase.add_argument("username")
 
 
 def _add_maintenance(sub: Subcommands) -> None:
@@ -123,6 +127,11 @@ def _add_maintenance(sub: Subcommands) -> None:
         _common(p)
         p.add_argument("trainer")
         p.add_argument("client")
+
+    export = sub.add_parser("export", help="write a user's export (zip) to a file")
+    _common(export)
+    export.add_argument("username")
+    export.add_argument("dest", type=Path, help="the zip file to write")
 
     for name, text in (
         ("cleanup", "quarantine media files without a row, remove stale temp files"),
@@ -329,10 +338,46 @@ def cmd_assign(args: argparse.Namespace, config: Config) -> int:
 def cmd_unassign(args: argparse.Namespace, config: Config) -> int:
     conn = open_db(config)
     trainer, client = _pair(conn, args)
-    gone = run_write(conn, lambda c: users.unassign(c, trainer.id, client.id))
+    gone = run_write(conn, lambda c: unassign_in(c, trainer.id, client.id))
     # Idempotent like the API's DELETE (204 either way): the wanted state holds, so exit 0.
     state = "unassigned" if gone else "nothing to unassign:"
     print(f"{state} {trainer.username!r} from {client.username!r}")
+    return 0
+
+
+@command("user erase")
+def cmd_user_erase(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.services.accounts import erase_local
+    from gymhub.storage.layout import Layout
+
+    conn = open_db(config)
+    row = _find(conn, args.username)
+
+    def allowed(c: sqlite3.Connection) -> users.User:
+        current = users.get_user(c, row.id)
+        if current is None:
+            raise CliError(f"no user named {args.username!r}")
+        if users.is_last_active_admin(c, current):
+            raise CliError(f"{row.username!r} is the last active admin; add another admin first")
+        return current
+
+    count = erase_local(conn, Layout(config.media_dir), row.id, allowed)
+    # A running server refuses its tokens at once and closes its sockets at its next
+    # revocation check (4401).
+    print(f"erased {row.username!r} and {count} files")
+    return 0
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from gymhub.data.export import snapshot
+    from gymhub.services.export import export_to_file
+    from gymhub.storage.layout import Layout
+
+    conn = open_db(config)
+    row = _find(conn, args.username)
+    export_to_file(snapshot(conn, row.id), Layout(config.media_dir), args.dest)
+    print(f"wrote the export of {row.username!r} to {args.dest}")
     return 0
 
 

@@ -112,7 +112,8 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
             links = {MEAL_LINK: row.id}
             photo = LocalFile(client_id, MEAL_PHOTOS, _named(seed), links)
             linked = [_photo(conn, config, layout, seed, photo)]
-            address(conn, "MEAL_COMPLETED", recipients, _render_meal(conn, row, linked))
+            render = _render_meal(conn, row, linked)
+            address(conn, "MEAL_COMPLETED", recipients, render, about=client_id)
     alex = ids["alex"]
     recipients = client_and_trainers(conn, alex)
     for week, (weight, fat) in enumerate(WEIGHTS):
@@ -126,7 +127,8 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
             conn, alex, _ago((len(WEIGHTS) - 1 - week) * 7), weight, fat, notes, photo_ids
         )
         photos = files.files_linked(conn, PROGRESS_LINK, [entry.id])[entry.id]
-        address(conn, "PROGRESS_UPDATED", recipients, _render_entry(conn, entry, photos))
+        render = _render_entry(conn, entry, photos)
+        address(conn, "PROGRESS_UPDATED", recipients, render, about=alex)
     for sender, recipient, body in [
         ("coach", "alex", "Welcome to gymhub! Log every meal this week; photos help a lot."),
         ("alex", "coach", "Will do. Is oatmeal fine before a morning session?"),

@@ -36,6 +36,7 @@ from gymhub.handlers import (
     notifications,
     ops,
     page,
+    privacy,
     progress,
     users,
     ws,
@@ -53,6 +54,7 @@ from gymhub.web.memory import release_after_falls
 from gymhub.web.metrics import metrics_middleware
 from gymhub.web.space import space_ctx, space_middleware
 from gymhub.web.storage_lifecycle import pool_ctx, storage_ctx
+from gymhub.web.viewlog_lifecycle import views_ctx
 
 log = logging.getLogger("gymhub")
 inflight_key = web.AppKey("inflight", InFlight)
@@ -70,6 +72,7 @@ HANDLERS = (
     notifications,
     ws,
     ops,
+    privacy,
     page,
 )
 
@@ -149,7 +152,11 @@ def make_app(config: Config) -> web.Application:
     app.middlewares.append(space_middleware)
     app.on_response_prepare.append(security_headers)
     # Opened in this order, closed in reverse: the hub first, the hasher last.
-    app.cleanup_ctx.extend([hashing_ctx, space_ctx, database_ctx, pool_ctx, storage_ctx, hub_ctx])
+    # The access log's recorder right after the database: its last batch is written before the
+    # database closes.
+    app.cleanup_ctx.extend(
+        [hashing_ctx, space_ctx, database_ctx, views_ctx, pool_ctx, storage_ctx, hub_ctx]
+    )
     for module in HANDLERS:
         app.router.add_routes(module.routes)
     return app

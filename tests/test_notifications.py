@@ -72,6 +72,9 @@ async def test_live_feed_follows_assignments(client: TestClient, people: dict[st
     resp = await client.post("/api/nutrition/meals", headers=token, json={"meal_name": "Soup"})
     assert resp.status == 201
     assert (await recv(own))["data"]["meal"]["meal_name"] == "Soup"
+    # The trainer's page hears of the unassignment (and drops the client), then nothing more.
+    told = (await recv(coach))["data"]
+    assert told["event"] == "unassigned" and told["client_id"] == member["id"]
     await marker(client, admin, trainer["id"], "after unassignment")
     await next_is_marker(coach, "after unassignment")
 

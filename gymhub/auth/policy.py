@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gymhub.data import files, users
-from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS
+from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS, PROGRESS_PHOTOS
 from gymhub.data.messages import Message
 from gymhub.data.users import User
-from gymhub.errors import Forbidden, InvalidRequest, NotFound
+from gymhub.errors import Conflict, Forbidden, InvalidRequest, NotFound
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,12 @@ class OwnedFile(Protocol):
     def uploaded_by(self) -> int: ...
     @property
     def category(self) -> str: ...
+    @property
+    def visibility(self) -> str | None: ...
+
+
+# A progress photo its owner keeps to themselves: nobody else, admin included, sees it.
+PRIVATE = "private"
 
 
 @dataclass(frozen=True)
@@ -167,8 +173,10 @@ def upload_owner(conn: sqlite3.Connection, viewer: Viewer, owner_id: int | None)
 
 
 def file_access(conn: sqlite3.Connection, viewer: Viewer, file: OwnedFile) -> FileAccess:
-    """API.md's access table for one file (owner_id, uploaded_by, category)."""
+    """API.md's access table for one file (owner_id, uploaded_by, category, visibility)."""
     owner_id = file.owner_id
+    if file.visibility == PRIVATE:
+        return FileAccess(True, True, True) if viewer.id == owner_id else NO_ACCESS
     if viewer.is_admin or viewer.id in (owner_id, file.uploaded_by):
         return FileAccess(True, True, True)
     if trains(conn, viewer, owner_id):
@@ -185,6 +193,41 @@ def require_delete(access: FileAccess) -> None:
         raise NotFound("No such file.")
     if not access.delete:
         raise Forbidden("Only the owner, the uploader or an admin may delete this file.")
+
+
+def change_visibility(conn: sqlite3.Connection, viewer: Viewer, file: OwnedFile) -> None:
+    """PATCH of a photo's visibility: its owner only (403 for others who see it, else 404), and
+    only progress photos have one (400)."""
+    if viewer.id != file.owner_id:
+        if file_access(conn, viewer, file).visible:
+            raise Forbidden("Only the owner may change who sees this photo.")
+        raise NotFound("No such file.")
+    if file.category != PROGRESS_PHOTOS:
+        raise InvalidRequest(f"visibility: only {PROGRESS_PHOTOS} have a visibility.")
+
+
+def account_records(conn: sqlite3.Connection, viewer: Viewer, user_id: int) -> User:
+    """A user's access log and export: the user and the admin; 403 for others who see them."""
+    row = visible_user(conn, viewer, user_id)
+    if viewer.is_admin or viewer.id == user_id:
+        return row
+    raise Forbidden("Only the user and the admin may read this.")
+
+
+def erase_account(conn: sqlite3.Connection, viewer: Viewer, user_id: int) -> User:
+    """DELETE /api/users/{id}: admin only (403 for others who see the user, else 404); the
+    last active admin stays (409)."""
+    row = visible_user(conn, viewer, user_id)
+    require_admin(viewer)
+    if users.is_last_active_admin(conn, row):
+        raise Conflict("This is the last active admin; appoint another one first.")
+    return row
+
+
+def erase_self(viewer: Viewer) -> None:
+    """DELETE /api/me: clients only; a trainer's or admin's account is the admin's to erase."""
+    if viewer.role != "client":
+        raise Forbidden("Only a client may erase their own account; ask an admin.")
 
 
 def message_peer(conn: sqlite3.Connection, viewer: Viewer, other_id: int) -> User:

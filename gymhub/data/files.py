@@ -19,7 +19,7 @@ from gymhub.data.users import Account
 
 FILE_COLUMNS = (
     "id, owner_id, uploaded_by, category, mime, ext, size, sha256, original_name, width, height,"
-    " created_at, " + ", ".join(LINK_COLUMNS)
+    " created_at, " + ", ".join(LINK_COLUMNS) + ", visibility"
 )
 VARIANT_COLUMNS = "file_id, variant, ext, mime, width, height, size"
 
@@ -42,6 +42,8 @@ class FileRow:
     created_at: str
     meal_completion_id: int | None
     progress_entry_id: int | None
+    # "trainers" or "private" for progress photos, None for the other categories.
+    visibility: str | None
 
     def link(self, column: str) -> int | None:
         """The value of a link column (catalogue.LINK_COLUMNS) by its name."""
@@ -82,6 +84,7 @@ class MediaFile:
     variant_ext: str | None
     variant_mime: str | None
     variant_size: int | None
+    visibility: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,14 @@ def insert_file(
     return row
 
 
+def set_visibility(conn: sqlite3.Connection, file_id: str, visibility: str) -> FileRow:
+    """Change a progress photo's visibility; returns the row."""
+    conn.execute("UPDATE files SET visibility = ? WHERE id = ?", (visibility, file_id))
+    row = get_file(conn, file_id)
+    assert row is not None
+    return row
+
+
 def delete_file(conn: sqlite3.Connection, file_id: str) -> None:
     """Delete a file row (its variant rows go with it)."""
     conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
@@ -254,7 +265,8 @@ _MEDIA_LOOKUP = """
 SELECT u.id, u.role, u.username, u.disabled, u.token_version,
        f.id AS file_id, f.owner_id, f.uploaded_by, f.category, f.mime AS file_mime,
        f.ext AS file_ext, f.original_name, f.size AS file_size,
-       v.variant, v.ext AS variant_ext, v.mime AS variant_mime, v.size AS variant_size
+       v.variant, v.ext AS variant_ext, v.mime AS variant_mime, v.size AS variant_size,
+       f.visibility
 FROM users AS u
 LEFT JOIN files AS f ON f.id = ?
 LEFT JOIN file_variants AS v ON v.file_id = f.id AND v.variant = ?

@@ -45,6 +45,15 @@ def foreign_key_violations(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in conn.execute("PRAGMA foreign_key_check").fetchall()]
 
 
+def dangling_about(conn: sqlite3.Connection) -> int:
+    """Notifications about a user who no longer exists (about_id has no foreign key)."""
+    row = conn.execute(
+        "SELECT count(*) FROM notifications WHERE about_id IS NOT NULL"
+        " AND about_id NOT IN (SELECT id FROM users)"
+    ).fetchone()
+    return int(row[0])
+
+
 def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Rows in each table of the schema, by table name (SQLite's own tables left out)."""
     names = [

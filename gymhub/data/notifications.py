@@ -59,7 +59,8 @@ def insert(
     """Store (recipient id, type, data) notifications inside the caller's write transaction.
 
     `data` may be a dict or a msgspec Struct; it is stored as JSON exactly as it will be sent.
-    `about` is the client they concern (notifications.about_id), None for messages and SYSTEM.
+    `about` is the client the event concerns (None for messages and SYSTEM): unassignment and
+    erasure find the notifications to take back by it.
     """
     now = utcnow()
     stored: list[Stored] = []
@@ -182,5 +183,59 @@ def restate_message(
         f" WHERE user_id IN ({marks}) AND type IN ('MESSAGE', 'MESSAGE_UPDATED')"
         " AND json_extract(data, '$.message.id') = ?",
         (msgspec.json.encode(message).decode(), *user_ids, message_id),
+    )
+    return cur.rowcount
+
+
+# Taking notifications back (private photos, unassignment, erasure) ---------------------------
+
+# Events about a client that can carry one of its photos (FILE_UPLOADED, PROGRESS_UPDATED's
+# photos) or point at one (a COMMENT on it).
+_PHOTO_KINDS = ("FILE_UPLOADED", "PROGRESS_UPDATED", "COMMENT")
+
+
+def _without_file(kind: str, data: dict[str, Any], file_id: str) -> dict[str, Any] | None:
+    """The data with the file taken out; None when the whole notification is about it."""
+    if kind == "FILE_UPLOADED":
+        return None if data.get("file", {}).get("id") == file_id else data
+    if kind == "COMMENT":
+        comment = data.get("comment", {})
+        hit = comment.get("target") == "file" and comment.get("target_id") == file_id
+        return None if hit else data
+    entry = data.get("entry", {})
+    photos = entry.get("photos", [])
+    kept = [p for p in photos if p.get("id") != file_id]
+    return data if len(kept) == len(photos) else {**data, "entry": {**entry, "photos": kept}}
+
+
+def withdraw_file(conn: sqlite3.Connection, owner_id: int, file_id: str) -> int:
+    """Take one of a client's files out of everyone else's stored notifications, in the caller's
+    transaction: those about it go, a PROGRESS_UPDATED loses it from its photos. Returns how
+    many rows changed."""
+    marks = ",".join("?" * len(_PHOTO_KINDS))
+    rows = conn.execute(
+        f"SELECT id, type, data FROM notifications WHERE about_id = ? AND user_id != ?"
+        f" AND type IN ({marks})",
+        (owner_id, owner_id, *_PHOTO_KINDS),
+    ).fetchall()
+    changed = 0
+    for row_id, kind, text in rows:
+        data = msgspec.json.decode(text)
+        kept = _without_file(kind, data, file_id)
+        if kept is None:
+            conn.execute("DELETE FROM notifications WHERE id = ?", (row_id,))
+        elif kept is not data:
+            encoded = msgspec.json.encode(kept).decode()
+            conn.execute("UPDATE notifications SET data = ? WHERE id = ?", (encoded, row_id))
+        else:
+            continue
+        changed += 1
+    return changed
+
+
+def withdraw_about(conn: sqlite3.Connection, user_id: int, about_id: int) -> int:
+    """Delete a user's notifications about one client (not their messages: about_id is NULL)."""
+    cur = conn.execute(
+        "DELETE FROM notifications WHERE user_id = ? AND about_id = ?", (user_id, about_id)
     )
     return cur.rowcount

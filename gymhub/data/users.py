@@ -218,6 +218,12 @@ def unassign(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> bool:
     return cur.rowcount > 0
 
 
+def photo_visibility(conn: sqlite3.Connection, user_id: int) -> str:
+    """The default visibility of the user's new progress photos ("trainers" when unknown)."""
+    row = conn.execute("SELECT photo_visibility FROM users WHERE id = ?", (user_id,)).fetchone()
+    return "trainers" if row is None else str(row[0])
+
+
 def is_last_active_admin(conn: sqlite3.Connection, user: User) -> bool:
     """Whether this user is the only enabled admin, whom nobody may disable or demote."""
     if user.role != "admin" or user.disabled:

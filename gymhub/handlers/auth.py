@@ -8,7 +8,6 @@ from aiohttp import web
 from gymhub.auth import tokens
 from gymhub.data import users
 from gymhub.errors import InvalidCredentials, RateLimited
-from gymhub.handlers.common import user_shape
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.query import FlagParam
 from gymhub.schemas.users import (
@@ -20,6 +19,7 @@ from gymhub.schemas.users import (
     User,
 )
 from gymhub.services import account
+from gymhub.views.users import user_view
 from gymhub.web import identity
 from gymhub.web.appkeys import config_key, db_key, hashing_key, hub_key, keys_key, limiter_key
 
@@ -55,9 +55,7 @@ async def login(request: web.Request) -> web.Response:
     token = tokens.issue(request.app[keys_key].jwt, user.id, user.role, user.token_version, ttl)
     await identity.start_session(request, user)
     return json_response(
-        LoginResponse(
-            access_token=token, token_type="bearer", expires_in=ttl, user=user_shape(user)
-        )
+        LoginResponse(access_token=token, token_type="bearer", expires_in=ttl, user=user_view(user))
     )
 
 
@@ -82,7 +80,7 @@ async def me(request: web.Request) -> web.Response:
     viewer = await identity.current_viewer(request)
     row = await request.app[db_key].read(lambda c: users.get_user(c, viewer.id))
     assert row is not None
-    return json_response(user_shape(row))
+    return json_response(user_view(row))
 
 
 @routes.post("/api/me/password")
@@ -117,7 +115,7 @@ async def patch_me(request: web.Request) -> web.Response:
     viewer = await identity.current_viewer(request)
     body = await read_json(request, MePatch)
     row = await account.update_own(request.app[db_key], viewer, body.given())
-    return json_response(user_shape(row))
+    return json_response(user_view(row))
 
 
 @routes.post("/api/auth/reset")

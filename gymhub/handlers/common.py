@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gymhub.data import users
 from gymhub.errors import NotFound
 from gymhub.schemas.query import IntParam
-from gymhub.schemas.users import User
 
 # Ids beyond SQLite's 64-bit integers would overflow inside the driver: the route refuses them.
 # [0-9], not \d: \d also matches other scripts' digits, which int() accepts.
@@ -35,18 +33,3 @@ def id_param(name: str, description: str) -> IntParam:
 
 
 LIMIT = limit_param()
-
-
-def user_shape(user: users.User) -> User:
-    """A user as the API's User."""
-    return User(
-        id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        role=user.role,
-        disabled=user.disabled,
-        created_at=user.created_at,
-        units=user.units,
-        profile_photo_id=user.profile_photo_id,
-        photo_visibility=user.photo_visibility,
-    )

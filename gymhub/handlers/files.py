@@ -24,9 +24,10 @@ from gymhub.data.catalogue import (
 )
 from gymhub.errors import ApiError, InvalidRequest, NotFound
 from gymhub.handlers.common import LIMIT, id_param
-from gymhub.schemas.common import documented, json_response, no_content
-from gymhub.schemas.files import File, FileList
+from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.files import File, FileList, VisibilityPatch
 from gymhub.schemas.query import FormBody, IntParam, StrParam
+from gymhub.services.privacy import set_visibility
 from gymhub.services.uploads import (
     FILE_REQUIRED,
     Body,
@@ -61,7 +62,12 @@ BEFORE_FILE = StrParam(
     pattern=FILE_ID.pattern,
     pattern_text="a file id (32 hex characters)",
 )
-UPLOAD_FORM = FormBody("file", tuple(LINK_FIELDS.values()))
+VISIBILITY_FIELD = StrParam(
+    "visibility",
+    f"who sees a {PROGRESS_PHOTOS} besides its owner (default: the owner's photo_visibility)",
+    ("trainers", "private"),
+)
+UPLOAD_FORM = FormBody("file", (*LINK_FIELDS.values(), VISIBILITY_FIELD))
 # Multipart framing errors surface as these from aiohttp's reader; they are the client's fault.
 MALFORMED = (
     ValueError,
@@ -126,6 +132,12 @@ async def _read_part(part: BodyPartReader, name: str, body: Body) -> str:
             raise InvalidRequest(f"{name}: only {LINKS[name]} can be linked.")
         text = await form_field(part, name)
         body.links[name] = LINK_FIELDS[name].parse(text.strip())
+        return text
+    if name == VISIBILITY_FIELD.name:
+        if body.category != PROGRESS_PHOTOS or body.visibility is not None:
+            raise InvalidRequest(f"visibility: only once, and only for {PROGRESS_PHOTOS}.")
+        text = await form_field(part, name)
+        body.visibility = VISIBILITY_FIELD.parse(text)
         return text
     return await form_field(part, name)
 
@@ -260,3 +272,17 @@ async def delete_by_id(
 @documented("Delete a file with all its variants (owner, uploader or admin)", status=204)
 async def delete_file(request: web.Request) -> web.Response:
     return await delete_by_id(request, request.match_info["id"])
+
+
+@routes.patch(FILE_PATH)
+@documented(
+    "Change who sees a progress photo (its owner): trainers or private (the owner alone)",
+    request=VisibilityPatch,
+    response=File,
+)
+async def patch_file(request: web.Request) -> web.Response:
+    viewer = await current_viewer(request)
+    body = await read_json(request, VisibilityPatch)
+    file_id = request.match_info["id"]
+    shown = await set_visibility(request.app[db_key], viewer, file_id, body.visibility)
+    return json_response(shown)

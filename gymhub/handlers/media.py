@@ -24,6 +24,7 @@ from gymhub.web.appkeys import config_key, db_key, storage_key
 from gymhub.web.identity import claims_of, current_viewer, viewer_of
 from gymhub.web.media import Found, send_media
 from gymhub.web.storage_lifecycle import sweeper_key
+from gymhub.web.viewlog_lifecycle import views_key
 
 routes = web.RouteTableDef()
 # Media decisions for (user, token version, media name): a page of thumbnails asks many at once.
@@ -59,7 +60,14 @@ def _lookup(conn: sqlite3.Connection, claims: Claims, name: MediaName) -> Found:
         if file.category != name.category or file.ext != name.ext or not access.original:
             raise NotFound("No such file.")
         return Found(
-            file.id, file.category, file.ext, file.mime, file.original_name, None, file.size
+            file.id,
+            file.category,
+            file.ext,
+            file.mime,
+            file.original_name,
+            None,
+            file.size,
+            file.owner_id,
         )
     if file.variant is None or file.variant_ext != name.ext or not access.variants:
         raise NotFound("No such file.")
@@ -72,6 +80,7 @@ def _lookup(conn: sqlite3.Connection, claims: Claims, name: MediaName) -> Found:
         file.original_name,
         file.variant,
         file.variant_size,
+        file.owner_id,
     )
 
 
@@ -108,7 +117,9 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     if found.variant is None and found.category == DOCUMENTS:
         extra["Content-Disposition"] = _disposition(found)
     storage = request.app[storage_key]
-    return await send_media(request, storage, found, request.match_info["filename"], extra)
+    response = await send_media(request, storage, found, request.match_info["filename"], extra)
+    request.app[views_key].fetched(request.method, response.status, claims.user_id, found)
+    return response
 
 
 @routes.delete(MEDIA_PATH)

@@ -9,10 +9,12 @@ from aiohttp import web
 from gymhub.auth import policy, resetcodes
 from gymhub.data import users
 from gymhub.errors import Conflict, NotFound
-from gymhub.handlers.common import ID, path_id, user_shape
+from gymhub.handlers.common import ID, path_id
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.users import ResetCode, User, UserCreate, UserList, UserPatch
 from gymhub.services.account import issue_reset_code
+from gymhub.services.privacy import end_assignment
+from gymhub.views.users import user_view
 from gymhub.web.appkeys import db_key, hashing_key, hub_key
 from gymhub.web.identity import current_viewer
 
@@ -35,7 +37,7 @@ async def create_user(request: web.Request) -> web.Response:
         )
     except users.DuplicateUsername:
         raise Conflict(f"The username {body.username!r} is taken.") from None
-    return json_response(user_shape(row), status=201)
+    return json_response(user_view(row), status=201)
 
 
 @routes.get("/api/users")
@@ -46,7 +48,7 @@ async def create_user(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     rows = await request.app[db_key].read(lambda c: policy.listable_users(c, viewer))
-    return json_response(UserList([user_shape(r) for r in rows]))
+    return json_response(UserList([user_view(r) for r in rows]))
 
 
 @routes.get("/api/users/" + ID % "id")
@@ -55,7 +57,7 @@ async def get_user(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     user_id = path_id(request, "id")
     row = await request.app[db_key].read(lambda c: policy.visible_user(c, viewer, user_id))
-    return json_response(user_shape(row))
+    return json_response(user_view(row))
 
 
 @routes.patch("/api/users/" + ID % "id")
@@ -81,7 +83,7 @@ async def patch_user(request: web.Request) -> web.Response:
     version_before, row = await request.app[db_key].write(apply)
     if row.token_version != version_before:
         await request.app[hub_key].disconnect_user(user_id, REVOKED)
-    return json_response(user_shape(row))
+    return json_response(user_view(row))
 
 
 @routes.put("/api/trainers/" + ID % "trainer_id" + "/clients/" + ID % "client_id")
@@ -106,11 +108,7 @@ async def unassign(request: web.Request) -> web.Response:
     policy.require_admin(viewer)
     trainer_id, client_id = path_id(request, "trainer_id"), path_id(request, "client_id")
 
-    def apply(conn: sqlite3.Connection) -> None:
-        policy.assignment_pair(conn, trainer_id, client_id)
-        users.unassign(conn, trainer_id, client_id)
-
-    await request.app[db_key].write(apply)
+    await end_assignment(request.app[db_key], request.app[hub_key].publish, trainer_id, client_id)
     return no_content()
 
 
@@ -120,7 +118,7 @@ async def trainer_clients(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     trainer_id = path_id(request, "trainer_id")
     rows = await request.app[db_key].read(lambda c: policy.trainer_clients(c, viewer, trainer_id))
-    return json_response(UserList([user_shape(r) for r in rows]))
+    return json_response(UserList([user_view(r) for r in rows]))
 
 
 @routes.post("/api/users/" + ID % "id" + "/reset-code")

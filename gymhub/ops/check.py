@@ -62,6 +62,8 @@ def _database(conn: sqlite3.Connection, report: CheckReport) -> bool:
     broken = integrity.foreign_key_violations(conn)
     if broken:
         report.problems.append(f"{len(broken)} rows break foreign keys (first in {broken[0][0]})")
+    elif version >= 5 and (dangling := integrity.dangling_about(conn)):
+        report.problems.append(f"{dangling} notifications are about users who no longer exist")
     return result == ["ok"] and version <= newest
 
 

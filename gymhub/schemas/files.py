@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import msgspec
+
+Visibility = Literal["trainers", "private"]
 
 
 class Variant(msgspec.Struct, kw_only=True):
@@ -28,6 +32,14 @@ class File(msgspec.Struct, kw_only=True):
     progress_entry_id: int | None
     original_url: str | None
     variants: dict[str, Variant]
+    # Progress photos only: "trainers" or "private" (visible to the owner alone).
+    visibility: Visibility | None = None
+
+
+class VisibilityPatch(msgspec.Struct, kw_only=True):
+    """PATCH /api/files/{id}: who besides its owner sees a progress photo."""
+
+    visibility: Annotated[Visibility, msgspec.Meta(description="trainers or private")]
 
 
 class FileList(msgspec.Struct, kw_only=True):

@@ -20,7 +20,7 @@ from gymhub import imaging
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
 from gymhub.data import files, notifications, stats, users
-from gymhub.data.catalogue import LINK_COLUMNS, LINKS
+from gymhub.data.catalogue import LINK_COLUMNS, LINKS, PROGRESS_PHOTOS
 from gymhub.data.db import Database, utcnow
 from gymhub.data.files import FileRow, Variant
 from gymhub.data.notifications import Stored
@@ -94,6 +94,8 @@ class NewFile:
     category: str
     original_name: str
     links: Mapping[str, int] = field(default_factory=dict)
+    # The upload's `visibility` field (progress photos); None: the owner's photo_visibility.
+    visibility: str | None = None
 
 
 class Body:
@@ -105,6 +107,7 @@ class Body:
         self.received: Received | None = None
         self.original_name = ""
         self.links: dict[str, int] = {}
+        self.visibility: str | None = None
 
     async def receive(self, source: ChunkSource, original_name: str) -> None:
         """Stream the file part into temp: 413, 415 or 507 as it goes, nothing left on failure."""
@@ -159,6 +162,9 @@ def check_links(
 def record(conn: sqlite3.Connection, new: NewFile) -> FileRow:
     """Insert the rows of a placed upload (file and variants); returns the file row."""
     received, checked = new.received, new.checked
+    visibility = None
+    if new.category == PROGRESS_PHOTOS:
+        visibility = new.visibility or users.photo_visibility(conn, new.owner_id)
     values = {
         "id": received.file_id,
         "owner_id": new.owner_id,
@@ -172,6 +178,7 @@ def record(conn: sqlite3.Connection, new: NewFile) -> FileRow:
         "width": checked.width,
         "height": checked.height,
         "created_at": utcnow(),
+        "visibility": visibility,
     } | {column: new.links.get(column) for column in LINK_COLUMNS}
     variant_rows = [
         {"file_id": received.file_id, "variant": v.name, "ext": v.ext, "mime": v.mime}
@@ -292,6 +299,7 @@ class Uploads:
                     category,
                     pending.body.original_name,
                     links,
+                    pending.body.visibility,
                 )
                 found = await guarded_write(
                     self.db, lambda conn: self._commit(conn, viewer, new), upload_answer
@@ -338,7 +346,8 @@ class Uploads:
             )
         row = record(conn, new)
         variants = files.variants_of(conn, [row.id])[row.id]
-        stored = notifications.insert(conn, upload_notifications(conn, row, variants))
+        items = upload_notifications(conn, row, variants)
+        stored = notifications.insert(conn, items, about=row.owner_id)
         access = policy.file_access(conn, viewer, row)
         return _Found(Ingested(shape(row, variants, access), created=True), stored)
 
@@ -355,7 +364,7 @@ class Uploads:
             variants = files.variants_of(conn, [file_id])[file_id]
             items = delete_notifications(conn, row, viewer.id)
             files.delete_file(conn, file_id)
-            return row, variants, notifications.insert(conn, items)
+            return row, variants, notifications.insert(conn, items, about=row.owner_id)
 
         row, variants, stored = await self.db.write(drop)
         freed = await self.storage.remove(row, variants)
@@ -384,7 +393,8 @@ def _duplicate(
         return _Found(Ingested(render_one(conn, viewer, dup), created=False), link_needed=lacking)
     dup = files.link_unlinked(conn, dup.id, dict(links))
     variants = files.variants_of(conn, [dup.id])[dup.id]
-    stored = notifications.insert(conn, upload_notifications(conn, dup, variants))
+    items = upload_notifications(conn, dup, variants)
+    stored = notifications.insert(conn, items, about=dup.owner_id)
     return _Found(Ingested(render_one(conn, viewer, dup), created=False), stored)
 
 

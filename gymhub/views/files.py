@@ -51,6 +51,7 @@ def shape(row: FileRow, variants: Sequence[files.Variant], access: policy.FileAc
         progress_entry_id=row.progress_entry_id,
         original_url=original_url(row) if access.original else None,
         variants=shown,
+        visibility=row.visibility,  # type: ignore[arg-type]  # the column's CHECK allows these
     )
 
 

@@ -45,6 +45,8 @@ class Found:
     variant: str | None
     # Of the file sent: the original's or the variant's.
     size: int
+    # Whose file it is: a fetch by anyone else is counted in the owner's access log.
+    owner_id: int = 0
 
 
 def _matches(header: str, etag: str, weak: bool) -> bool:

@@ -1,0 +1,71 @@
+"""Privacy use cases: a progress photo's visibility, and what an ended assignment takes back."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from gymhub.auth import policy
+from gymhub.auth.policy import PRIVATE, Viewer
+from gymhub.data import files, notifications, users
+from gymhub.data.db import Database
+from gymhub.data.notifications import Stored
+from gymhub.errors import NotFound
+from gymhub.realtime.events import address
+from gymhub.schemas.files import File
+from gymhub.services import Publish, write_and_publish
+from gymhub.views.files import render_one
+
+# The machine fields of the SYSTEM notification an unassigned trainer gets (docs/api-notes.md).
+UNASSIGNED = "unassigned"
+
+
+async def set_visibility(db: Database, viewer: Viewer, file_id: str, visibility: str) -> File:
+    """Change who sees the owner's progress photo. Made private, it leaves everyone else's
+    stored notifications in the same transaction, so no list or replay shows it afterwards."""
+
+    def apply(conn: sqlite3.Connection) -> File:
+        row = files.get_file(conn, file_id)
+        if row is None:
+            raise NotFound("No such file.")
+        policy.change_visibility(conn, viewer, row)
+        if row.visibility != visibility:
+            row = files.set_visibility(conn, file_id, visibility)
+            if visibility == PRIVATE:
+                notifications.withdraw_file(conn, row.owner_id, file_id)
+        return render_one(conn, viewer, row)
+
+    return await db.write(apply)
+
+
+def unassign_in(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> bool:
+    """End an assignment in the caller's transaction: the trainer's notifications about the
+    client go (their messages stay), and the trainer gets a SYSTEM notification with
+    `"event": "unassigned"` (stored, for the caller to publish). False when there was none."""
+    ended = users.unassign(conn, trainer_id, client_id)
+    notifications.withdraw_about(conn, trainer_id, client_id)
+    return ended
+
+
+def _tell_trainer(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> list[Stored]:
+    client = users.get_user(conn, client_id)
+    assert client is not None  # assignment_pair found it
+    data = {
+        "message": f"{client.display_name} is no longer your client.",
+        "title": "Client unassigned",
+        "event": UNASSIGNED,
+        "client_id": client_id,
+    }
+    return address(conn, "SYSTEM", [trainer_id], lambda _: data)
+
+
+async def end_assignment(db: Database, publish: Publish, trainer_id: int, client_id: int) -> None:
+    """Unassign (admin's call) and tell the trainer's open pages live; a repeated DELETE tells
+    nobody again."""
+
+    def apply(conn: sqlite3.Connection) -> tuple[None, list[Stored]]:
+        policy.assignment_pair(conn, trainer_id, client_id)
+        if not unassign_in(conn, trainer_id, client_id):
+            return None, []
+        return None, _tell_trainer(conn, trainer_id, client_id)
+
+    await write_and_publish(db, publish, apply)
