@@ -27,6 +27,7 @@ from gymhub.data.db import Database
 from gymhub.data.memo import GenerationMemo
 from gymhub.handlers import (
     auth,
+    comments,
     files,
     meal_photos,
     meals,
@@ -37,6 +38,7 @@ from gymhub.handlers import (
     ops,
     page,
     progress,
+    trainers,
     users,
     ws,
 )
@@ -67,6 +69,8 @@ HANDLERS = (
     meals,
     progress,
     messages,
+    comments,
+    trainers,
     notifications,
     ws,
     ops,

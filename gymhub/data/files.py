@@ -18,7 +18,7 @@ from gymhub.data.users import Account
 
 FILE_COLUMNS = (
     "id, owner_id, uploaded_by, category, mime, ext, size, sha256, original_name, width, height,"
-    " created_at, " + ", ".join(LINK_COLUMNS)
+    " created_at, " + ", ".join(LINK_COLUMNS) + ", pose"
 )
 VARIANT_COLUMNS = "file_id, variant, ext, mime, width, height, size"
 
@@ -41,6 +41,7 @@ class FileRow:
     created_at: str
     meal_completion_id: int | None
     progress_entry_id: int | None
+    pose: str | None
 
     def link(self, column: str) -> int | None:
         """The value of a link column (catalogue.LINK_COLUMNS) by its name."""

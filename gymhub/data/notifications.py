@@ -50,10 +50,14 @@ class Stored:
         }
 
 
-def insert(conn: sqlite3.Connection, items: Iterable[tuple[int, str, Any]]) -> list[Stored]:
+def insert(
+    conn: sqlite3.Connection, items: Iterable[tuple[int, str, Any]], *, about: int | None = None
+) -> list[Stored]:
     """Store (recipient id, type, data) notifications inside the caller's write transaction.
 
     `data` may be a dict or a msgspec Struct; it is stored as JSON exactly as it will be sent.
+    `about` is the client the notifications concern (notifications.about_id), None for
+    messages and SYSTEM.
     """
     now = utcnow()
     stored: list[Stored] = []
@@ -62,8 +66,9 @@ def insert(conn: sqlite3.Connection, items: Iterable[tuple[int, str, Any]]) -> l
             raise ValueError(f"unknown notification type {kind}")
         payload = msgspec.json.encode(data)
         cur = conn.execute(
-            "INSERT INTO notifications (user_id, type, data, created_at) VALUES (?, ?, ?, ?)",
-            (user_id, kind, payload.decode(), now),
+            "INSERT INTO notifications (user_id, type, data, created_at, about_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (user_id, kind, payload.decode(), now, about),
         )
         stored.append(
             Stored(int(cur.lastrowid or 0), user_id, kind, now, msgspec.json.decode(payload))

@@ -19,6 +19,7 @@ from gymhub.data.catalogue import (
     LINKS,
     MEAL_LINK,
     MEAL_PHOTOS,
+    POSES,
     PROGRESS_LINK,
     PROGRESS_PHOTOS,
 )
@@ -60,7 +61,8 @@ BEFORE_FILE = StrParam(
     pattern=FILE_ID.pattern,
     pattern_text="a file id (32 hex characters)",
 )
-UPLOAD_FORM = FormBody("file", tuple(LINK_FIELDS.values()))
+POSE = StrParam("pose", f"the photo's pose ({PROGRESS_PHOTOS} only)", POSES)
+UPLOAD_FORM = FormBody("file", (*LINK_FIELDS.values(), POSE))
 # Multipart framing errors surface as these from aiohttp's reader; they are the client's fault.
 _MALFORMED = (
     ValueError,
@@ -117,8 +119,18 @@ async def _read_part(part: BodyPartReader, name: str, body: Body) -> None:
             raise InvalidRequest(f"{name}: only {LINKS[name]} can be linked.")
         text = await _field(part, name)
         body.links[name] = LINK_FIELDS[name].parse(text.strip())
+    elif name == POSE.name:
+        await _read_pose(part, body)
     else:
         await _field(part, name)
+
+
+async def _read_pose(part: BodyPartReader, body: Body) -> None:
+    if body.pose is not None:
+        raise InvalidRequest("pose: given more than once.")
+    if body.category != PROGRESS_PHOTOS:
+        raise InvalidRequest(f"pose: only {PROGRESS_PHOTOS} carry a pose.")
+    body.pose = POSE.parse((await _field(part, POSE.name)).strip())
 
 
 async def read_form(request: web.Request, body: Body) -> None:
@@ -182,7 +194,7 @@ async def ingest(
 @routes.post("/api/files/upload")
 @documented(
     "Upload a file (multipart/form-data: part `file`, optional fields "
-    f"{', '.join(LINK_COLUMNS)}); 200 with the existing file for identical bytes",
+    f"{', '.join(LINK_COLUMNS)}, pose); 200 with the existing file for identical bytes",
     response=File,
     status=201,
     query=[UPLOAD_CATEGORY, OWNER_ID],

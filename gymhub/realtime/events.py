@@ -16,10 +16,13 @@ def address(
     kind: str,
     recipient_ids: Iterable[int],
     render: Callable[[Viewer], Any],
+    *,
+    about: int | None = None,
 ) -> list[Stored]:
     """Store `kind` for each distinct recipient with data rendered as that recipient may see it.
 
     Runs inside the event's write transaction; recipients that no longer exist are skipped.
+    `about` is the client the event concerns (notifications.about_id).
     Push the result with `Hub.publish` once the transaction has committed.
     """
     items: list[tuple[int, str, Any]] = []
@@ -29,7 +32,7 @@ def address(
             continue
         viewer = Viewer(id=row.id, role=row.role, username=row.username)
         items.append((user_id, kind, render(viewer)))
-    return notifications.insert(conn, items)
+    return notifications.insert(conn, items, about=about)
 
 
 def client_and_trainers(conn: sqlite3.Connection, client_id: int) -> list[int]:

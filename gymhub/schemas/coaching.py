@@ -34,6 +34,21 @@ def api_time(value: dt.datetime, field: str) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+Centimetres = Annotated[float, Meta(ge=10, le=300)]
+
+
+class Measurements(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Body measurements in cm; a field not measured is left out (`{}` when none). Shared by
+    POST /api/progress and its PATCH, which replaces the whole object."""
+
+    waist_cm: Centimetres | None = None
+    hips_cm: Centimetres | None = None
+    chest_cm: Centimetres | None = None
+    arm_cm: Centimetres | None = None
+    thigh_cm: Centimetres | None = None
+    neck_cm: Centimetres | None = None
+
+
 class MealCreate(msgspec.Struct, kw_only=True):
     meal_name: Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
     eaten_at: Timestamp | None = None
@@ -48,6 +63,7 @@ class Meal(msgspec.Struct, kw_only=True):
     notes: str | None
     created_at: str
     photos: list[File]
+    comment_count: int
 
 
 class MealList(msgspec.Struct):
@@ -60,6 +76,7 @@ class ProgressCreate(msgspec.Struct, kw_only=True):
     body_fat_pct: Annotated[float, Meta(ge=1, le=75)] | None = None
     notes: Notes | None = None
     photo_ids: Annotated[list[FileId], Meta(max_length=20)] | None = None
+    measurements: Measurements | None = None
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -68,9 +85,11 @@ class Progress(msgspec.Struct, kw_only=True):
     recorded_at: str
     weight_kg: float | None
     body_fat_pct: float | None
+    measurements: Measurements
     notes: str | None
     created_at: str
     photos: list[File]
+    comment_count: int
 
 
 class ProgressList(msgspec.Struct):

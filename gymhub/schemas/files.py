@@ -28,6 +28,10 @@ class File(msgspec.Struct, kw_only=True):
     progress_entry_id: int | None
     original_url: str | None
     variants: dict[str, Variant]
+    # A progress photo's pose (front, side, back, other), else null.
+    pose: str | None = None
+    # Comments on a meal or progress photo; null for files that take no comments.
+    comment_count: int | None = None
 
 
 class FileList(msgspec.Struct, kw_only=True):

@@ -118,8 +118,10 @@ class StrParam(_Param[str]):
     def read(self, request: web.Request) -> str | None:
         """The parameter or None (a 400 when required and absent, or not an allowed value)."""
         raw = self.raw(request)
-        if raw is None:
-            return None
+        return None if raw is None else self.parse(raw)
+
+    def parse(self, raw: str) -> str:
+        """One given text (a query value or a form field) if allowed, or a 400 naming it."""
         if self.choices and raw not in self.choices:
             raise InvalidRequest(f"{self.name}: must be{self._allowed(' ')}.")
         if self.pattern is not None and not re.fullmatch(self.pattern, raw):
@@ -162,10 +164,10 @@ QueryParam = IntParam | StrParam | FlagParam
 
 @dataclass(frozen=True)
 class FormBody:
-    """A multipart/form-data body: one binary part and optional integer fields."""
+    """A multipart/form-data body: one binary part and optional fields."""
 
     file: str
-    fields: tuple[IntParam, ...] = ()
+    fields: tuple[IntParam | StrParam, ...] = ()
 
     def schema(self) -> dict[str, Any]:
         properties: dict[str, Any] = {

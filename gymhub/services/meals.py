@@ -34,6 +34,7 @@ async def log_meal(db: Database, publish: Publish, viewer: Viewer, new: NewMeal)
             "MEAL_COMPLETED",
             client_and_trainers(conn, viewer.id),
             lambda who: {"meal": meal_view(conn, who, row, [])},
+            about=viewer.id,
         )
         return meal_view(conn, viewer, row, []), stored
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from gymhub.auth.policy import Viewer
 from gymhub.data import files, progress
@@ -27,6 +27,8 @@ class NewEntry:
     body_fat_pct: float | None
     notes: str | None
     photo_ids: Sequence[str] = ()
+    # In cm by name (waist_cm, ...); only the ones measured.
+    measurements: Mapping[str, float] = field(default_factory=dict)
 
 
 async def record_progress(
@@ -45,6 +47,7 @@ async def record_progress(
                 new.body_fat_pct,
                 new.notes,
                 new.photo_ids,
+                new.measurements,
             )
         except progress.BadPhotos as bad:
             raise InvalidRequest(
@@ -56,6 +59,7 @@ async def record_progress(
             "PROGRESS_UPDATED",
             client_and_trainers(conn, viewer.id),
             lambda who: {"entry": entry_view(conn, who, row, photos)},
+            about=viewer.id,
         )
         return entry_view(conn, viewer, row, photos), stored
 

@@ -93,6 +93,7 @@ class NewFile:
     category: str
     original_name: str
     links: Mapping[str, int] = field(default_factory=dict)
+    pose: str | None = None
 
 
 class Body:
@@ -104,6 +105,8 @@ class Body:
         self.received: Received | None = None
         self.original_name = ""
         self.links: dict[str, int] = {}
+        # A progress photo's pose from the form, when given.
+        self.pose: str | None = None
 
     async def receive(self, source: ChunkSource, original_name: str) -> None:
         """Stream the file part into temp: 413, 415 or 507 as it goes, nothing left on failure."""
@@ -166,6 +169,7 @@ def record(conn: sqlite3.Connection, new: NewFile) -> FileRow:
         "width": checked.width,
         "height": checked.height,
         "created_at": utcnow(),
+        "pose": new.pose,
     } | {column: new.links.get(column) for column in LINK_COLUMNS}
     variant_rows = [
         {"file_id": received.file_id, "variant": v.name, "ext": v.ext, "mime": v.mime}
@@ -262,6 +266,7 @@ class Uploads:
                     category,
                     pending.body.original_name,
                     links,
+                    pending.body.pose,
                 )
                 found = await self.db.write(lambda conn: self._commit(conn, viewer, new))
             kept = found.ingested.created
@@ -306,7 +311,9 @@ class Uploads:
             )
         row = record(conn, new)
         variants = files.variants_of(conn, [row.id])[row.id]
-        stored = notifications.insert(conn, upload_notifications(conn, row, variants))
+        stored = notifications.insert(
+            conn, upload_notifications(conn, row, variants), about=row.owner_id
+        )
         access = policy.file_access(conn, viewer, row)
         return _Found(Ingested(shape(row, variants, access), created=True), stored)
 
@@ -323,7 +330,7 @@ class Uploads:
             variants = files.variants_of(conn, [file_id])[file_id]
             items = delete_notifications(conn, row, viewer.id)
             files.delete_file(conn, file_id)
-            return row, variants, notifications.insert(conn, items)
+            return row, variants, notifications.insert(conn, items, about=row.owner_id)
 
         row, variants, stored = await self.db.write(drop)
         freed = await self.storage.remove(row, variants)
@@ -352,7 +359,9 @@ def _duplicate(
         return _Found(Ingested(render_one(conn, viewer, dup), created=False), link_needed=lacking)
     dup = files.link_unlinked(conn, dup.id, dict(links))
     variants = files.variants_of(conn, [dup.id])[dup.id]
-    stored = notifications.insert(conn, upload_notifications(conn, dup, variants))
+    stored = notifications.insert(
+        conn, upload_notifications(conn, dup, variants), about=dup.owner_id
+    )
     return _Found(Ingested(render_one(conn, viewer, dup), created=False), stored)
 
 
@@ -364,6 +373,7 @@ class LocalFile:
     category: str
     original_name: str
     links: Mapping[str, int] = field(default_factory=dict)
+    pose: str | None = None
 
     def placed(self, received: Received, checked: Checked) -> NewFile:
         """This file once checked and placed: uploaded by its owner."""
@@ -375,6 +385,7 @@ class LocalFile:
             self.category,
             self.original_name,
             self.links,
+            self.pose,
         )
 
 
