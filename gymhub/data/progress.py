@@ -32,7 +32,8 @@ class Entry:
 
 
 def _entry(row: Sequence[Any]) -> Entry:
-    return Entry(*row[:7], json.loads(row[7]))
+    # The stored JSON object becomes a dict: views turn it into the API's Measurements.
+    return Entry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]))
 
 
 class BadPhotos(Exception):

@@ -7,7 +7,14 @@ from aiohttp import web
 from gymhub.data.catalogue import COMMENT_TARGETS
 from gymhub.handlers.common import ID, path_id
 from gymhub.schemas.common import documented, json_response, no_content, read_json
-from gymhub.schemas.feedback import Comment, CommentCreate, CommentList
+from gymhub.schemas.feedback import (
+    Comment,
+    CommentCreate,
+    CommentList,
+    FileComment,
+    MealComment,
+    ProgressComment,
+)
 from gymhub.schemas.query import IntParam, StrParam
 from gymhub.services import comments
 from gymhub.storage.layout import FILE_ID
@@ -39,7 +46,10 @@ FILE_TARGET_ID = StrParam(
 )
 async def add_comment(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
-    body = await read_json(request, CommentCreate)
+    body: MealComment | ProgressComment | FileComment = await read_json(
+        request,
+        CommentCreate,  # type: ignore[arg-type]  # a tagged union decodes like a type
+    )
     target = str(type(body).__struct_config__.tag)
     app = request.app
     comment = await comments.add_comment(
