@@ -44,9 +44,7 @@ async def comment_notes(client: TestClient, token: str, since: int = 0) -> list[
     return [n["data"]["comment"] for n in notes if n["type"] == "COMMENT"]
 
 
-async def targets(
-    client: TestClient, people: dict[str, Any], tmp_path: Path
-) -> dict[str, Any]:
+async def targets(client: TestClient, people: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     """A meal with a photo, a progress entry and a document of the client."""
     token = people["client"]["token"]
     meal = await make_meal(client, token)

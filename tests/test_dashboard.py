@@ -235,7 +235,9 @@ async def test_announcements_reach_their_audience(
         notes = await system_notes(client, tokens[name])
         assert [n["message"] for n in notes] == messages, name
     notes = await system_notes(client, people["trainer"]["token"])
-    assert notes[0] == {"message": "to all", "title": "News"} and notes[-1] == {"message": "untitled"}
+    assert notes[0] == {"message": "to all", "title": "News"} and notes[-1] == {
+        "message": "untitled"
+    }
     disabled = await client.app[db_key].fetchone(
         "SELECT count(*) FROM notifications WHERE user_id = ?", (gone["id"],)
     )

@@ -72,18 +72,14 @@ async def test_pose_on_progress_photos_only(
     seen = []
     for n, pose in enumerate(("front", "side", "back", "other")):
         photo = data[:-1] + bytes([n])
-        f = await uploaded(
-            client, token, photo, category="progress_photos", fields={"pose": pose}
-        )
+        f = await uploaded(client, token, photo, category="progress_photos", fields={"pose": pose})
         seen.append(f["pose"])
         assert f["comment_count"] == 0
     assert seen == ["front", "side", "back", "other"]
     plain = await uploaded(client, token, data, category="progress_photos")
     meal = await uploaded(client, token, data, category="meal_photos")
     assert plain["pose"] is None and meal["pose"] is None and meal["comment_count"] == 0
-    resp = await client.get(
-        f"/api/files/{plain['id']}", headers=bearer(people["trainer"]["token"])
-    )
+    resp = await client.get(f"/api/files/{plain['id']}", headers=bearer(people["trainer"]["token"]))
     assert (await resp.json())["pose"] is None
     resp = await client.get("/api/files?category=progress_photos", headers=bearer(token))
     listed = [f["pose"] for f in (await resp.json())["files"]]

@@ -18,7 +18,7 @@ WITH mine AS (
     FROM assignments AS a JOIN users AS u ON u.id = a.client_id
     WHERE a.trainer_id = :trainer
 ),
-figures AS (
+figures AS MATERIALIZED (
     SELECT c.*,
         nullif(max(
             coalesce((SELECT max(created_at) FROM meals WHERE client_id = c.id), ''),
@@ -46,19 +46,20 @@ figures AS (
             WHERE about_id = c.id AND user_id = :trainer AND type = 'COMMENT' AND read = 0
             AND json_extract(data, '$.comment.author_id') = c.id) AS unread_comments
     FROM mine AS c
+),
+weighed AS MATERIALIZED (
+    SELECT f.*,
+        (SELECT weight_kg FROM progress_entries
+            WHERE client_id = f.id AND weight_kg IS NOT NULL AND recorded_at = f.weighed_at
+            ORDER BY id DESC LIMIT 1) AS last_weight_kg
+    FROM figures AS f
 )
 SELECT f.*,
-    (SELECT weight_kg FROM progress_entries
-        WHERE client_id = f.id AND weight_kg IS NOT NULL AND recorded_at = f.weighed_at
-        ORDER BY id DESC LIMIT 1) AS last_weight_kg,
-    (SELECT weight_kg FROM progress_entries
-        WHERE client_id = f.id AND weight_kg IS NOT NULL AND recorded_at = f.weighed_at
-        ORDER BY id DESC LIMIT 1)
-    - (SELECT weight_kg FROM progress_entries
+    f.last_weight_kg - (SELECT weight_kg FROM progress_entries
         WHERE client_id = f.id AND weight_kg IS NOT NULL
         AND recorded_at <= strftime('%Y-%m-%dT%H:%M:%fZ', f.weighed_at, '-30 days')
         ORDER BY recorded_at DESC, id DESC LIMIT 1) AS weight_change_30d_kg
-FROM figures AS f
+FROM weighed AS f
 ORDER BY f.last_activity_at IS NOT NULL, f.last_activity_at, f.id
 """
 
