@@ -104,6 +104,34 @@ def _constant(data: dict[str, Any]) -> Render:
     return lambda _viewer: data
 
 
+def _progress(conn: sqlite3.Connection, config: Config, layout: Layout, alex: int) -> None:
+    """Six weekly entries with measurements; the first and the last with photos in 3 poses."""
+    recipients = client_and_trainers(conn, alex)
+    for week, (weight, fat) in enumerate(WEIGHTS):
+        notes = "Feeling stronger on squats" if week == len(WEIGHTS) - 1 else None
+        photo_ids = []
+        if week in (0, len(WEIGHTS) - 1):
+            girth = 1.25 if week == 0 else 1.1
+            for n, pose in enumerate(POSES):
+                data = silhouette(pose, girth, tint=week + n)
+                photo = LocalFile(alex, PROGRESS_PHOTOS, _named(20 + week * 3 + n), pose=pose)
+                stored = uploads.store_local(conn, layout, config.max_pixels, data, photo)
+                photo_ids.append(stored.id)
+        waist, hips = WAIST_HIPS[week]
+        entry = progress.insert(
+            conn,
+            alex,
+            _ago((len(WEIGHTS) - 1 - week) * 7),
+            weight,
+            fat,
+            notes,
+            photo_ids,
+            {"waist_cm": waist, "hips_cm": hips},
+        )
+        photos = files.files_linked(conn, PROGRESS_LINK, [entry.id])[entry.id]
+        address(conn, "PROGRESS_UPDATED", recipients, _render_entry(conn, entry, photos))
+
+
 def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> dict[str, int]:
     """Accounts, assignment, meals with photos, progress, messages and their notifications."""
     ids: dict[str, int] = {}
@@ -129,31 +157,7 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
             photo = LocalFile(client_id, MEAL_PHOTOS, _named(seed), links)
             linked = [_photo(conn, config, layout, seed, photo)]
             address(conn, "MEAL_COMPLETED", recipients, _render_meal(conn, row, linked))
-    alex = ids["alex"]
-    recipients = client_and_trainers(conn, alex)
-    for week, (weight, fat) in enumerate(WEIGHTS):
-        notes = "Feeling stronger on squats" if week == len(WEIGHTS) - 1 else None
-        photo_ids = []
-        if week in (0, len(WEIGHTS) - 1):
-            girth = 1.25 if week == 0 else 1.1
-            for n, pose in enumerate(POSES):
-                data = silhouette(pose, girth, tint=week + n)
-                photo = LocalFile(alex, PROGRESS_PHOTOS, _named(20 + week * 3 + n), pose=pose)
-                stored = uploads.store_local(conn, layout, config.max_pixels, data, photo)
-                photo_ids.append(stored.id)
-        waist, hips = WAIST_HIPS[week]
-        entry = progress.insert(
-            conn,
-            alex,
-            _ago((len(WEIGHTS) - 1 - week) * 7),
-            weight,
-            fat,
-            notes,
-            photo_ids,
-            {"waist_cm": waist, "hips_cm": hips},
-        )
-        photos = files.files_linked(conn, PROGRESS_LINK, [entry.id])[entry.id]
-        address(conn, "PROGRESS_UPDATED", recipients, _render_entry(conn, entry, photos))
+    _progress(conn, config, layout, ids["alex"])
     for sender, recipient, body in [
         ("coach", "alex", "Welcome to gymhub! Log every meal this week; photos help a lot."),
         ("alex", "coach", "Will do. Is oatmeal fine before a morning session?"),
