@@ -19,9 +19,16 @@ PASSWORD = "bench-admin-pw-1"
 class Server:
     """`python -m gymhub serve` on a free port in a temp data dir."""
 
-    def __init__(self, workers: int, nice: int = 10, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        workers: int,
+        nice: int = 10,
+        extra_env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+    ):
+        """`data_dir` serves an existing data dir (left in place by stop()) instead of a new one."""
         self.tmp = tempfile.TemporaryDirectory(prefix="gymhub-bench-")
-        self.data_dir = Path(self.tmp.name) / "data"
+        self.data_dir = data_dir or Path(self.tmp.name) / "data"
         env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": PASSWORD, "GYMHUB_WORKER_NICE": str(nice)}
         env.update(extra_env or {})
         cmd = [

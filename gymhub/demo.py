@@ -14,14 +14,16 @@ from PIL import Image, ImageDraw
 from gymhub.auth import passwords
 from gymhub.auth.policy import Viewer
 from gymhub.config import Config
-from gymhub.data import files, meals, messages, progress, users
+from gymhub.data import comments, files, meals, messages, progress, users
 from gymhub.data.catalogue import MEAL_LINK, MEAL_PHOTOS, PROGRESS_LINK, PROGRESS_PHOTOS
 from gymhub.data.db import connect_sync, migrate, run_write
+from gymhub.imaging.figures import POSES, silhouette
 from gymhub.logs import console
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.services import uploads
 from gymhub.services.uploads import LocalFile
 from gymhub.storage.layout import Layout
+from gymhub.views.comments import comment_view
 from gymhub.views.meals import meal_view
 from gymhub.views.messages import message_view
 from gymhub.views.progress import entry_view
@@ -35,6 +37,20 @@ MEALS = [
     ("Tuna salad", None, 0),
 ]
 WEIGHTS = [(84.6, 23.0), (84.1, None), (83.7, 22.4), (83.8, None), (83.0, 21.9), (82.6, 21.5)]
+# Waist and hips each week, in cm, beside WEIGHTS.
+WAIST_HIPS = [
+    (94.0, 104.0),
+    (93.2, 103.5),
+    (92.5, 103.1),
+    (92.6, 102.8),
+    (91.4, 102.2),
+    (90.8, 101.9),
+]
+COMMENTS = [
+    ("coach", "meal", "Great portion of protein here."),
+    ("alex", "meal", "Thanks! Same again tomorrow."),
+    ("coach", "progress", "Visible progress on the side photo, well done."),
+]
 
 
 def _ago(days: float, hour: int = 8) -> str:
@@ -81,11 +97,41 @@ def _render_meal(conn: sqlite3.Connection, row: meals.Meal, photos: list[files.F
 def _render_entry(
     conn: sqlite3.Connection, row: progress.Entry, photos: list[files.FileRow]
 ) -> Render:
-    return lambda viewer: {"entry": entry_view(conn, viewer, row, photos)}
+    return lambda viewer: {"entry": entry_view(conn, viewer, row, photos), "action": "created"}
 
 
 def _constant(data: dict[str, Any]) -> Render:
     return lambda _viewer: data
+
+
+def _progress(conn: sqlite3.Connection, config: Config, layout: Layout, alex: int) -> None:
+    """Six weekly entries with measurements; the first and the last with photos in 3 poses."""
+    recipients = client_and_trainers(conn, alex)
+    for week, (weight, fat) in enumerate(WEIGHTS):
+        notes = "Feeling stronger on squats" if week == len(WEIGHTS) - 1 else None
+        photo_ids = []
+        if week in (0, len(WEIGHTS) - 1):
+            girth = 1.25 if week == 0 else 1.1
+            for n, pose in enumerate(POSES):
+                data = silhouette(pose, girth, tint=week + n)
+                photo = LocalFile(alex, PROGRESS_PHOTOS, _named(20 + week * 3 + n), pose=pose)
+                stored = uploads.store_local(conn, layout, config.max_pixels, data, photo)
+                photo_ids.append(stored.id)
+        waist, hips = WAIST_HIPS[week]
+        entry = progress.insert(
+            conn,
+            alex,
+            _ago((len(WEIGHTS) - 1 - week) * 7),
+            weight,
+            fat,
+            notes,
+            photo_ids,
+            {"waist_cm": waist, "hips_cm": hips},
+        )
+        photos = files.files_linked(conn, PROGRESS_LINK, [entry.id])[entry.id]
+        address(
+            conn, "PROGRESS_UPDATED", recipients, _render_entry(conn, entry, photos), about=alex
+        )
 
 
 def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> dict[str, int]:
@@ -114,21 +160,7 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
             linked = [_photo(conn, config, layout, seed, photo)]
             render = _render_meal(conn, row, linked)
             address(conn, "MEAL_COMPLETED", recipients, render, about=client_id)
-    alex = ids["alex"]
-    recipients = client_and_trainers(conn, alex)
-    for week, (weight, fat) in enumerate(WEIGHTS):
-        notes = "Feeling stronger on squats" if week == len(WEIGHTS) - 1 else None
-        photo_ids = []
-        if week in (0, len(WEIGHTS) - 1):
-            seed = 20 + week
-            photo = LocalFile(alex, PROGRESS_PHOTOS, _named(seed))
-            photo_ids.append(_photo(conn, config, layout, seed, photo).id)
-        entry = progress.insert(
-            conn, alex, _ago((len(WEIGHTS) - 1 - week) * 7), weight, fat, notes, photo_ids
-        )
-        photos = files.files_linked(conn, PROGRESS_LINK, [entry.id])[entry.id]
-        render = _render_entry(conn, entry, photos)
-        address(conn, "PROGRESS_UPDATED", recipients, render, about=alex)
+    _progress(conn, config, layout, ids["alex"])
     for sender, recipient, body in [
         ("coach", "alex", "Welcome to gymhub! Log every meal this week; photos help a lot."),
         ("alex", "coach", "Will do. Is oatmeal fine before a morning session?"),
@@ -137,9 +169,37 @@ def _fill(conn: sqlite3.Connection, config: Config, hashes: dict[str, str]) -> d
     ]:
         msg = message_view(messages.insert(conn, ids[sender], ids[recipient], body))
         address(conn, "MESSAGE", [ids[recipient], ids[sender]], _constant({"message": msg}))
+    _comment_on_latest(conn, ids)
+    _quiet_clients(conn, ids, hashes["client"])
     welcome = {"title": "Welcome", "message": "This is a demo gym: try logging a meal."}
     address(conn, "SYSTEM", ids.values(), _constant(welcome))
     return ids
+
+
+def _comment_on_latest(conn: sqlite3.Connection, ids: dict[str, int]) -> None:
+    """Coach and Alex talk about Alex's latest meal and entry, with COMMENT notifications."""
+    alex = ids["alex"]
+    latest = {
+        "meal": meals.list_for(conn, alex, 1)[0].id,
+        "progress": progress.list_for(conn, alex, 1)[0].id,
+    }
+    recipients = client_and_trainers(conn, alex)
+    for author, target, body in COMMENTS:
+        row = comments.insert(conn, ids[author], alex, target, str(latest[target]), body)
+        data = {"comment": comment_view(row)}
+        address(conn, "COMMENT", recipients, _constant(data), about=alex)
+
+
+def _quiet_clients(conn: sqlite3.Connection, ids: dict[str, int], password_hash: str) -> None:
+    """Two more of the coach's clients for the dashboard: Jo stopped logging three weeks ago,
+    Kim never started."""
+    for username, name in (("jo", "Jo Lindqvist"), ("kim", "Kim Tanaka")):
+        ids[username] = users.insert_user(conn, username, "client", password_hash, name).id
+        users.assign(conn, ids["coach"], ids[username])
+    for days in (24, 23, 22):
+        # Logged when eaten, three weeks ago: that is when Jo was last active.
+        when = _ago(days, 13)
+        meals.insert(conn, ids["jo"], "Pasta", when, None, created_at=when)
 
 
 def prepare(config: Config) -> None:
@@ -164,5 +224,11 @@ def prepare(config: Config) -> None:
     shown = "(from GYMHUB_ADMIN_PASSWORD)" if config.admin_password else admin_password
     console("created a demo gym; sign in with", prefix=DEMO)
     console(f"  admin  / {shown}   (administrator)", prefix="")
-    for username, role in (("coach", "trainer"), ("alex", "client"), ("sam", "client")):
+    for username, role in (
+        ("coach", "trainer"),
+        ("alex", "client"),
+        ("sam", "client"),
+        ("jo", "client"),
+        ("kim", "client"),
+    ):
         console(f"  {username:<6} / {demo_password}   ({role})", prefix="")

@@ -27,6 +27,7 @@ from gymhub.data.db import Database
 from gymhub.data.memo import GenerationMemo
 from gymhub.handlers import (
     auth,
+    comments,
     files,
     meal_photos,
     meals,
@@ -38,6 +39,7 @@ from gymhub.handlers import (
     page,
     privacy,
     progress,
+    trainers,
     users,
     ws,
 )
@@ -69,6 +71,8 @@ HANDLERS = (
     meals,
     progress,
     messages,
+    comments,
+    trainers,
     notifications,
     ws,
     ops,

@@ -12,8 +12,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Protocol
 
-from gymhub.data import files, users
-from gymhub.data.catalogue import DOCUMENTS, PROFILE_PHOTOS, PROGRESS_PHOTOS
+from gymhub.data import files, meals, progress, users
+from gymhub.data.catalogue import COMMENTED_CATEGORIES, DOCUMENTS, PROFILE_PHOTOS, PROGRESS_PHOTOS
+from gymhub.data.comments import Comment
 from gymhub.data.messages import Message
 from gymhub.data.users import User
 from gymhub.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -106,6 +107,13 @@ def listable_users(conn: sqlite3.Connection, viewer: Viewer) -> list[User]:
 
 def trainer_clients(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int) -> list[User]:
     """GET /api/trainers/{id}/clients: the admin or that trainer."""
+    trainer_scope(conn, viewer, trainer_id, "list the trainer's clients")
+    return users.clients_of(conn, trainer_id)
+
+
+def trainer_scope(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int, what: str) -> None:
+    """A trainer's own views (clients, dashboard): the admin or that trainer; 404 when there is
+    no such trainer, 403 for others who may see the trainer."""
     if viewer.is_admin:
         row = users.get_user(conn, trainer_id)
         if row is None:
@@ -117,8 +125,7 @@ def trainer_clients(conn: sqlite3.Connection, viewer: Viewer, trainer_id: int) -
             raise NotFound("No such trainer.")
     else:
         visible_user(conn, viewer, trainer_id)
-        raise Forbidden("Only the admin or this trainer may list the trainer's clients.")
-    return users.clients_of(conn, trainer_id)
+        raise Forbidden(f"Only the admin or this trainer may {what}.")
 
 
 def assignment_pair(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> None:
@@ -318,3 +325,63 @@ def own_profile_photo(conn: sqlite3.Connection, viewer: Viewer, file_id: str) ->
     row = files.get_file(conn, file_id)
     if row is None or row.owner_id != viewer.id or row.category != PROFILE_PHOTOS:
         raise InvalidRequest("profile_photo_id: not one of your profile photos.")
+
+
+# Feedback and announcements ------------------------------------------------------------------
+
+_MISSING_TARGET = {"meal": "No such meal.", "progress": "No such progress entry."}
+
+
+def comment_target(
+    conn: sqlite3.Connection, viewer: Viewer, target: str, target_id: int | str
+) -> int:
+    """The client a comment target belongs to, if the viewer may see it (else 404): a meal or
+    entry by client_data, a photo by file_access; files other than photos take no comments."""
+    if target == "file":
+        row = files.get_file(conn, str(target_id))
+        if row is None or not file_access(conn, viewer, row).visible:
+            raise NotFound("No such file.")
+        if row.category not in COMMENTED_CATEGORIES:
+            raise InvalidRequest("target_id: only meal and progress photos take comments.")
+        return row.owner_id
+    get = meals.get if target == "meal" else progress.get
+    record = get(conn, int(target_id))
+    if record is None:
+        raise NotFound(_MISSING_TARGET[target])
+    try:
+        client_data(conn, viewer, record.client_id)
+    except NotFound:
+        raise NotFound(_MISSING_TARGET[target]) from None
+    return record.client_id
+
+
+def sees_comment_target(conn: sqlite3.Connection, viewer: Viewer, comment: Comment) -> bool:
+    """Whether the viewer may see what a comment is about (and so the comment)."""
+    try:
+        comment_target(conn, viewer, comment.target, comment.target_id)
+    except NotFound:
+        return False
+    return True
+
+
+def delete_comment(conn: sqlite3.Connection, viewer: Viewer, comment: Comment | None) -> Comment:
+    """Its author (always: their own words) or an admin who may see the target; 403 for others
+    who may see it, 404 for the rest."""
+    if comment is None:
+        raise NotFound("No such comment.")
+    if viewer.id == comment.author_id:
+        return comment
+    if not sees_comment_target(conn, viewer, comment):
+        raise NotFound("No such comment.")
+    if viewer.is_admin:
+        return comment
+    raise Forbidden("Only the author or an admin may delete this comment.")
+
+
+def announcement(viewer: Viewer, audience: str) -> None:
+    """Admin: any audience; a trainer: their own clients only; anyone else may not announce."""
+    if viewer.is_admin or (viewer.role == "trainer" and audience == "my_clients"):
+        return
+    if viewer.role == "trainer":
+        raise Forbidden("A trainer may only announce to my_clients.")
+    raise Forbidden("Only an admin or a trainer may send announcements.")

@@ -21,3 +21,9 @@ LINKS = {MEAL_LINK: MEAL_PHOTOS, PROGRESS_LINK: PROGRESS_PHOTOS}
 LINK_COLUMNS = tuple(LINKS)
 # The table whose rows a link column points at.
 LINK_TABLES = {MEAL_LINK: "meals", PROGRESS_LINK: "progress_entries"}
+
+# What a comment may be about, and the file categories that take comments (a client's photos).
+COMMENT_TARGETS = ("meal", "progress", "file")
+COMMENTED_CATEGORIES = (MEAL_PHOTOS, PROGRESS_PHOTOS)
+# The poses a progress photo may carry (the schema's CHECK on files.pose).
+POSES = ("front", "side", "back", "other")

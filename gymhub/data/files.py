@@ -19,7 +19,7 @@ from gymhub.data.users import Account
 
 FILE_COLUMNS = (
     "id, owner_id, uploaded_by, category, mime, ext, size, sha256, original_name, width, height,"
-    " created_at, " + ", ".join(LINK_COLUMNS) + ", visibility"
+    " created_at, " + ", ".join(LINK_COLUMNS) + ", visibility, pose"
 )
 VARIANT_COLUMNS = "file_id, variant, ext, mime, width, height, size"
 
@@ -44,6 +44,7 @@ class FileRow:
     progress_entry_id: int | None
     # "trainers" or "private" for progress photos, None for the other categories.
     visibility: str | None
+    pose: str | None
 
     def link(self, column: str) -> int | None:
         """The value of a link column (catalogue.LINK_COLUMNS) by its name."""

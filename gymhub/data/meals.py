@@ -34,9 +34,12 @@ def insert(
     meal_name: str,
     eaten_at: str | None,
     notes: str | None,
+    *,
+    created_at: str | None = None,
 ) -> Meal:
-    """Store a meal (eaten_at defaults to now) and return its row."""
-    now = utcnow()
+    """Store a meal (eaten_at defaults to now) and return its row; `created_at` other than now
+    is for made-up history (the demo)."""
+    now = created_at or utcnow()
     cur = conn.execute(
         "INSERT INTO meals (client_id, meal_name, eaten_at, notes, created_at)"
         " VALUES (?, ?, ?, ?, ?)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,9 @@ from typing import Any
 from gymhub.data import files
 from gymhub.data.db import utcnow
 
-PROGRESS_COLUMNS = "id, client_id, recorded_at, weight_kg, body_fat_pct, notes, created_at"
+PROGRESS_COLUMNS = (
+    "id, client_id, recorded_at, weight_kg, body_fat_pct, notes, created_at, measurements"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +27,13 @@ class Entry:
     body_fat_pct: float | None
     notes: str | None
     created_at: str
+    # The measurements in cm by name (waist_cm, ...); {} when none were taken.
+    measurements: dict[str, float]
 
 
 def _entry(row: Sequence[Any]) -> Entry:
-    return Entry(*row)
+    # The stored JSON object becomes a dict: views turn it into the API's Measurements.
+    return Entry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]))
 
 
 class BadPhotos(Exception):
@@ -46,13 +52,22 @@ def insert(
     body_fat_pct: float | None,
     notes: str | None,
     photo_ids: Sequence[str] = (),
+    measurements: Mapping[str, float] | None = None,
 ) -> Entry:
     """Store an entry and link its photos, inside the caller's transaction (BadPhotos aborts it)."""
     now = utcnow()
     cur = conn.execute(
         "INSERT INTO progress_entries (client_id, recorded_at, weight_kg, body_fat_pct, notes,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (client_id, recorded_at or now, weight_kg, body_fat_pct, notes, now),
+        " created_at, measurements) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            client_id,
+            recorded_at or now,
+            weight_kg,
+            body_fat_pct,
+            notes,
+            now,
+            json.dumps(dict(measurements or {})),
+        ),
     )
     entry_id = int(cur.lastrowid or 0)
     _link(conn, entry_id, client_id, photo_ids)

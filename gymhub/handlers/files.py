@@ -19,6 +19,7 @@ from gymhub.data.catalogue import (
     LINKS,
     MEAL_LINK,
     MEAL_PHOTOS,
+    POSES,
     PROGRESS_LINK,
     PROGRESS_PHOTOS,
 )
@@ -67,7 +68,8 @@ VISIBILITY_FIELD = StrParam(
     f"who sees a {PROGRESS_PHOTOS} besides its owner (default: the owner's photo_visibility)",
     ("trainers", "private"),
 )
-UPLOAD_FORM = FormBody("file", (*LINK_FIELDS.values(), VISIBILITY_FIELD))
+POSE = StrParam("pose", f"the photo's pose ({PROGRESS_PHOTOS} only)", POSES)
+UPLOAD_FORM = FormBody("file", (*LINK_FIELDS.values(), VISIBILITY_FIELD, POSE))
 # Multipart framing errors surface as these from aiohttp's reader; they are the client's fault.
 MALFORMED = (
     ValueError,
@@ -139,7 +141,19 @@ async def _read_part(part: BodyPartReader, name: str, body: Body) -> str:
         text = await form_field(part, name)
         body.visibility = VISIBILITY_FIELD.parse(text)
         return text
+    if name == POSE.name:
+        return await _read_pose(part, body)
     return await form_field(part, name)
+
+
+async def _read_pose(part: BodyPartReader, body: Body) -> str:
+    if body.pose is not None:
+        raise InvalidRequest("pose: given more than once.")
+    if body.category != PROGRESS_PHOTOS:
+        raise InvalidRequest(f"pose: only {PROGRESS_PHOTOS} carry a pose.")
+    text = await form_field(part, POSE.name)
+    body.pose = POSE.parse(text.strip())
+    return text
 
 
 async def read_form(request: web.Request, body: Body) -> None:
@@ -204,7 +218,7 @@ async def ingest(
 @routes.post("/api/files/upload")
 @documented(
     "Upload a file (multipart/form-data: part `file`, optional fields "
-    f"{', '.join(LINK_COLUMNS)}); 200 with the existing file for identical bytes",
+    f"{', '.join(LINK_COLUMNS)}, pose); 200 with the existing file for identical bytes",
     response=File,
     status=201,
     query=[UPLOAD_CATEGORY, OWNER_ID],

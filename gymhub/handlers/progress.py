@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
 from gymhub.auth import policy
@@ -47,10 +48,13 @@ async def create_entry(request: web.Request) -> web.Response:
     policy.logs_own_data(viewer, "progress")
     body = await read_json(request, ProgressCreate)
     photo_ids = list(dict.fromkeys(body.photo_ids or []))
-    if body.weight_kg is None and body.body_fat_pct is None and not body.notes and not photo_ids:
-        raise InvalidRequest("weight_kg: an entry needs a weight, body fat, notes or photo_ids.")
+    measured = msgspec.to_builtins(body.measurements) if body.measurements else {}
+    if not (body.weight_kg or body.body_fat_pct or body.notes or photo_ids or measured):
+        raise InvalidRequest(
+            "weight_kg: an entry needs a weight, body fat, measurements, notes or photo_ids."
+        )
     recorded_at = api_time(body.recorded_at, "recorded_at") if body.recorded_at else None
-    new = NewEntry(recorded_at, body.weight_kg, body.body_fat_pct, body.notes, photo_ids)
+    new = NewEntry(recorded_at, body.weight_kg, body.body_fat_pct, body.notes, photo_ids, measured)
     app = request.app
     entry = await record_progress(app[db_key], app[hub_key].publish, viewer, new)
     return json_response(entry, status=201)

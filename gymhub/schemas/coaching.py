@@ -39,6 +39,19 @@ MealName = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
 Weight = Annotated[float, Meta(ge=20, le=400)]
 BodyFat = Annotated[float, Meta(ge=1, le=75)]
 PhotoIds = Annotated[list[FileId], Meta(max_length=20)]
+Centimetres = Annotated[float, Meta(ge=10, le=300)]
+
+
+class Measurements(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """Body measurements in cm; a field not measured is left out (`{}` when none). Shared by
+    POST /api/progress and its PATCH, which replaces the whole object."""
+
+    waist_cm: Centimetres | None = None
+    hips_cm: Centimetres | None = None
+    chest_cm: Centimetres | None = None
+    arm_cm: Centimetres | None = None
+    thigh_cm: Centimetres | None = None
+    neck_cm: Centimetres | None = None
 
 
 class MealCreate(msgspec.Struct, kw_only=True):
@@ -61,6 +74,7 @@ class Meal(msgspec.Struct, kw_only=True):
     notes: str | None
     created_at: str
     photos: list[File]
+    comment_count: int
 
 
 class MealList(msgspec.Struct):
@@ -73,10 +87,11 @@ class ProgressCreate(msgspec.Struct, kw_only=True):
     body_fat_pct: BodyFat | None = None
     notes: Notes | None = None
     photo_ids: PhotoIds | None = None
+    measurements: Measurements | None = None
 
 
 class ProgressPatch(Patch):
-    """Each field optional and independent: a new one (measurements) is one more line."""
+    """Each field optional and independent: a new one is one more line."""
 
     recorded_at: Timestamp | UnsetType = UNSET
     weight_kg: Weight | UnsetType | None = UNSET
@@ -84,6 +99,8 @@ class ProgressPatch(Patch):
     notes: Notes | UnsetType | None = UNSET
     # null or [] both leave the entry without photos (they stay as files).
     photo_ids: PhotoIds | UnsetType | None = UNSET
+    # Replaces the whole object; null or {} clears it.
+    measurements: Measurements | UnsetType | None = UNSET
 
 
 class Progress(msgspec.Struct, kw_only=True):
@@ -92,9 +109,11 @@ class Progress(msgspec.Struct, kw_only=True):
     recorded_at: str
     weight_kg: float | None
     body_fat_pct: float | None
+    measurements: Measurements
     notes: str | None
     created_at: str
     photos: list[File]
+    comment_count: int
 
 
 class ProgressList(msgspec.Struct):

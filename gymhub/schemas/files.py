@@ -34,6 +34,10 @@ class File(msgspec.Struct, kw_only=True):
     variants: dict[str, Variant]
     # Progress photos only: "trainers" or "private" (visible to the owner alone).
     visibility: Visibility | None = None
+    # A progress photo's pose (front, side, back, other), else null.
+    pose: str | None = None
+    # Comments on a meal or progress photo; null for files that take no comments.
+    comment_count: int | None = None
 
 
 class VisibilityPatch(msgspec.Struct, kw_only=True):

@@ -164,7 +164,7 @@ QueryParam = IntParam | StrParam | FlagParam
 
 @dataclass(frozen=True)
 class FormBody:
-    """A multipart/form-data body: one binary part and optional integer fields."""
+    """A multipart/form-data body: one binary part and optional fields."""
 
     file: str
     fields: tuple[IntParam | StrParam, ...] = ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gymhub.auth import policy
@@ -33,6 +33,8 @@ class NewEntry:
     body_fat_pct: float | None
     notes: str | None
     photo_ids: Sequence[str] = ()
+    # In cm by name (waist_cm, ...); only the ones measured.
+    measurements: Mapping[str, float] = field(default_factory=dict)
 
 
 async def record_progress(
@@ -51,6 +53,7 @@ async def record_progress(
                 new.body_fat_pct,
                 new.notes,
                 new.photo_ids,
+                new.measurements,
             )
         except progress.BadPhotos as bad:
             raise _bad_photos(bad) from None

@@ -96,6 +96,7 @@ class NewFile:
     links: Mapping[str, int] = field(default_factory=dict)
     # The upload's `visibility` field (progress photos); None: the owner's photo_visibility.
     visibility: str | None = None
+    pose: str | None = None
 
 
 class Body:
@@ -108,6 +109,8 @@ class Body:
         self.original_name = ""
         self.links: dict[str, int] = {}
         self.visibility: str | None = None
+        # A progress photo's pose from the form, when given.
+        self.pose: str | None = None
 
     async def receive(self, source: ChunkSource, original_name: str) -> None:
         """Stream the file part into temp: 413, 415 or 507 as it goes, nothing left on failure."""
@@ -179,6 +182,7 @@ def record(conn: sqlite3.Connection, new: NewFile) -> FileRow:
         "height": checked.height,
         "created_at": utcnow(),
         "visibility": visibility,
+        "pose": new.pose,
     } | {column: new.links.get(column) for column in LINK_COLUMNS}
     variant_rows = [
         {"file_id": received.file_id, "variant": v.name, "ext": v.ext, "mime": v.mime}
@@ -300,6 +304,7 @@ class Uploads:
                     pending.body.original_name,
                     links,
                     pending.body.visibility,
+                    pending.body.pose,
                 )
                 found = await guarded_write(
                     self.db, lambda conn: self._commit(conn, viewer, new), upload_answer
@@ -406,6 +411,7 @@ class LocalFile:
     category: str
     original_name: str
     links: Mapping[str, int] = field(default_factory=dict)
+    pose: str | None = None
 
     def placed(self, received: Received, checked: Checked) -> NewFile:
         """This file once checked and placed: uploaded by its owner."""
@@ -417,6 +423,7 @@ class LocalFile:
             self.category,
             self.original_name,
             self.links,
+            self.pose,
         )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from gymhub.auth import policy
-from gymhub.data import files
+from gymhub.data import comments, files
+from gymhub.data.catalogue import COMMENTED_CATEGORIES
 from gymhub.data.files import FileRow
 from gymhub.errors import NotFound
 from gymhub.schemas.files import File, Variant
@@ -24,8 +26,14 @@ def variant_url(file_id: str, variant: str, ext: str) -> str:
     return f"{MEDIA_PREFIX}/thumbnails/{file_id}_{variant}.{ext}"
 
 
-def shape(row: FileRow, variants: Sequence[files.Variant], access: policy.FileAccess) -> File:
-    """One file row as the API's File, with URLs only where the access allows."""
+def shape(
+    row: FileRow,
+    variants: Sequence[files.Variant],
+    access: policy.FileAccess,
+    comment_count: int = 0,
+) -> File:
+    """One file row as the API's File, with URLs only where the access allows; comment_count
+    is shown for the categories that take comments (null for the others)."""
     shown = {}
     if access.variants:
         for v in variants:
@@ -52,19 +60,42 @@ def shape(row: FileRow, variants: Sequence[files.Variant], access: policy.FileAc
         original_url=original_url(row) if access.original else None,
         variants=shown,
         visibility=row.visibility,  # type: ignore[arg-type]  # the column's CHECK allows these
+        pose=row.pose,
+        comment_count=comment_count if row.category in COMMENTED_CATEGORIES else None,
     )
 
 
+@dataclass(frozen=True)
+class Extras:
+    """What rendering files needs beyond their rows, loaded for many files at once."""
+
+    variants: dict[str, list[files.Variant]]
+    comment_counts: dict[str, int]
+
+
+def extras_of(conn: sqlite3.Connection, rows: Sequence[FileRow]) -> Extras:
+    """Variants and comment counts of these files: one query each (per 500 files)."""
+    counted = [r.id for r in rows if r.category in COMMENTED_CATEGORIES]
+    counts = comments.counts(conn, "file", counted) if counted else {}
+    return Extras(files.variants_of(conn, [r.id for r in rows]), counts)
+
+
 def render_files(
-    conn: sqlite3.Connection, viewer: policy.Viewer, rows: Sequence[FileRow]
+    conn: sqlite3.Connection,
+    viewer: policy.Viewer,
+    rows: Sequence[FileRow],
+    extras: Extras | None = None,
 ) -> list[File]:
-    """The rows the viewer may see, as Files; rows they may not see are left out."""
-    variants = files.variants_of(conn, [r.id for r in rows])
+    """The rows the viewer may see, as Files; rows they may not see are left out. `extras`
+    loaded for a larger set of files saves a list its queries per record."""
+    if extras is None:
+        extras = extras_of(conn, rows)
     shown = []
     for row in rows:
         access = policy.file_access(conn, viewer, row)
         if access.visible:
-            shown.append(shape(row, variants[row.id], access))
+            count = extras.comment_counts.get(row.id, 0)
+            shown.append(shape(row, extras.variants.get(row.id, []), access, count))
     return shown
 
 

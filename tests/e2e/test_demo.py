@@ -28,13 +28,16 @@ def test_demo_fills_an_empty_data_dir_once(browser: Any, tmp_path: Path) -> None
     server.start()
     try:
         accounts = logins(server)
-        assert set(accounts) == {"coach", "alex", "sam"}, server.lines
+        assert set(accounts) == {"coach", "alex", "sam", "jo", "kim"}, server.lines
         assert any("admin  / (from GYMHUB_ADMIN_PASSWORD)" in line for line in server.lines)
         alex = Api(server).login("alex", accounts["alex"])
         meals = alex.call("GET", "/api/nutrition/meals", None, 200)["meals"]
         assert len(meals) == 5 and all(len(m["photos"]) == 1 for m in meals)
         entries = alex.call("GET", "/api/progress", None, 200)["entries"]
         assert len(entries) == 6 and entries[0]["photos"]
+        assert [p["pose"] for p in entries[0]["photos"]] == ["front", "side", "back"]
+        assert entries[0]["measurements"] == {"waist_cm": 90.8, "hips_cm": 101.9}
+        assert entries[0]["comment_count"] == 1 and meals[0]["comment_count"] == 2
         notes = alex.call("GET", "/api/notifications?since=0&limit=200", None, 200)
         assert {n["type"] for n in notes["notifications"]} >= {"MEAL_COMPLETED", "MESSAGE"}
 
