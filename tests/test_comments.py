@@ -8,7 +8,6 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from gymhub.data import comments
 from gymhub.web.appkeys import db_key
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of
@@ -172,10 +171,14 @@ async def test_comment_counts_notifications_and_deletes(
     resp = await client.delete(f"/api/comments/{theirs['id']}", headers=bearer(admin))
     await error_of(resp, 404, "not_found")
     assert await commented(client, member, "meal", ids["meal"]) == []
-    # A deleted target takes its comments along (the deletes call this in their transaction).
-    gone = await client.app[db_key].write(lambda c: comments.delete_for(c, "file", ids["file"]))
-    assert gone == 1 and await commented(client, member, "progress", ids["progress"]) == [on_entry]
+    # A deleted target takes its comments along, whatever deleted it (migration 0007).
+    resp = await client.delete(f"/api/files/{ids['file']}", headers=bearer(member))
+    assert resp.status == 204, await resp.text()
+    assert await commented(client, member, "progress", ids["progress"]) == [on_entry]
     assert table_count(client.app, "comments") == 1
+    resp = await client.delete(f"/api/progress/{ids['progress']}", headers=bearer(member))
+    assert resp.status == 204, await resp.text()
+    assert table_count(client.app, "comments") == 0
 
 
 async def last_note(client: TestClient, token: str) -> int:

@@ -48,6 +48,10 @@ async def test_json_routes_replay_and_refuse_other_content(
     client: TestClient, people: dict[str, Any]
 ) -> None:
     member, trainer = people["client"], people["trainer"]
+    resp = await client.post(
+        "/api/nutrition/meals", json={"meal_name": "Soup"}, headers=bearer(member["token"])
+    )
+    meal_id = (await resp.json())["id"]
     routes = [
         ("/api/nutrition/meals", "meals", {"meal_name": "Oats"}, {"meal_name": "Rice"}),
         ("/api/progress", "progress_entries", {"weight_kg": 70}, {"weight_kg": 71}),
@@ -56,6 +60,12 @@ async def test_json_routes_replay_and_refuse_other_content(
             "messages",
             {"recipient_id": trainer["id"], "body": "hi"},
             {"recipient_id": trainer["id"], "body": "hello"},
+        ),
+        (
+            "/api/comments",
+            "comments",
+            {"target": "meal", "target_id": meal_id, "body": "too salty"},
+            {"target": "meal", "target_id": meal_id, "body": "just right"},
         ),
     ]
     for number, (path, table, body, other) in enumerate(routes):

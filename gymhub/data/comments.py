@@ -74,15 +74,6 @@ def delete(conn: sqlite3.Connection, comment_id: int) -> None:
     conn.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
 
 
-def delete_for(conn: sqlite3.Connection, target: str, target_id: int | str) -> int:
-    """Delete every comment on a target (its meal, entry or file is being deleted), in the
-    caller's transaction; returns how many went."""
-    cur = conn.execute(
-        "DELETE FROM comments WHERE target = ? AND target_id = ?", (target, str(target_id))
-    )
-    return cur.rowcount
-
-
 def counts(conn: sqlite3.Connection, target: str, ids: Iterable[int | str]) -> dict[str, int]:
     """How many comments each target has, in one query per 500 ids (keys: ids as text; targets
     without comments are left out)."""

@@ -118,7 +118,12 @@ def _link(
 
 
 # The columns a correction may change (PATCH /api/progress/{id}); photos go by replace_photos.
-EDITABLE = ("recorded_at", "weight_kg", "body_fat_pct", "notes")
+EDITABLE = ("recorded_at", "weight_kg", "body_fat_pct", "notes", "measurements")
+
+
+def _stored(column: str, value: Any) -> Any:
+    # measurements is a JSON object in its column; None clears it like {}.
+    return json.dumps(dict(value or {})) if column == "measurements" else value
 
 
 def update(conn: sqlite3.Connection, entry_id: int, changes: Mapping[str, Any]) -> Entry | None:
@@ -130,7 +135,7 @@ def update(conn: sqlite3.Connection, entry_id: int, changes: Mapping[str, Any]) 
         assignments = ", ".join(f"{column} = ?" for column in sets)
         conn.execute(
             f"UPDATE progress_entries SET {assignments} WHERE id = ?",
-            (*(changes[column] for column in sets), entry_id),
+            (*(_stored(column, changes[column]) for column in sets), entry_id),
         )
     return get(conn, entry_id)
 

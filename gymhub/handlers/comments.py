@@ -19,6 +19,7 @@ from gymhub.schemas.query import IntParam, StrParam
 from gymhub.services import comments
 from gymhub.storage.layout import FILE_ID
 from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()
@@ -44,6 +45,7 @@ FILE_TARGET_ID = StrParam(
     response=Comment,
     status=201,
 )
+@idempotent
 async def add_comment(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     body: MealComment | ProgressComment | FileComment = await read_json(

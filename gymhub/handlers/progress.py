@@ -85,6 +85,8 @@ async def patch_entry(request: web.Request) -> web.Response:
     changes = (await read_json(request, ProgressPatch)).given()
     if "recorded_at" in changes:
         changes["recorded_at"] = api_time(changes["recorded_at"], "recorded_at")
+    if "measurements" in changes:
+        changes["measurements"] = msgspec.to_builtins(changes["measurements"] or {})
     if changes.get("photo_ids"):
         changes["photo_ids"] = list(dict.fromkeys(changes["photo_ids"]))
     app = request.app

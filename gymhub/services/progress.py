@@ -80,7 +80,8 @@ def _bad_photos(bad: progress.BadPhotos) -> InvalidRequest:
 
 def _empty(row: progress.Entry, photos: Sequence[FileRow]) -> bool:
     """Whether a corrected entry is left with nothing (the create shape refuses that too)."""
-    return row.weight_kg is None and row.body_fat_pct is None and not row.notes and not photos
+    kept = (row.weight_kg, row.body_fat_pct, row.notes, row.measurements, photos)
+    return not any(kept)  # weights and body fat are never 0
 
 
 async def edit_entry(
