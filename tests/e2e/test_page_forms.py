@@ -26,6 +26,7 @@ pytestmark = pytest.mark.e2e
 SMALL = {"width": 320, "height": 640}
 WORD = "Supercalifragilistic" * 100  # 2,000 characters, no break opportunity
 URL = "https://example.org/" + "a1b2c3" * 60
+PDF = "application/pdf"
 CLIENT_TABS = ["meals", "progress", "photos", "messages", "feed"]
 
 
@@ -192,7 +193,7 @@ def test_errors_are_sentences_and_forms_check_before_sending(
 
 
 def test_meal_form_checks_files_previews_every_type_and_cancels(
-    browser: Any, server: Server, admin_api: Api
+    browser: Any, server: Server, admin_api: Api, tmp_path: Path
 ) -> None:
     _trainer, client = pair(admin_api)
     ctx, page, watch = open_page(browser, server, SMALL)
@@ -201,18 +202,19 @@ def test_meal_form_checks_files_previews_every_type_and_cancels(
     meal_posts: list[Any] = []
     page.on(
         "request",
-        lambda r: meal_posts.append(r) if r.method == "POST" and "/nutrition/meals" in r.url else None,
+        lambda r: meal_posts.append(r) if r.method == "POST" and "/meals" in r.url else None,
     )
     long_name = "breakfast-" + "x" * 120 + ".jpg"
-    page.set_input_files(
-        "#meal-form input[type=file]",
-        files=[
-            {"name": "huge.jpg", "mimeType": "image/jpeg", "buffer": b"\xff" * 10_500_000},
-            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"},
-            {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": b"\0" * 2048},
-            {"name": long_name, "mimeType": "image/jpeg", "buffer": food_jpeg(2)},
-        ],
-    )
+    # Files on disk: the browser reads them itself, no 10 MB through the test's pipe.
+    chosen = {
+        "huge.jpg": b"\xff" * 10_500_000,
+        "notes.txt": b"hello",
+        "IMG_0001.HEIC": b"\0" * 2048,
+        long_name: food_jpeg(2),
+    }
+    for name, content in chosen.items():
+        (tmp_path / name).write_bytes(content)
+    page.set_input_files("#meal-form input[type=file]", [tmp_path / n for n in chosen])
     problems = page.locator("#meal-form .picker-error")
     expect(problems).to_contain_text("“huge.jpg” is 10.5 MB; a meal photo may be at most 10 MB.")
     expect(problems).to_contain_text("“notes.txt” is not one of the JPEG, PNG, WebP, GIF or HEIC")
@@ -263,7 +265,7 @@ def test_meal_form_checks_files_previews_every_type_and_cancels(
 
 @pytest.mark.xfail(reason="needs multipart meals", strict=False)
 def test_meal_with_photos_in_one_request(browser: Any, server: Server, admin_api: Api) -> None:
-    trainer, client = pair(admin_api)
+    _trainer, client = pair(admin_api)
     ctx, page, watch = open_page(browser, server, PHONE)
     sign_in(page, client["username"])
     wait_live(page)
@@ -319,7 +321,7 @@ def test_documents_both_ways_and_a_disabled_users_page_signs_out(
     cpage.click('button.tab[data-tab="photos"]')
     docs = cpage.locator(".documents-card")
     docs.locator("input[type=file]").set_input_files(
-        files=[{"name": "medical form.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(tmp_path)}]
+        files=[{"name": "medical form.pdf", "mimeType": PDF, "buffer": pdf_bytes(tmp_path)}]
     )
     expect(docs.locator(".preview .file-tile")).to_have_text("PDF")
     docs.locator("button[type=submit]").click()
@@ -338,7 +340,7 @@ def test_documents_both_ways_and_a_disabled_users_page_signs_out(
     assert download.value.suggested_filename == "medical form.pdf"
     # The trainer adds a plan; the client's page shows it live.
     tdocs.locator("input[type=file]").set_input_files(
-        files=[{"name": "week-plan.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes(tmp_path) + b"\n"}]
+        files=[{"name": "week-plan.pdf", "mimeType": PDF, "buffer": pdf_bytes(tmp_path) + b"\n"}]
     )
     tdocs.locator("button[type=submit]").click()
     expect(docs.locator(".doc", has_text="week-plan.pdf")).to_contain_text("added by Coach Maya")

@@ -1,4 +1,4 @@
-"""Every main screen at 390×844 and 1440×900 in light and dark mode: a screenshot of each (into
+"""Every main screen at 390 x 844 and 1440 x 900 in light and dark mode: a screenshot of each (into
 build/screenshots, or GYMHUB_SCREENSHOTS) and axe-core's colour-contrast rules (WCAG AA) on it.
 
 axe-core is vendored in tests/e2e/vendor/ (no third-party host at run time); it is injected into
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 CONTRAST = """async () => {
   const r = await axe.run(document, { runOnly: { type: "rule", values: ["color-contrast"] } });
-  return r.violations.flatMap((v) => v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary}`));
+  return r.violations.flatMap((v) => v.nodes.map((n) => `${n.target}: ${n.failureSummary}`));
 }"""
 
 
