@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { card, empty, errorLine, fill, field, formError, h, personOptions, toast } from "./dom.js";
 import { paths } from "./paths.js";
+import { explain } from "./say.js";
 
 function group(trainer, clients, unassign) {
   return h(
@@ -51,7 +52,7 @@ export function assignPanel(onChange) {
       await api("PUT", paths.assignment(trainer.value, client.value));
       await onChange();
     } catch (err) {
-      formError(error, err.message);
+      formError(error, explain(err));
     }
   }
 
@@ -60,7 +61,7 @@ export function assignPanel(onChange) {
       await api("DELETE", paths.assignment(t.id, c.id));
       await onChange();
     } catch (err) {
-      toast("Could not remove the assignment", err.message, "error");
+      toast("Could not remove the assignment", explain(err), "error");
     }
   }
 

@@ -1,8 +1,9 @@
 // The admin's People panel: create accounts, list everyone, disable or enable an account.
 
 import { api } from "./api.js";
-import { card, errorLine, fill, field, formError, h, toast, when } from "./dom.js";
+import { card, confirmButton, errorLine, fill, field, formError, h, toast, when } from "./dom.js";
 import { paths } from "./paths.js";
+import { explain } from "./say.js";
 
 function createForm(onCreated) {
   const name = h("input", { name: "username", required: true, maxLength: 64, autocomplete: "off", autocapitalize: "none", spellcheck: false });
@@ -14,14 +15,21 @@ function createForm(onCreated) {
     "form",
     { class: "stack", id: "create-user", onsubmit: (e) => submit(e) },
     h("div", { class: "row2" }, field("Username", name), field("Display name", display)),
-    h("div", { class: "row2" }, field("Password (8+)", pass), field("Role", role)),
+    h("div", { class: "row2" }, field("Password (at least 8 characters)", pass), field("Role", role)),
     error,
     h("button", { type: "submit", class: "btn primary", text: "Create account" }),
   );
 
+  // What the last attempt was told no longer holds once anything is changed.
+  form.addEventListener("input", () => formError(error, ""));
+
   async function submit(e) {
     e.preventDefault();
     formError(error, "");
+    if (pass.value.length < 8) {
+      formError(error, "The password must be at least 8 characters long.");
+      return;
+    }
     const body = { username: name.value.trim(), password: pass.value, role: role.value };
     if (display.value.trim()) body.display_name = display.value.trim();
     try {
@@ -30,7 +38,7 @@ function createForm(onCreated) {
       toast("Account created", `${u.display_name} (${u.role})`, "success");
       await onCreated();
     } catch (err) {
-      formError(error, err.message);
+      formError(error, explain(err, { conflict: `The username “${body.username}” is taken. Choose another one.` }));
     }
   }
 
@@ -41,20 +49,17 @@ function userRow(u, me, setDisabled) {
   return h(
     "tr",
     { class: u.disabled ? "disabled" : "" },
-    h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}` })),
+    h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}${u.disabled ? " · disabled" : ""}` })),
     h("td", {}, h("span", { class: `role role-${u.role}`, text: u.role })),
     h("td", { class: "muted since", text: when(u.created_at) }),
     h(
       "td",
-      {},
+      { class: "actions" },
       u.id === me.id
         ? h("span", { class: "muted", text: "you" })
-        : h("button", {
-            type: "button",
-            class: `btn small ${u.disabled ? "" : "danger"}`,
-            text: u.disabled ? "Enable" : "Disable",
-            onclick: () => setDisabled(u, !u.disabled),
-          }),
+        : u.disabled
+          ? h("button", { type: "button", class: "btn small", text: "Enable", onclick: () => setDisabled(u, false) })
+          : confirmButton({ label: "Disable", question: `Disable ${u.display_name}? They are signed out at once.`, yes: "Disable", action: () => setDisabled(u, true) }),
     ),
   );
 }
@@ -69,7 +74,7 @@ export function peoplePanel(ctx, onChange) {
       toast(disabled ? "Account disabled" : "Account enabled", u.display_name, "success");
       await onChange();
     } catch (err) {
-      toast("Could not change the account", err.message, "error");
+      toast("Could not change the account", explain(err), "error");
     }
   }
 

@@ -3,6 +3,7 @@
 import { api, bytes } from "./api.js";
 import { card, empty, errorLine, fill, field, formError, h, personOptions, toast } from "./dom.js";
 import { paths } from "./paths.js";
+import { explain } from "./say.js";
 
 function kpi(value, label) {
   return h("div", { class: "kpi" }, h("span", { class: "kpi-value", text: value }), h("span", { class: "muted", text: label }));
@@ -27,7 +28,7 @@ export function storagePanel() {
     try {
       fill(stats, ...statsContent(await api("GET", paths.mediaStats)));
     } catch (err) {
-      fill(stats, empty(`Storage statistics are unavailable: ${err.message}`));
+      fill(stats, empty(`Storage statistics are unavailable: ${explain(err)}`));
     }
   }
   return { el: card("Storage", "storage-card", stats), load };
@@ -60,7 +61,7 @@ export function notifyPanel() {
       toast("Notification sent", `Delivered to ${res.delivered_to} open connection(s).`, "success");
       message.value = "";
     } catch (err) {
-      formError(error, err.message);
+      formError(error, explain(err, { notFound: "That person no longer exists." }));
     }
   }
 

@@ -102,3 +102,70 @@ export function bytes(n) {
   }
   return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
+
+/** A fresh Idempotency-Key: one per submission, reused when the same submission is retried. */
+export function newIdempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // randomUUID needs a secure context; the gym's plain-http address is not one.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Send a FormData (fields and files) with XMLHttpRequest: progress as bytes sent, cancellable
+ * through opts.signal (an AbortSignal), extra headers (Idempotency-Key). Resolves to the JSON
+ * answer; rejects with ApiError (code "aborted" when cancelled, "network" when cut off).
+ */
+export function sendForm(method, url, form, opts = {}) {
+  const { onProgress, signal, headers = {} } = opts;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new ApiError(0, "aborted", "The upload was cancelled."));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Accept", "application/json");
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    xhr.upload.addEventListener("progress", (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : 0));
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      const err = fromBody(xhr.status, data, xhr.getResponseHeader("Retry-After"));
+      if (err.code === "unauthenticated") onUnauthenticated(err);
+      reject(err);
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The upload was interrupted. Check the connection and try again.")));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "The upload was cancelled.")));
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
+}
+
+/** api() with extra request headers (an Idempotency-Key); same answers and errors. */
+export async function apiWithHeaders(method, path, body, headers) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json", "Content-Type": "application/json", ...headers } };
+  init.body = JSON.stringify(body);
+  let resp;
+  try {
+    resp = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached. Check the connection.");
+  }
+  const data = resp.status === 204 ? null : await resp.json().catch(() => null);
+  if (!resp.ok) {
+    const err = fromBody(resp.status, data, resp.headers.get("Retry-After"));
+    if (err.code === "unauthenticated") onUnauthenticated(err);
+    throw err;
+  }
+  return data;
+}

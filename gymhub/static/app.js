@@ -7,12 +7,16 @@ import { clientView } from "./client.js";
 import { describe, Feed, isNews, loadNotifications } from "./feed.js";
 import { Live } from "./live.js";
 import { paths } from "./paths.js";
+import { explain } from "./say.js";
 import { trainerView } from "./trainer.js";
 
 const VIEWS = { client: clientView, trainer: trainerView, admin: adminView };
 const LIVE_LABELS = { connecting: "connecting", live: "live", reconnecting: "reconnecting", offline: "offline" };
 
 let session = null;
+// Code 4401 and a 401 say only that the session is gone: disabled, password changed or signed
+// out everywhere. The person learns why it happened and what to do.
+const ENDED = "You have been signed out: your account was disabled, or your sign-in was ended elsewhere. Sign in again; if that fails, ask your gym.";
 
 function setLive(state) {
   const pill = $("#live");
@@ -63,7 +67,7 @@ async function signIn(event) {
     } else if (err instanceof ApiError && err.status === 429) {
       formError(error, `Too many failed attempts. Try again in ${retryText(err.retryAfter)}.`);
     } else {
-      formError(error, err.message || "Signing in failed.");
+      formError(error, explain(err) || "Signing in failed.");
     }
     $("#password").select();
   } finally {
@@ -100,10 +104,11 @@ async function start(me) {
   let view = null;
   const live = new Live(me.id, {
     onState: setLive,
-    onRevoked: () => showSignIn("Your session ended. Please sign in again."),
+    onRevoked: () => showSignIn(ENDED),
     onEvent: (n, { replayed }) => {
       ctx.feed.add(n);
-      if (isNews(n, me) && !replayed) {
+      // A toast only for what is news and not already on screen (the open conversation).
+      if (isNews(n, me) && !replayed && !view?.onScreen?.(n)) {
         const { title, text } = describe(n, ctx);
         toast(title, text);
       }
@@ -126,7 +131,7 @@ async function start(me) {
   } catch (err) {
     if (session?.live !== live) return;
     ctx.root.replaceChildren(
-      h("div", { class: "card" }, h("h2", { text: "This page could not load" }), h("p", { class: "form-error", text: err.message })),
+      h("div", { class: "card" }, h("h2", { text: "This page could not load" }), h("p", { class: "form-error", text: explain(err) })),
       ctx.feed.el,
     );
   }
@@ -139,15 +144,14 @@ async function start(me) {
 async function boot() {
   $("#signin-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", signOut);
-  whenSignedOut(() => showSignIn("Your session ended. Please sign in again."));
+  whenSignedOut(() => showSignIn(ENDED));
   try {
     const me = await api("GET", paths.me);
     await start(me);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) showSignIn();
     else {
-      showSignIn(err.message);
-      toast("Something went wrong", err.message, "error");
+      showSignIn(explain(err));
     }
   }
 }

@@ -1,73 +1,110 @@
-// The client's Meals panel: complete a meal (with an optional photo), see recent meals.
+// The client's Meals panel: complete a meal with its photos in one request, see recent meals.
+// One request (multipart) means all or nothing: a refused photo leaves no meal behind, the form
+// keeps what was typed, and a retry of the same content reuses its Idempotency-Key.
 
-import { api } from "./api.js";
+import { apiWithHeaders } from "./api.js";
 import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.js";
+import { Attempt, dateTimeInput, filesSignature, isoFrom } from "./inputs.js";
 import { paths } from "./paths.js";
+import { PhotoPicker, UploadBar } from "./picker.js";
+import { explain } from "./say.js";
 import { mealItem } from "./timeline.js";
-import { PhotoPicker, UploadBar } from "./widgets.js";
+
+const MAX_PHOTOS = 6;
+
+/** The form's parts; onsubmit(event) on submission. */
+function mealForm(onsubmit) {
+  const parts = {
+    name: h("input", { id: "meal-name", name: "meal_name", required: true, maxLength: 200, placeholder: "e.g. Oatmeal with berries", autocomplete: "off" }),
+    notes: h("textarea", { id: "meal-notes", name: "notes", rows: 2, maxLength: 2000, placeholder: "Optional notes" }),
+    eatenAt: dateTimeInput("meal-eaten-at", "eaten_at"),
+    photo: new PhotoPicker({ category: "meal_photos", multiple: true, max: MAX_PHOTOS, label: "Add photos of the meal" }),
+    bar: new UploadBar(),
+    error: errorLine(),
+    submitButton: h("button", { type: "submit", class: "btn primary wide", text: "Complete meal" }),
+  };
+  parts.form = h(
+    "form",
+    { id: "meal-form", class: "stack", novalidate: true, onsubmit },
+    field("Meal", parts.name),
+    field("When (leave empty for now)", parts.eatenAt),
+    field("Notes", parts.notes),
+    parts.photo.el,
+    parts.bar.el,
+    parts.error,
+    parts.submitButton,
+  );
+  return parts;
+}
 
 /** The panel; onSaved() refreshes the client's lists; show(meals) lists the recent meals. */
 export function mealsPanel(onSaved) {
-  const name = h("input", { id: "meal-name", name: "meal_name", required: true, maxLength: 200, placeholder: "e.g. Oatmeal with berries", autocomplete: "off" });
-  const notes = h("textarea", { id: "meal-notes", name: "notes", rows: 2, maxLength: 2000, placeholder: "Optional notes" });
-  const photo = new PhotoPicker({ label: "Add a photo of the meal" });
-  const bar = new UploadBar();
-  const error = errorLine();
-  const submitButton = h("button", { type: "submit", class: "btn primary wide", text: "Complete meal" });
-  const form = h(
-    "form",
-    { id: "meal-form", class: "stack", novalidate: true, onsubmit: (e) => submit(e) },
-    field("Meal", name),
-    field("Notes", notes),
-    photo.el,
-    bar.el,
-    error,
-    submitButton,
-  );
-  const list = h("div", { class: "meal-list" });
+  const { name, notes, eatenAt, photo, bar, error, submitButton, form } = mealForm((e) => submit(e));
+  const list = h("ol", { class: "timeline meal-list" });
+  const attempt = new Attempt();
+  let shown = [];
 
-  /** Stores the meal, then its photo; false when the photo was refused (the meal stays). */
-  async function save(mealName) {
-    const body = { meal_name: mealName };
-    if (notes.value.trim()) body.notes = notes.value.trim();
-    const meal = await api("POST", paths.meals(), body);
-    const file = photo.files[0];
-    if (!file) return true;
-    try {
-      await bar.send(paths.mealPhotoUpload({ meal_completion_id: meal.id }), file);
-      return true;
-    } catch (err) {
-      formError(error, `The meal was saved, but the photo was refused: ${err.message}`);
-      return false;
-    }
+  /** The meal's fields, or a sentence saying what to fix. */
+  function read() {
+    const mealName = name.value.trim();
+    if (!mealName) return { problem: "Give the meal a name.", focus: name };
+    const at = isoFrom(eatenAt, "The time of the meal");
+    if (at?.error) return { problem: at.error, focus: eatenAt };
+    const fields = { meal_name: mealName };
+    if (at) fields.eaten_at = at;
+    if (notes.value.trim()) fields.notes = notes.value.trim();
+    return { fields };
+  }
+
+  /** Sends the meal: JSON without photos, multipart with them; the server's Meal. */
+  function send(fields, files) {
+    const key = attempt.keyFor(`${JSON.stringify(fields)}#${filesSignature(files)}`);
+    const headers = { "Idempotency-Key": key };
+    if (!files.length) return apiWithHeaders("POST", paths.meals(), fields, headers);
+    const body = new FormData();
+    for (const [k, v] of Object.entries(fields)) body.append(k, v);
+    for (const f of files) body.append("file", f, f.name || "photo.jpg");
+    return bar.send("POST", paths.meals(), body, { headers });
+  }
+
+  function busy(on) {
+    submitButton.disabled = on;
+    submitButton.textContent = on ? "Saving…" : "Complete meal";
+    photo.lock(on);
   }
 
   async function submit(e) {
     e.preventDefault();
-    const mealName = name.value.trim();
-    if (!mealName) {
-      formError(error, "Give the meal a name.");
-      name.focus();
+    const { fields, problem, focus } = read();
+    if (problem) {
+      formError(error, problem);
+      focus.focus();
       return;
     }
     formError(error, "");
-    submitButton.disabled = true;
+    busy(true);
     try {
-      if (await save(mealName)) {
-        form.reset();
-        photo.reset();
-        toast("Meal completed", mealName, "success");
-      }
+      const meal = await send(fields, photo.files.slice());
+      attempt.done();
+      form.reset();
+      photo.reset();
+      show([meal, ...shown.filter((m) => m.id !== meal.id)]);
+      toast("Meal completed", meal.meal_name, "success");
       onSaved();
     } catch (err) {
-      formError(error, err.message);
+      // Nothing was stored (all or nothing): everything typed and chosen stays for a retry.
+      const why = explain(err, { category: "meal_photos" });
+      formError(error, err.code === "aborted" ? why : `The meal was not saved. ${why}`);
     } finally {
-      submitButton.disabled = false;
+      busy(false);
     }
   }
 
+  /** The recent meals, newest first, as the server answered them. */
   function show(meals) {
-    fill(list, meals.length ? h("ol", { class: "timeline" }, meals.map(mealItem)) : empty("No meals logged yet."));
+    shown = meals;
+    if (!meals.length) fill(list, h("li", {}, empty("No meals logged yet.")));
+    else fill(list, meals.map(mealItem));
   }
 
   return { el: card("Complete a meal", "meal-card", form, h("h3", { text: "Recent meals" }), list), show };

@@ -62,5 +62,10 @@ export function messagesPanel(ctx, trainers) {
     }
   }
 
-  return { el: card(title(trainers), "messages-card", chips, convBox), start, receive };
+  /** Whether m belongs to the conversation that is open. */
+  function showing(m) {
+    return Boolean(m && conversation?.involves(m));
+  }
+
+  return { el: card(title(trainers), "messages-card", chips, convBox), start, receive, showing };
 }

@@ -1,39 +1,59 @@
 // The client's Progress panel: log weight, body fat, notes and photos; the chart and history.
 
-import { api } from "./api.js";
+import { apiWithHeaders } from "./api.js";
 import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.js";
+import { Attempt, dateTimeInput, filesSignature, isoFrom } from "./inputs.js";
 import { paths } from "./paths.js";
+import { PhotoPicker, UploadBar } from "./picker.js";
+import { checkNumber, explain } from "./say.js";
 import { progressItem } from "./timeline.js";
-import { PhotoPicker, UploadBar, weightChart } from "./widgets.js";
+import { weightChart } from "./widgets.js";
+
+/** The form's parts; onsubmit(event) on submission. */
+function progressForm(onsubmit) {
+  const parts = {
+    weight: h("input", { id: "weight", name: "weight_kg", type: "number", inputMode: "decimal", min: 20, max: 400, step: "0.1", placeholder: "20–400" }),
+    bodyFat: h("input", { id: "body-fat", name: "body_fat_pct", type: "number", inputMode: "decimal", min: 1, max: 75, step: "0.1", placeholder: "1–75" }),
+    recordedAt: dateTimeInput("progress-recorded-at", "recorded_at"),
+    notes: h("textarea", { id: "progress-notes", rows: 2, maxLength: 2000, placeholder: "How do you feel?" }),
+    photos: new PhotoPicker({ category: "progress_photos", multiple: true, max: 20, label: "Add progress photos" }),
+    bar: new UploadBar(),
+    error: errorLine(),
+    submitButton: h("button", { type: "submit", class: "btn primary wide", text: "Save progress" }),
+  };
+  parts.form = h(
+    "form",
+    { id: "progress-form", class: "stack", novalidate: true, onsubmit },
+    h("div", { class: "row2" }, field("Weight (kg)", parts.weight), field("Body fat (%)", parts.bodyFat)),
+    field("When (leave empty for now)", parts.recordedAt),
+    field("Notes", parts.notes),
+    parts.photos.el,
+    parts.bar.el,
+    parts.error,
+    parts.submitButton,
+  );
+  return parts;
+}
 
 /** The panel; onSaved() refreshes the client's lists; show(entries) draws chart and history. */
 export function progressPanel(onSaved) {
-  const weight = h("input", { id: "weight", name: "weight_kg", type: "number", inputMode: "decimal", min: 20, max: 400, step: "0.1", placeholder: "kg" });
-  const bodyFat = h("input", { id: "body-fat", name: "body_fat_pct", type: "number", inputMode: "decimal", min: 1, max: 75, step: "0.1", placeholder: "%" });
-  const notes = h("textarea", { id: "progress-notes", rows: 2, maxLength: 2000, placeholder: "How do you feel?" });
-  const photos = new PhotoPicker({ multiple: true, label: "Add progress photos" });
-  const bar = new UploadBar();
-  const error = errorLine();
-  const submitButton = h("button", { type: "submit", class: "btn primary wide", text: "Save progress" });
-  const form = h(
-    "form",
-    { id: "progress-form", class: "stack", novalidate: true, onsubmit: (e) => submit(e) },
-    h("div", { class: "row2" }, field("Weight (kg)", weight), field("Body fat (%)", bodyFat)),
-    field("Notes", notes),
-    photos.el,
-    bar.el,
-    error,
-    submitButton,
-  );
+  const { weight, bodyFat, recordedAt, notes, photos, bar, error, submitButton, form } = progressForm((e) => submit(e));
   const chartBox = h("div", { class: "chart-wrap" });
   const list = h("div", { class: "progress-list" });
+  const attempt = new Attempt();
 
+  /** The entry's fields, or a sentence saying what to fix first. */
   function entryBody() {
+    const problem = checkNumber(weight, "Weight", "kg") || checkNumber(bodyFat, "Body fat", "%");
+    if (problem) return { problem };
+    const at = isoFrom(recordedAt, "The date of the entry");
+    if (at?.error) return { problem: at.error };
     const body = {};
     if (weight.value !== "") body.weight_kg = Number(weight.value);
     if (bodyFat.value !== "") body.body_fat_pct = Number(bodyFat.value);
     if (notes.value.trim()) body.notes = notes.value.trim();
-    return body;
+    if (at) body.recorded_at = at;
+    return { body };
   }
 
   /** Uploads the photos one by one, with "Photo i of n" on the bar; their ids. */
@@ -41,7 +61,10 @@ export function progressPanel(onSaved) {
     const ids = [];
     for (const [i, f] of files.entries()) {
       const prefix = files.length > 1 ? `Photo ${i + 1} of ${files.length}: ` : "";
-      const stored = await bar.send(paths.fileUpload({ category: "progress_photos" }), f, prefix);
+      const one = new FormData();
+      one.append("file", f, f.name || "photo.jpg");
+      // Identical bytes come back as the same file (200), so a retried upload stores nothing new.
+      const stored = await bar.send("POST", paths.fileUpload({ category: "progress_photos" }), one, { prefix });
       ids.push(stored.id);
     }
     return ids;
@@ -49,26 +72,31 @@ export function progressPanel(onSaved) {
 
   async function submit(e) {
     e.preventDefault();
-    const body = entryBody();
+    const { body, problem } = entryBody();
     const files = photos.files.slice();
-    if (!Object.keys(body).length && !files.length) {
-      formError(error, "Enter a weight, a body fat value, notes or a photo.");
+    if (problem || (!Object.keys(body).length && !files.length)) {
+      formError(error, problem || "Enter a weight, a body fat value, notes or a photo.");
       return;
     }
     formError(error, "");
     submitButton.disabled = true;
+    photos.lock(true);
     try {
       const ids = await uploadPhotos(files);
       if (ids.length) body.photo_ids = ids;
-      await api("POST", paths.progress(), body);
+      const key = attempt.keyFor(`${JSON.stringify(body)}#${filesSignature(files)}`);
+      await apiWithHeaders("POST", paths.progress(), body, { "Idempotency-Key": key });
+      attempt.done();
       form.reset();
       photos.reset();
       toast("Progress saved", "", "success");
       onSaved();
     } catch (err) {
-      formError(error, err.message);
+      const why = explain(err, { category: "progress_photos" });
+      formError(error, err.code === "aborted" ? why : `The entry was not saved. ${why}`);
     } finally {
       submitButton.disabled = false;
+      photos.lock(false);
     }
   }
 

@@ -6,7 +6,9 @@ import { mealsPanel } from "./client-meals.js";
 import { messagesPanel } from "./client-messages.js";
 import { progressPanel } from "./client-progress.js";
 import { card, fill, h, tabs, toast } from "./dom.js";
+import { documentsPanel } from "./documents.js";
 import { paths } from "./paths.js";
+import { explain } from "./say.js";
 import { gallery } from "./timeline.js";
 
 function layout(ctx, root, panes) {
@@ -16,7 +18,7 @@ function layout(ctx, root, panes) {
     [
       { id: "meals", label: "Meals" },
       { id: "progress", label: "Progress" },
-      { id: "photos", label: "Photos" },
+      { id: "photos", label: "Files" },
       { id: "messages", label: "Messages" },
       { id: "feed", label: "Feed" },
     ],
@@ -44,18 +46,20 @@ export async function clientView(ctx) {
   let refreshTimer = null;
   function refresh() {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => load().catch((err) => toast("Could not refresh", err.message, "error")), 250);
+    refreshTimer = setTimeout(() => load().catch((err) => toast("Could not refresh", explain(err), "error")), 250);
   }
 
   const meals = mealsPanel(refresh);
   const progress = progressPanel(refresh);
   const galleryBox = h("div", { class: "gallery-wrap" });
   const messages = messagesPanel(ctx, users.filter((u) => u.role !== "client"));
+  const documents = documentsPanel(ctx, me);
   const root = h("div", { class: "view client-view" });
   const t = layout(ctx, root, [
     [meals.el, "meals"],
     [progress.el, "progress"],
     [card("My photos", "photos-card", galleryBox), "photos"],
+    [documents.el, "photos"],
     [messages.el, "messages"],
     [ctx.feed.el, "feed"],
   ]);
@@ -72,14 +76,20 @@ export async function clientView(ctx) {
   }
 
   await messages.start();
-  await load();
+  await Promise.all([load(), documents.reload()]);
 
   return {
+    /** A message in the conversation on screen needs no toast. */
+    onScreen(n) {
+      return n.type === "MESSAGE" && messages.showing(n.data?.message) && messages.el.checkVisibility();
+    },
     onEvent(n) {
       if (n.type === "MESSAGE") {
         const m = n.data?.message;
         messages.receive(m);
         if (m.sender_id !== me.id && root.dataset.tab !== "messages") t.badge("messages", 1);
+      } else if (documents.concerns(n)) {
+        documents.reload().catch(() => {});
       } else if (n.type !== "SYSTEM") {
         refresh();
       }

@@ -221,6 +221,8 @@ const ICONS = {
   camera: [["path", { d: "M4 8h3.2l1.8-2.6h6l1.8 2.6H20v11H4z" }], ["circle", { cx: 12, cy: 13, r: 3.6 }]],
   meal: [["circle", { cx: 12, cy: 12, r: 5.5 }], ["path", { d: "M3 4v5a2 2 0 0 0 2 2v9M5 4v5M21 4c-1.6 0-2.5 2-2.5 5s1 3 2.5 3v8" }]],
   chart: [["path", { d: "M4 19h16" }], ["polyline", { points: "4 15 9 10 13 13 20 6" }]],
+  doc: [["path", { d: "M6 3h8l4 4v14H6z" }], ["path", { d: "M14 3v4h4M9 12h6M9 16h6" }]],
+  download: [["path", { d: "M12 4v11M7 10l5 5 5-5M5 20h14" }]],
 };
 
 /** A small line icon (stroke in the current text colour). */
@@ -230,4 +232,20 @@ export function icon(name) {
     { viewBox: "0 0 24 24", class: `icon icon-${name}`, "aria-hidden": "true", fill: "none", stroke: "currentColor", "stroke-width": 1.8, "stroke-linecap": "round", "stroke-linejoin": "round" },
     ICONS[name].map(([tag, attrs]) => s(tag, attrs)),
   );
+}
+
+/**
+ * An action that asks first: the button makes way for "question [yes] [Cancel]" in place (no
+ * browser dialog), and only yes runs action().
+ */
+export function confirmButton({ label, question, yes, cls = "danger", action }) {
+  const box = h("span", { class: "confirm" });
+  const ask = () => {
+    const yesButton = h("button", { type: "button", class: `btn small ${cls}`, text: yes, onclick: () => action() });
+    const no = h("button", { type: "button", class: "btn small ghost", text: "Cancel", onclick: () => fill(box, button) });
+    fill(box, h("span", { class: "confirm-question", text: question }), h("span", { class: "confirm-actions" }, yesButton, no));
+    yesButton.focus();
+  };
+  const button = h("button", { type: "button", class: `btn small ${cls}`, text: label, onclick: ask });
+  return fill(box, button);
 }

@@ -9,7 +9,7 @@ const PAGE = 200;
 const MAX_PAGES = 5;
 
 /** The client a notification is about, or null (SYSTEM and admin-only events). */
-export function clientOf(n) {
+export function clientOf(n, meId = null) {
   const d = n.data || {};
   switch (n.type) {
     case "MEAL_COMPLETED":
@@ -20,7 +20,8 @@ export function clientOf(n) {
     case "FILE_DELETED":
       return d.owner_id ?? null;
     case "MESSAGE":
-      return d.message ? d.message.sender_id : null;
+      if (!d.message) return null;
+      return d.message.sender_id === meId ? d.message.recipient_id : d.message.sender_id;
     default:
       return null;
   }
@@ -127,14 +128,19 @@ export class Feed {
     this.list.prepend(this.row(n));
     while (this.list.children.length > SHOWN) this.list.lastChild.remove();
     this.list.querySelector(".empty")?.remove();
-    this.markBtn.disabled = !this.items.some((i) => !i.read);
+    this.markBtn.disabled = !this.items.some((i) => this.unread(i));
+  }
+
+  /** One's own actions are never unread. */
+  unread(n) {
+    return !n.read && isNews(n, this.ctx.me);
   }
 
   row(n) {
     const { title, text, file } = describe(n, this.ctx);
     return h(
       "li",
-      { class: `feed-item type-${n.type.toLowerCase()}${n.read ? "" : " unread"}`, "data-id": n.id },
+      { class: `feed-item type-${n.type.toLowerCase()}${this.unread(n) ? " unread" : ""}`, "data-id": n.id },
       h("div", { class: "feed-head" }, h("strong", { text: title }), timeEl(n.created_at)),
       text ? h("p", { class: "feed-text", text }) : null,
       file ? thumb(file, text) : null,
@@ -144,7 +150,7 @@ export class Feed {
   render() {
     fill(this.list, ...this.items.slice().reverse().map((n) => this.row(n)));
     if (!this.items.length) this.list.appendChild(h("li", { class: "empty muted", text: "Nothing yet." }));
-    this.markBtn.disabled = !this.items.some((i) => !i.read);
+    this.markBtn.disabled = !this.items.some((i) => this.unread(i));
   }
 
   async markAllRead() {

@@ -27,6 +27,7 @@ export const paths = {
   mealPhotoUpload: (params) => `/api/nutrition/photos/upload${qs(params)}`,
   progress: (params) => `/api/progress${qs(params)}`,
   files: (params) => `/api/files${qs(params)}`,
+  file: (fileId) => `/api/files/${id(fileId)}`,
   fileUpload: (params) => `/api/files/upload${qs(params)}`,
   mediaStats: "/api/files/media/stats",
 

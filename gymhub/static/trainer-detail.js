@@ -1,8 +1,10 @@
 // The trainer's view of one client: weight chart, messages, photos and the timeline.
 
 import { api } from "./api.js";
+import { documentsPanel } from "./documents.js";
 import { card, empty, fill, h, toast } from "./dom.js";
 import { paths } from "./paths.js";
+import { explain } from "./say.js";
 import { gallery, timeline } from "./timeline.js";
 import { Conversation, weightChart } from "./widgets.js";
 
@@ -18,6 +20,7 @@ export function clientDetail(ctx, onBack) {
   const photosBox = h("div", { class: "gallery-wrap" });
   const convBox = h("div", { class: "conv-wrap" });
   let shown = null;
+  let documents = null;
   let conversation = null;
   let refreshTimer = null;
 
@@ -41,6 +44,7 @@ export function clientDetail(ctx, onBack) {
   async function show(c) {
     shown = c;
     conversation = new Conversation(ctx, c);
+    documents = documentsPanel(ctx, c);
     fill(convBox, conversation.el);
     const left = h(
       "div",
@@ -48,24 +52,30 @@ export function clientDetail(ctx, onBack) {
       card("Weight", "chart-card", chartBox),
       card("Messages", "messages-card", convBox),
       card("Photos", "photos-card", photosBox),
+      documents.el,
     );
     const right = h("div", { class: "col" }, card("Timeline", "timeline-card", timelineBox));
     fill(el, head(c), h("div", { class: "detail-grid" }, left, right));
-    await Promise.all([load(c), conversation.load()]);
+    await Promise.all([load(c), conversation.load(), documents.reload()]);
   }
 
   function clear() {
     shown = null;
     conversation = null;
+    documents = null;
     fill(el, placeholder());
   }
 
   /** Loads the shown client's data again, at most once per 200 ms. */
-  function refresh() {
+  function refresh(n) {
+    if (n && documents?.concerns(n)) {
+      documents.reload().catch(() => {});
+      return;
+    }
     clearTimeout(refreshTimer);
     const c = shown;
     refreshTimer = setTimeout(() => {
-      if (c && shown === c) load(c).catch((err) => toast("Could not refresh", err.message, "error"));
+      if (c && shown === c) load(c).catch((err) => toast("Could not refresh", explain(err), "error"));
     }, 200);
   }
 

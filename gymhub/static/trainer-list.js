@@ -1,7 +1,7 @@
 // The trainer's client list: a row per assigned client with the count of unread notifications
 // about them. Per client, the highest notification id looked at is kept in localStorage.
 
-import { clientOf } from "./feed.js";
+import { clientOf, isNews } from "./feed.js";
 import { fill, h } from "./dom.js";
 
 function row(c, count, active, onOpen) {
@@ -37,8 +37,8 @@ export function clientList(ctx, onOpen) {
     countUnread(notifications) {
       unread.clear();
       for (const n of notifications) {
-        const c = clientOf(n);
-        if (c === null || n.read || n.id <= (seen[c] || 0)) continue;
+        const c = clientOf(n, ctx.me.id);
+        if (c === null || n.read || !isNews(n, ctx.me) || n.id <= (seen[c] || 0)) continue;
         unread.set(c, (unread.get(c) || 0) + 1);
       }
     },

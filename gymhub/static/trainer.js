@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { card, fill, h } from "./dom.js";
-import { clientOf } from "./feed.js";
+import { clientOf, isNews } from "./feed.js";
 import { paths } from "./paths.js";
 import { clientDetail } from "./trainer-detail.js";
 import { clientList } from "./trainer-list.js";
@@ -49,7 +49,7 @@ export async function trainerView(ctx) {
 
   return {
     onEvent(n) {
-      const c = clientOf(n);
+      const c = clientOf(n, ctx.me.id);
       if (c === null || c === ctx.me.id) return;
       if (!clients.some((x) => x.id === c)) {
         // A newly assigned client: fetch the list again.
@@ -58,11 +58,15 @@ export async function trainerView(ctx) {
       if (open && open.id === c) {
         list.markSeen(c);
         if (n.type === "MESSAGE") detail.addMessage(n.data.message);
-        else detail.refresh();
-      } else if (!n.read) {
+        else detail.refresh(n);
+      } else if (!n.read && isNews(n, ctx.me)) {
         list.addUnread(c);
       }
       renderList();
+    },
+    /** The open client's events show in place: no toast for them. */
+    onScreen(n) {
+      return open !== null && clientOf(n, ctx.me.id) === open.id && detail.el.checkVisibility();
     },
     onAllRead() {
       list.clearUnread();

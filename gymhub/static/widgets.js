@@ -1,119 +1,9 @@
-// Reusable pieces: the photo picker (file input + drag and drop), the upload progress bar,
-// the conversation and the weight chart.
+// Reusable pieces: the conversation and the weight chart (files: picker.js).
 
-import { api, bytes, upload } from "./api.js";
-import { empty, fill, h, icon, num, s, shortDate, timeEl } from "./dom.js";
+import { api } from "./api.js";
+import { empty, fill, h, num, s, shortDate, timeEl } from "./dom.js";
 import { paths } from "./paths.js";
-
-let pickerCount = 0;
-
-/** A photo chooser: camera/file input on phones, drag and drop on desktops, with previews. */
-export class PhotoPicker {
-  constructor({ multiple = false, label = "Add a photo" } = {}) {
-    pickerCount += 1;
-    const id = `photo-input-${pickerCount}`;
-    this.multiple = multiple;
-    this.files = [];
-    this.urls = [];
-    this.input = h("input", {
-      type: "file",
-      id,
-      class: "visually-hidden",
-      accept: "image/*",
-      capture: "environment",
-      multiple,
-      onchange: () => this.add([...this.input.files]),
-    });
-    this.previews = h("div", { class: "previews" });
-    this.zone = h(
-      "label",
-      { class: "dropzone", for: id },
-      h("span", { class: "dropzone-icon" }, icon("camera")),
-      h("span", { class: "dropzone-text", text: label }),
-      h("span", { class: "dropzone-hint muted", text: "or drop an image here" }),
-    );
-    for (const type of ["dragenter", "dragover"]) {
-      this.zone.addEventListener(type, (e) => {
-        e.preventDefault();
-        this.zone.classList.add("over");
-      });
-    }
-    this.zone.addEventListener("dragleave", () => this.zone.classList.remove("over"));
-    this.zone.addEventListener("drop", (e) => {
-      e.preventDefault();
-      this.zone.classList.remove("over");
-      this.add([...(e.dataTransfer?.files || [])]);
-    });
-    this.el = h("div", { class: "picker" }, this.input, this.zone, this.previews);
-  }
-
-  add(files) {
-    const chosen = this.multiple ? this.files.concat(files) : files.slice(0, 1);
-    this.files = chosen.slice(0, 10);
-    this.input.value = "";
-    this.renderPreviews();
-  }
-
-  renderPreviews() {
-    for (const u of this.urls) URL.revokeObjectURL(u);
-    this.urls = [];
-    fill(
-      this.previews,
-      ...this.files.map((f, i) => {
-        const url = URL.createObjectURL(f);
-        this.urls.push(url);
-        return h(
-          "figure",
-          { class: "preview" },
-          h("img", { src: url, alt: f.name || "chosen photo" }),
-          h("figcaption", { class: "muted", text: `${f.name || "photo"} · ${bytes(f.size)}` }),
-          h("button", {
-            type: "button",
-            class: "preview-remove",
-            "aria-label": "Remove",
-            text: "×",
-            onclick: () => {
-              this.files.splice(i, 1);
-              this.renderPreviews();
-            },
-          }),
-        );
-      }),
-    );
-  }
-
-  reset() {
-    this.files = [];
-    this.renderPreviews();
-  }
-}
-
-/** A progress bar with a label for uploads: bytes sent out of the total. */
-export class UploadBar {
-  constructor() {
-    this.bar = h("progress", { max: 100, value: 0 });
-    this.label = h("span", { class: "upload-label muted" });
-    this.el = h("div", { class: "upload-bar", hidden: true }, this.bar, this.label);
-  }
-
-  async send(url, file, prefix = "") {
-    this.el.hidden = false;
-    this.bar.value = 0;
-    this.label.textContent = `${prefix}Uploading ${bytes(file.size)}…`;
-    try {
-      const result = await upload(url, file, (sent, total) => {
-        this.bar.max = total || 1;
-        this.bar.value = sent;
-        this.label.textContent = `${prefix}${bytes(sent)} of ${bytes(total)} sent`;
-        if (total && sent >= total) this.label.textContent = `${prefix}Processing…`;
-      });
-      this.bar.value = this.bar.max;
-      return result;
-    } finally {
-      this.el.hidden = true;
-    }
-  }
-}
+import { explain } from "./say.js";
 
 /** The conversation with one person: messages oldest first, a box to write, live additions. */
 export class Conversation {
@@ -187,7 +77,7 @@ export class Conversation {
       this.add(m);
       this.text.value = "";
     } catch (err) {
-      this.error.textContent = err.message;
+      this.error.textContent = explain(err, { notFound: `${this.peer.display_name} can no longer receive your messages.` });
       this.error.hidden = false;
     } finally {
       button.disabled = false;

@@ -135,11 +135,27 @@ def test_admin_manages_people_and_signs_out(browser: Any, server: Server) -> Non
         form.locator("button[type=submit]").click()
         expect(page.locator("table.users td", has_text=f"@{username}")).to_be_visible()
 
-    # Duplicate usernames show the server's message.
+    # Duplicate usernames and refused characters are told in words, and a stale error goes
+    # once the next attempt is made.
     form.locator("input[name=username]").fill("coach_kim")
     form.locator("input[name=password]").fill("a-strong-password")
     form.locator("button[type=submit]").click()
-    expect(form.locator(".form-error")).to_be_visible()
+    expect(form.locator(".form-error")).to_have_text(
+        "The username “coach_kim” is taken. Choose another one."
+    )
+    form.locator("input[name=username]").fill("coach kim!")
+    expect(form.locator(".form-error")).to_be_hidden()
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".form-error")).to_have_text(
+        "The username may hold only letters, digits and . _ @ + - (no spaces or control "
+        "characters)."
+    )
+    form.locator("input[name=username]").fill("casey")
+    form.locator("input[name=display_name]").fill("Casey")
+    form.locator("input[name=password]").fill("a-strong-password")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("table.users td", has_text="@casey")).to_be_visible()
+    expect(form.locator(".form-error")).to_be_hidden()
 
     assign = page.locator(".assign-card form")
     assign.locator("select[name=trainer]").select_option(label="Coach Kim (@coach_kim)")
@@ -163,6 +179,24 @@ def test_admin_manages_people_and_signs_out(browser: Any, server: Server) -> Non
     page.set_viewport_size(PHONE)
     clear_toasts(page)
     save_screenshot(page, "admin-phone")
+
+    # On a phone the Disable button is whole, and disabling asks first, in the page.
+    row = page.locator("table.users tr", has_text="@casey")
+    button = row.locator("button", has_text="Disable")
+    box = button.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    button.click()
+    expect(row.locator(".confirm-question")).to_have_text(
+        "Disable Casey? They are signed out at once."
+    )
+    row.locator("button", has_text="Cancel").click()
+    expect(row.locator(".confirm-question")).to_have_count(0)
+    row.locator("button", has_text="Disable").click()
+    yes = row.locator(".confirm-actions button", has_text="Disable")
+    box = yes.bounding_box()
+    assert box and box["x"] + box["width"] <= PHONE["width"], box
+    yes.click()
+    expect(row.locator("button", has_text="Enable")).to_be_visible()
 
     page.click("#sign-out")
     expect(page.locator("#signin-form")).to_be_visible()

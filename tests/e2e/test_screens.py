@@ -1,0 +1,132 @@
+"""Every main screen at 390 x 844 and 1440 x 900 in light and dark mode: a screenshot of each (into
+build/screenshots, or GYMHUB_SCREENSHOTS) and axe-core's colour-contrast rules (WCAG AA) on it.
+
+axe-core is vendored in tests/e2e/vendor/ (no third-party host at run time); it is injected into
+the page under test only, in a context that lets the test's own script past the page's CSP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import (
+    ADMIN_PASSWORD,
+    DESKTOP,
+    PHONE,
+    Api,
+    Server,
+    clear_toasts,
+    save_screenshot,
+    sign_in,
+    wait_live,
+)
+from tests.e2e.test_live_page import pair, seed_history
+from tests.imaging_samples import make_pdf
+
+pytestmark = pytest.mark.e2e
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+CONTRAST = """async () => {
+  const r = await axe.run(document, { runOnly: { type: "rule", values: ["color-contrast"] } });
+  return r.violations.flatMap((v) => v.nodes.map((n) => `${n.target}: ${n.failureSummary}`));
+}"""
+
+
+def open_screen(browser: Any, server: Server) -> tuple[Any, Any]:
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=1, locale="en-GB", bypass_csp=True
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(server.base + "/")
+    return context, page
+
+
+class Screens:
+    """Shoots and checks one page's screens in both colour schemes and both sizes."""
+
+    def __init__(self, page: Any, role: str):
+        self.page = page
+        self.role = role
+        self.problems: list[str] = []
+        self.shots: list[str] = []
+
+    def check(self, name: str) -> None:
+        clear_toasts(self.page)
+        self.page.wait_for_timeout(50)
+        self.shots.append(save_screenshot(self.page, name).name)
+        if not self.page.evaluate("typeof axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(AXE))
+        self.problems += [f"{name}: {p}" for p in self.page.evaluate(CONTRAST)]
+
+    def all(self, phone: list[tuple[str, Callable[[], None]]], desktop: Callable[[], None]) -> None:
+        for scheme in ("light", "dark"):
+            self.page.emulate_media(color_scheme=scheme)
+            self.page.set_viewport_size(PHONE)
+            for screen, show in phone:
+                show()
+                self.check(f"{self.role}-{screen}-phone-{scheme}")
+            self.page.set_viewport_size(DESKTOP)
+            desktop()
+            self.check(f"{self.role}-desktop-{scheme}")
+
+
+def tab(page: Any, name: str) -> Callable[[], None]:
+    return lambda: page.click(f'button.tab[data-tab="{name}"]')
+
+
+def test_every_screen_light_and_dark_meets_aa_contrast(
+    browser: Any, server: Server, admin_api: Api, tmp_path: Path
+) -> None:
+    trainer, client = pair(admin_api)
+    seed_history(client, trainer)
+    client["api"].upload(
+        "/api/files/upload?category=documents",
+        "Training plan March.pdf",
+        make_pdf(tmp_path / "p.pdf").read_bytes(),
+        "application/pdf",
+    )
+    problems: list[str] = []
+
+    ctx, page = open_screen(browser, server)
+    expect(page.locator("#signin-form")).to_be_visible()
+    signin = Screens(page, "signin")
+    signin.all([("form", lambda: None)], lambda: None)
+    sign_in(page, client["username"])
+    wait_live(page)
+    screens = Screens(page, "client")
+    phone = [(t, tab(page, t)) for t in ["meals", "progress", "photos", "messages", "feed"]]
+    screens.all(phone, lambda: None)
+    problems += signin.problems + screens.problems
+    ctx.close()
+
+    ctx, page = open_screen(browser, server)
+    sign_in(page, trainer["username"])
+    wait_live(page)
+    screens = Screens(page, "trainer")
+
+    def open_client() -> None:
+        page.click(f'[data-client-id="{client["id"]}"]')
+        expect(page.locator(".timeline-card .meal").first).to_be_visible()
+
+    def back() -> None:
+        if page.locator(".back").is_visible():
+            page.click(".back")
+
+    screens.all([("list", back), ("client", open_client)], open_client)
+    problems += screens.problems
+    ctx.close()
+
+    ctx, page = open_screen(browser, server)
+    sign_in(page, "admin", ADMIN_PASSWORD)
+    wait_live(page)
+    screens = Screens(page, "admin")
+    phone = [(t, tab(page, t)) for t in ["people", "assign", "storage", "feed"]]
+    screens.all(phone, lambda: None)
+    problems += screens.problems
+    ctx.close()
+    assert problems == [], "\n".join(problems[:30])
