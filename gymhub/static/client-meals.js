@@ -1,8 +1,7 @@
 // The client's Meals panel: complete a meal (with an optional photo), see recent meals.
 
-import { api } from "./api.js";
 import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.js";
-import { paths } from "./paths.js";
+import { pendingList, sendOrQueue } from "./queue-view.js";
 import { mealItem } from "./timeline.js";
 import { PhotoPicker, UploadBar } from "./widgets.js";
 
@@ -26,20 +25,11 @@ export function mealsPanel(onSaved) {
   );
   const list = h("div", { class: "meal-list" });
 
-  /** Stores the meal, then its photo; false when the photo was refused (the meal stays). */
+  /** The meal with its photo in one request (through the outbox); false when it waits on the device. */
   async function save(mealName) {
     const body = { meal_name: mealName };
     if (notes.value.trim()) body.notes = notes.value.trim();
-    const meal = await api("POST", paths.meals(), body);
-    const file = photo.files[0];
-    if (!file) return true;
-    try {
-      await bar.send(paths.mealPhotoUpload({ meal_completion_id: meal.id }), file);
-      return true;
-    } catch (err) {
-      formError(error, `The meal was saved, but the photo was refused: ${err.message}`);
-      return false;
-    }
+    return (await sendOrQueue("meal", body, photo.files)) !== null;
   }
 
   async function submit(e) {
@@ -53,11 +43,10 @@ export function mealsPanel(onSaved) {
     formError(error, "");
     submitButton.disabled = true;
     try {
-      if (await save(mealName)) {
-        form.reset();
-        photo.reset();
-        toast("Meal completed", mealName, "success");
-      }
+      const sent = await save(mealName);
+      form.reset();
+      photo.reset();
+      if (sent) toast("Meal completed", mealName, "success");
       onSaved();
     } catch (err) {
       formError(error, err.message);
@@ -70,5 +59,5 @@ export function mealsPanel(onSaved) {
     fill(list, meals.length ? h("ol", { class: "timeline" }, meals.map(mealItem)) : empty("No meals logged yet."));
   }
 
-  return { el: card("Complete a meal", "meal-card", form, h("h3", { text: "Recent meals" }), list), show };
+  return { el: card("Complete a meal", "meal-card", form, h("h3", { text: "Recent meals" }), pendingList("meal"), list), show };
 }

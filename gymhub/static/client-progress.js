@@ -1,8 +1,7 @@
 // The client's Progress panel: log weight, body fat, notes and photos; the chart and history.
 
-import { api } from "./api.js";
 import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.js";
-import { paths } from "./paths.js";
+import { pendingList, sendOrQueue } from "./queue-view.js";
 import { progressItem } from "./timeline.js";
 import { PhotoPicker, UploadBar, weightChart } from "./widgets.js";
 
@@ -36,17 +35,6 @@ export function progressPanel(onSaved) {
     return body;
   }
 
-  /** Uploads the photos one by one, with "Photo i of n" on the bar; their ids. */
-  async function uploadPhotos(files) {
-    const ids = [];
-    for (const [i, f] of files.entries()) {
-      const prefix = files.length > 1 ? `Photo ${i + 1} of ${files.length}: ` : "";
-      const stored = await bar.send(paths.fileUpload({ category: "progress_photos" }), f, prefix);
-      ids.push(stored.id);
-    }
-    return ids;
-  }
-
   async function submit(e) {
     e.preventDefault();
     const body = entryBody();
@@ -58,12 +46,11 @@ export function progressPanel(onSaved) {
     formError(error, "");
     submitButton.disabled = true;
     try {
-      const ids = await uploadPhotos(files);
-      if (ids.length) body.photo_ids = ids;
-      await api("POST", paths.progress(), body);
+      // Photos first, then the entry with their ids: the outbox sends both, now or later.
+      const sent = (await sendOrQueue("progress", body, files)) !== null;
       form.reset();
       photos.reset();
-      toast("Progress saved", "", "success");
+      if (sent) toast("Progress saved", "", "success");
       onSaved();
     } catch (err) {
       formError(error, err.message);
@@ -77,5 +64,5 @@ export function progressPanel(onSaved) {
     fill(list, entries.length ? h("ol", { class: "timeline" }, entries.slice(0, 20).map(progressItem)) : empty("No progress logged yet."));
   }
 
-  return { el: card("Log progress", "progress-card", chartBox, form, h("h3", { text: "History" }), list), show };
+  return { el: card("Log progress", "progress-card", chartBox, form, h("h3", { text: "History" }), pendingList("progress"), list), show };
 }

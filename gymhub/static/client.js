@@ -7,6 +7,7 @@ import { messagesPanel } from "./client-messages.js";
 import { progressPanel } from "./client-progress.js";
 import { card, fill, h, tabs, toast } from "./dom.js";
 import { paths } from "./paths.js";
+import { photoSetting } from "./queue-view.js";
 import { gallery } from "./timeline.js";
 
 function layout(ctx, root, panes) {
@@ -55,7 +56,7 @@ export async function clientView(ctx) {
   const t = layout(ctx, root, [
     [meals.el, "meals"],
     [progress.el, "progress"],
-    [card("My photos", "photos-card", galleryBox), "photos"],
+    [card("My photos", "photos-card", galleryBox, photoSetting()), "photos"],
     [messages.el, "messages"],
     [ctx.feed.el, "feed"],
   ]);

@@ -4,6 +4,7 @@
 import { api, bytes, upload } from "./api.js";
 import { empty, fill, h, icon, num, s, shortDate, timeEl } from "./dom.js";
 import { paths } from "./paths.js";
+import { pendingList, sendOrQueue } from "./queue-view.js";
 
 let pickerCount = 0;
 
@@ -140,7 +141,8 @@ export class Conversation {
     this.text.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) this.form.requestSubmit();
     });
-    this.el = h("div", { class: "conversation" }, this.list, this.error, this.form);
+    const queued = pendingList("message", (item) => item.body.recipient_id === peer.id);
+    this.el = h("div", { class: "conversation" }, this.list, queued, this.error, this.form);
   }
 
   async load() {
@@ -183,8 +185,8 @@ export class Conversation {
     button.disabled = true;
     this.error.hidden = true;
     try {
-      const m = await api("POST", paths.messages(), { recipient_id: this.peer.id, body });
-      this.add(m);
+      const m = await sendOrQueue("message", { recipient_id: this.peer.id, body });
+      if (m) this.add(m);
       this.text.value = "";
     } catch (err) {
       this.error.textContent = err.message;
