@@ -151,7 +151,7 @@ def test_offline_queue_survives_a_reload_and_arrives_once(browser: Any, tmp_path
     try:
         admin = Api(server).login("admin", ADMIN_PASSWORD)
         trainer, client = pair(admin)
-        tctx, tpage, _tw = open_page(browser, server, DESKTOP)
+        _tctx, tpage, _tw = open_page(browser, server, DESKTOP)
         sign_in(tpage, trainer["username"])
         wait_live(tpage)
         tpage.click(f'[data-client-id="{client["id"]}"]')
