@@ -22,24 +22,40 @@ function fromBody(status, body, retryAfter) {
 
 let onUnauthenticated = () => {};
 
+/** Fires "stale" when an answer came from the device's copy (the service worker's cache),
+ * "fresh" when one came from the server. */
+export const network = new EventTarget();
+
 /** Called when any request answers 401 unauthenticated (session expired or revoked). */
 export function whenSignedOut(fn) {
   onUnauthenticated = fn;
 }
 
-/** One JSON request; resolves to the decoded body (null for 204) or throws ApiError. */
-export async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+/** The answer early.js asked for at start, once; any write (a sign-in) makes them all stale. */
+function early(path) {
+  const answers = globalThis.gymhubEarly;
+  if (!answers) return null;
+  const answer = answers.get(path);
+  answers.delete(path);
+  return answer || null;
+}
+
+/** One JSON request; resolves to the decoded body (null for 204) or throws ApiError.
+ * options.headers adds headers (the outbox's Idempotency-Key). */
+export async function api(method, path, body, options = {}) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json", ...options.headers } };
+  if (method !== "GET") globalThis.gymhubEarly?.clear();
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   let resp;
   try {
-    resp = await fetch(path, init);
+    resp = (method === "GET" && !options.headers && (await early(path))) || (await fetch(path, init));
   } catch {
     throw new ApiError(0, "network", "The server cannot be reached. Check the connection.");
   }
+  network.dispatchEvent(new Event(resp.headers.get("X-Gymhub-Offline") ? "stale" : "fresh"));
   if (resp.status === 204) return null;
   let data = null;
   try {
@@ -59,33 +75,57 @@ export async function api(method, path, body) {
  * Upload one file as multipart part `file` with XMLHttpRequest, reporting bytes sent.
  * Resolves to the File JSON; rejects with ApiError carrying the server's message (413/415/422...).
  */
-export function upload(url, file, onProgress, fields = {}) {
+export function upload(url, file, onProgress, fields = {}, options = {}) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, String(v));
+  form.append("file", file, file.name || "photo.jpg");
+  return postForm(url, form, { ...options, onProgress, size: file.size });
+}
+
+// An upload whose bytes stop moving this long is cut, so the caller can retry it.
+const STALL_MS = 30000;
+
+function answer(xhr, resolve, reject) {
+  let data = null;
+  try {
+    data = JSON.parse(xhr.responseText);
+  } catch {
+    data = null;
+  }
+  if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+  else {
+    const err = fromBody(xhr.status, data, xhr.getResponseHeader("Retry-After"));
+    if (err.code === "unauthenticated") onUnauthenticated(err);
+    reject(err);
+  }
+}
+
+/**
+ * POST a FormData with XMLHttpRequest (progress events, unlike fetch). options: headers,
+ * onProgress(sent, total), size (the total when the browser cannot tell).
+ */
+export function postForm(url, form, { headers = {}, onProgress = null, size = 0 } = {}) {
   return new Promise((resolve, reject) => {
-    const form = new FormData();
-    for (const [k, v] of Object.entries(fields)) form.append(k, String(v));
-    form.append("file", file, file.name || "photo.jpg");
     const xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     xhr.withCredentials = true;
     xhr.responseType = "text";
     xhr.setRequestHeader("Accept", "application/json");
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    let moved = Date.now();
+    const watch = setInterval(() => {
+      if (Date.now() - moved > STALL_MS) xhr.abort();
+    }, 5000);
     xhr.upload.addEventListener("progress", (e) => {
-      if (onProgress) onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+      moved = Date.now();
+      if (onProgress) onProgress(e.loaded, e.lengthComputable ? e.total : size);
     });
-    xhr.addEventListener("load", () => {
-      let data = null;
-      try {
-        data = JSON.parse(xhr.responseText);
-      } catch {
-        data = null;
-      }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
-      else reject(fromBody(xhr.status, data, xhr.getResponseHeader("Retry-After")));
-    });
+    xhr.addEventListener("loadend", () => clearInterval(watch));
+    xhr.addEventListener("load", () => answer(xhr, resolve, reject));
     xhr.addEventListener("error", () =>
       reject(new ApiError(0, "network", "The upload was interrupted. Check the connection and try again.")),
     );
-    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "The upload was cancelled.")));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "network", "The upload stalled and was cut; it will be tried again.")));
     xhr.send(form);
   });
 }

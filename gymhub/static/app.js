@@ -1,16 +1,20 @@
 // gymhub's web page: sign-in, then the view of the signed-in user's role, kept live.
 
-import { adminView } from "./admin.js";
 import { api, ApiError, whenSignedOut } from "./api.js";
 import { $, formError, h, toast } from "./dom.js";
 import { clientView } from "./client.js";
 import { describe, Feed, isNews, loadNotifications } from "./feed.js";
 import { Live } from "./live.js";
+import { outbox } from "./outbox.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
-import { trainerView } from "./trainer.js";
 
-const VIEWS = { client: clientView, trainer: trainerView, admin: adminView };
+// The trainer's and admin's screens load only for them: a client's phone needs fewer files.
+const VIEWS = {
+  client: clientView,
+  trainer: async (ctx) => (await import("./trainer.js")).trainerView(ctx),
+  admin: async (ctx) => (await import("./admin.js")).adminView(ctx),
+};
 const LIVE_LABELS = { connecting: "connecting", live: "live", reconnecting: "reconnecting", offline: "offline" };
 
 let session = null;
@@ -30,6 +34,7 @@ function showSignIn(message) {
     session.live.stop();
     session = null;
   }
+  outbox.close();
   $("#topbar").hidden = true;
   $("#view").replaceChildren();
   $("#signin").hidden = false;
@@ -105,6 +110,8 @@ async function start(me) {
   const live = new Live(me.id, {
     onState: setLive,
     onRevoked: () => showSignIn(ENDED),
+    // The server answers again: what waits on the device goes now.
+    onWelcome: () => outbox.flush(),
     onEvent: (n, { replayed }) => {
       ctx.feed.add(n);
       // A toast only for what is news and not already on screen (the open conversation).
@@ -119,6 +126,7 @@ async function start(me) {
   ctx.feed = new Feed(ctx);
   ctx.onAllRead = () => view?.onAllRead?.();
   session = { me, live };
+  await outbox.open(me.id).catch((err) => console.warn("gymhub: no outbox on this device:", err));
 
   try {
     const { notifications } = await loadNotifications();

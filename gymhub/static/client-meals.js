@@ -7,6 +7,7 @@ import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.
 import { Attempt, dateTimeInput, filesSignature, isoFrom } from "./inputs.js";
 import { paths } from "./paths.js";
 import { PhotoPicker, UploadBar } from "./picker.js";
+import { pendingList, sendOrKeep } from "./queue-view.js";
 import { explain } from "./say.js";
 import { mealItem } from "./timeline.js";
 
@@ -37,6 +38,18 @@ function mealForm(onsubmit) {
   return parts;
 }
 
+/** The meal's fields, or a sentence saying what to fix. */
+function readMeal({ name, eatenAt, notes }) {
+  const mealName = name.value.trim();
+  if (!mealName) return { problem: "Give the meal a name.", focus: name };
+  const at = isoFrom(eatenAt, "The time of the meal");
+  if (at?.error) return { problem: at.error, focus: eatenAt };
+  const fields = { meal_name: mealName };
+  if (at) fields.eaten_at = at;
+  if (notes.value.trim()) fields.notes = notes.value.trim();
+  return { fields };
+}
+
 /** The panel; onSaved() refreshes the client's lists; show(meals) lists the recent meals. */
 export function mealsPanel(onSaved) {
   const { name, notes, eatenAt, photo, bar, error, submitButton, form } = mealForm((e) => submit(e));
@@ -44,21 +57,8 @@ export function mealsPanel(onSaved) {
   const attempt = new Attempt();
   let shown = [];
 
-  /** The meal's fields, or a sentence saying what to fix. */
-  function read() {
-    const mealName = name.value.trim();
-    if (!mealName) return { problem: "Give the meal a name.", focus: name };
-    const at = isoFrom(eatenAt, "The time of the meal");
-    if (at?.error) return { problem: at.error, focus: eatenAt };
-    const fields = { meal_name: mealName };
-    if (at) fields.eaten_at = at;
-    if (notes.value.trim()) fields.notes = notes.value.trim();
-    return { fields };
-  }
-
   /** Sends the meal: JSON without photos, multipart with them; the server's Meal. */
-  function send(fields, files) {
-    const key = attempt.keyFor(`${JSON.stringify(fields)}#${filesSignature(files)}`);
+  function send(fields, files, key) {
     const headers = { "Idempotency-Key": key };
     if (!files.length) return apiWithHeaders("POST", paths.meals(), fields, headers);
     const body = new FormData();
@@ -75,7 +75,7 @@ export function mealsPanel(onSaved) {
 
   async function submit(e) {
     e.preventDefault();
-    const { fields, problem, focus } = read();
+    const { fields, problem, focus } = readMeal({ name, eatenAt, notes });
     if (problem) {
       formError(error, problem);
       focus.focus();
@@ -84,12 +84,16 @@ export function mealsPanel(onSaved) {
     formError(error, "");
     busy(true);
     try {
-      const meal = await send(fields, photo.files.slice());
+      const files = photo.files.slice();
+      const key = attempt.keyFor(`${JSON.stringify(fields)}#${filesSignature(files)}`);
+      const meal = await sendOrKeep("meal", fields, files, key, () => send(fields, files, key));
       attempt.done();
       form.reset();
       photo.reset();
-      show([meal, ...shown.filter((m) => m.id !== meal.id)]);
-      toast("Meal completed", meal.meal_name, "success");
+      if (meal) {
+        show([meal, ...shown.filter((m) => m.id !== meal.id)]);
+        toast("Meal completed", meal.meal_name, "success");
+      }
       onSaved();
     } catch (err) {
       // Nothing was stored (all or nothing): everything typed and chosen stays for a retry.
@@ -107,5 +111,5 @@ export function mealsPanel(onSaved) {
     else fill(list, meals.map(mealItem));
   }
 
-  return { el: card("Complete a meal", "meal-card", form, h("h3", { text: "Recent meals" }), list), show };
+  return { el: card("Complete a meal", "meal-card", form, h("h3", { text: "Recent meals" }), pendingList("meal"), list), show };
 }

@@ -5,6 +5,7 @@ import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.
 import { Attempt, dateTimeInput, filesSignature, isoFrom } from "./inputs.js";
 import { paths } from "./paths.js";
 import { PhotoPicker, UploadBar } from "./picker.js";
+import { pendingList, sendOrKeep } from "./queue-view.js";
 import { checkNumber, explain } from "./say.js";
 import { progressItem } from "./timeline.js";
 import { weightChart } from "./widgets.js";
@@ -35,6 +36,20 @@ function progressForm(onsubmit) {
   return parts;
 }
 
+/** The entry's fields, or a sentence saying what to fix first. */
+function readEntry({ weight, bodyFat, recordedAt, notes }) {
+  const problem = checkNumber(weight, "Weight", "kg") || checkNumber(bodyFat, "Body fat", "%");
+  if (problem) return { problem };
+  const at = isoFrom(recordedAt, "The date of the entry");
+  if (at?.error) return { problem: at.error };
+  const body = {};
+  if (weight.value !== "") body.weight_kg = Number(weight.value);
+  if (bodyFat.value !== "") body.body_fat_pct = Number(bodyFat.value);
+  if (notes.value.trim()) body.notes = notes.value.trim();
+  if (at) body.recorded_at = at;
+  return { body };
+}
+
 /** The panel; onSaved() refreshes the client's lists; show(entries) draws chart and history. */
 export function progressPanel(onSaved) {
   const { weight, bodyFat, recordedAt, notes, photos, bar, error, submitButton, form } = progressForm((e) => submit(e));
@@ -42,19 +57,6 @@ export function progressPanel(onSaved) {
   const list = h("div", { class: "progress-list" });
   const attempt = new Attempt();
 
-  /** The entry's fields, or a sentence saying what to fix first. */
-  function entryBody() {
-    const problem = checkNumber(weight, "Weight", "kg") || checkNumber(bodyFat, "Body fat", "%");
-    if (problem) return { problem };
-    const at = isoFrom(recordedAt, "The date of the entry");
-    if (at?.error) return { problem: at.error };
-    const body = {};
-    if (weight.value !== "") body.weight_kg = Number(weight.value);
-    if (bodyFat.value !== "") body.body_fat_pct = Number(bodyFat.value);
-    if (notes.value.trim()) body.notes = notes.value.trim();
-    if (at) body.recorded_at = at;
-    return { body };
-  }
 
   /** Uploads the photos one by one, with "Photo i of n" on the bar; their ids. */
   async function uploadPhotos(files) {
@@ -72,7 +74,7 @@ export function progressPanel(onSaved) {
 
   async function submit(e) {
     e.preventDefault();
-    const { body, problem } = entryBody();
+    const { body, problem } = readEntry({ weight, bodyFat, recordedAt, notes });
     const files = photos.files.slice();
     if (problem || (!Object.keys(body).length && !files.length)) {
       formError(error, problem || "Enter a weight, a body fat value, notes or a photo.");
@@ -82,14 +84,16 @@ export function progressPanel(onSaved) {
     submitButton.disabled = true;
     photos.lock(true);
     try {
-      const ids = await uploadPhotos(files);
-      if (ids.length) body.photo_ids = ids;
       const key = attempt.keyFor(`${JSON.stringify(body)}#${filesSignature(files)}`);
-      await apiWithHeaders("POST", paths.progress(), body, { "Idempotency-Key": key });
+      const sent = await sendOrKeep("progress", body, files, key, async () => {
+        const ids = await uploadPhotos(files);
+        const entry = ids.length ? { ...body, photo_ids: ids } : body;
+        return apiWithHeaders("POST", paths.progress(), entry, { "Idempotency-Key": key });
+      });
       attempt.done();
       form.reset();
       photos.reset();
-      toast("Progress saved", "", "success");
+      if (sent) toast("Progress saved", "", "success");
       onSaved();
     } catch (err) {
       const why = explain(err, { category: "progress_photos" });
@@ -105,5 +109,5 @@ export function progressPanel(onSaved) {
     fill(list, entries.length ? h("ol", { class: "timeline" }, entries.slice(0, 20).map(progressItem)) : empty("No progress logged yet."));
   }
 
-  return { el: card("Log progress", "progress-card", chartBox, form, h("h3", { text: "History" }), list), show };
+  return { el: card("Log progress", "progress-card", chartBox, form, h("h3", { text: "History" }), pendingList("progress"), list), show };
 }

@@ -9,6 +9,7 @@ import { card, fill, h, tabs, toast } from "./dom.js";
 import { documentsPanel } from "./documents.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
+import { photoSetting } from "./queue-view.js";
 import { gallery } from "./timeline.js";
 
 function layout(ctx, root, panes) {
@@ -58,7 +59,7 @@ export async function clientView(ctx) {
   const t = layout(ctx, root, [
     [meals.el, "meals"],
     [progress.el, "progress"],
-    [card("My photos", "photos-card", galleryBox), "photos"],
+    [card("My photos", "photos-card", galleryBox, photoSetting()), "photos"],
     [documents.el, "photos"],
     [messages.el, "messages"],
     [ctx.feed.el, "feed"],

@@ -33,6 +33,7 @@ export const paths = {
 
   messages: (params) => `/api/messages${qs(params)}`,
   messageRead: (messageId) => `/api/messages/${id(messageId)}/read`,
+  comments: (params) => `/api/comments${qs(params)}`,
   notifications: (params) => `/api/notifications${qs(params)}`,
   notificationsRead: "/api/notifications/read",
   testNotification: (userId) => `/api/ws/test-notification/${id(userId)}`,

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { empty, fill, h, num, s, shortDate, timeEl } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
+import { pendingList, sendOrQueue } from "./queue-view.js";
 
 /** The conversation with one person: messages oldest first, a box to write, live additions. */
 export class Conversation {
@@ -30,7 +31,8 @@ export class Conversation {
     this.text.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) this.form.requestSubmit();
     });
-    this.el = h("div", { class: "conversation" }, this.list, this.error, this.form);
+    const queued = pendingList("message", (item) => item.body.recipient_id === peer.id);
+    this.el = h("div", { class: "conversation" }, this.list, queued, this.error, this.form);
   }
 
   async load() {
@@ -73,8 +75,8 @@ export class Conversation {
     button.disabled = true;
     this.error.hidden = true;
     try {
-      const m = await api("POST", paths.messages(), { recipient_id: this.peer.id, body });
-      this.add(m);
+      const m = await sendOrQueue("message", { recipient_id: this.peer.id, body });
+      if (m) this.add(m);
       this.text.value = "";
     } catch (err) {
       this.error.textContent = explain(err, { notFound: `${this.peer.display_name} can no longer receive your messages.` });

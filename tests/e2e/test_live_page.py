@@ -71,6 +71,7 @@ def seed_history(client: dict[str, Any], trainer: dict[str, Any]) -> None:
     api.call("POST", "/api/messages", {"recipient_id": trainer["id"], "body": "Will do!"}, 201)
 
 
+# The meal form sends the meal with its photo as one multipart request (API.md, round 2).
 def test_meal_photo_reaches_trainer_live_and_messages_flow(
     browser: Any, server: Server, admin_api: Api
 ) -> None:
