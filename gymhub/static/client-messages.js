@@ -9,6 +9,10 @@ function title(trainers) {
   return trainers.length ? "Your trainers" : "Messages";
 }
 
+function chip(t, active, unread, onclick) {
+  return h("button", { type: "button", class: `chip${active ? " active" : ""}`, "data-badge": unread || "", onclick }, t.display_name);
+}
+
 /** The panel for the client ctx.me and their trainers (anyone not a client). */
 export function messagesPanel(ctx, trainers) {
   let peer = trainers[0] || null;
@@ -18,23 +22,7 @@ export function messagesPanel(ctx, trainers) {
   const unreadFrom = new Map();
 
   function renderPeers() {
-    fill(
-      chips,
-      trainers.length > 1
-        ? trainers.map((t) =>
-            h(
-              "button",
-              {
-                type: "button",
-                class: `chip${peer && t.id === peer.id ? " active" : ""}`,
-                "data-badge": unreadFrom.get(t.id) || "",
-                onclick: () => openPeer(t),
-              },
-              t.display_name,
-            ),
-          )
-        : null,
-    );
+    fill(chips, trainers.length > 1 ? trainers.map((t) => chip(t, peer && t.id === peer.id, unreadFrom.get(t.id), () => openPeer(t))) : null);
   }
 
   async function openPeer(t) {
@@ -67,5 +55,22 @@ export function messagesPanel(ctx, trainers) {
     return Boolean(m && conversation?.involves(m));
   }
 
-  return { el: card(title(trainers), "messages-card", chips, convBox), start, receive, showing };
+  /** An edited or deleted message: redrawn where it is shown. */
+  function update(m) {
+    if (m && conversation?.involves(m)) conversation.add(m);
+  }
+
+  /** A trainer who is no longer assigned leaves the list (and the open conversation). */
+  async function dropTrainer(trainerId) {
+    const i = trainers.findIndex((t) => t.id === trainerId);
+    if (i < 0) return;
+    trainers.splice(i, 1);
+    if (peer?.id === trainerId) {
+      peer = trainers[0] || null;
+      conversation = null;
+    }
+    await start();
+  }
+
+  return { el: card(title(trainers), "messages-card", chips, convBox), start, receive, showing, update, dropTrainer };
 }

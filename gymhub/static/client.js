@@ -10,6 +10,7 @@ import { documentsPanel } from "./documents.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
 import { photoSetting } from "./queue-view.js";
+import { configureItemActions } from "./item-actions.js";
 import { gallery } from "./timeline.js";
 
 function layout(ctx, root, panes) {
@@ -50,6 +51,7 @@ export async function clientView(ctx) {
     refreshTimer = setTimeout(() => load().catch((err) => toast("Could not refresh", explain(err), "error")), 250);
   }
 
+  configureItemActions({ me, onChanged: refresh });
   const meals = mealsPanel(refresh);
   const progress = progressPanel(refresh);
   const galleryBox = h("div", { class: "gallery-wrap" });
@@ -89,6 +91,10 @@ export async function clientView(ctx) {
         const m = n.data?.message;
         messages.receive(m);
         if (m.sender_id !== me.id && root.dataset.tab !== "messages") t.badge("messages", 1);
+      } else if (n.type === "MESSAGE_UPDATED") {
+        messages.update(n.data?.message);
+      } else if (n.type === "SYSTEM" && n.data?.event === "unassigned") {
+        messages.dropTrainer(n.data.trainer_id);
       } else if (documents.concerns(n)) {
         documents.reload().catch(() => {});
       } else if (n.type !== "SYSTEM") {

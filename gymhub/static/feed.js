@@ -13,13 +13,18 @@ export function clientOf(n, meId = null) {
   const d = n.data || {};
   switch (n.type) {
     case "MEAL_COMPLETED":
+    case "MEAL_UPDATED":
       return d.meal ? d.meal.client_id : null;
+    case "MEAL_DELETED":
+    case "PROGRESS_DELETED":
+      return d.client_id ?? null;
     case "PROGRESS_UPDATED":
       return d.entry ? d.entry.client_id : null;
     case "FILE_UPLOADED":
     case "FILE_DELETED":
       return d.owner_id ?? null;
     case "MESSAGE":
+    case "MESSAGE_UPDATED":
       if (!d.message) return null;
       return d.message.sender_id === meId ? d.message.recipient_id : d.message.sender_id;
     default:
@@ -41,7 +46,7 @@ export function describe(n, ctx) {
       if (e.weight_kg !== null && e.weight_kg !== undefined) parts.push(`${num(e.weight_kg)} kg`);
       if (e.body_fat_pct !== null && e.body_fat_pct !== undefined) parts.push(`${num(e.body_fat_pct)} % body fat`);
       if (!parts.length && e.photos && e.photos.length) parts.push(`${e.photos.length} photo(s)`);
-      return { title: "Progress update", text: `${name(e.client_id)}: ${parts.join(", ") || "new entry"}` };
+      return { title: d.action === "updated" ? "Progress corrected" : "Progress update", text: `${name(e.client_id)}: ${parts.join(", ") || "new entry"}` };
     }
     case "FILE_UPLOADED": {
       const f = d.file || {};
@@ -58,6 +63,16 @@ export function describe(n, ctx) {
     }
     case "SYSTEM":
       return { title: d.title || "Announcement", text: d.message || "" };
+    case "MEAL_UPDATED":
+      return { title: "Meal corrected", text: `${name(d.meal.client_id)}: ${d.meal.meal_name}` };
+    case "MEAL_DELETED":
+      return { title: "Meal deleted", text: name(d.client_id) };
+    case "PROGRESS_DELETED":
+      return { title: "Progress entry deleted", text: name(d.client_id) };
+    case "MESSAGE_UPDATED": {
+      const m = d.message;
+      return { title: m.deleted_at ? "Message deleted" : `Message edited · ${ctx.name(m.sender_id)}`, text: m.body || "" };
+    }
     default:
       return { title: n.type, text: "" };
   }
@@ -68,7 +83,11 @@ export function isNews(n, me) {
   const d = n.data || {};
   switch (n.type) {
     case "MEAL_COMPLETED":
+    case "MEAL_UPDATED":
       return d.meal && d.meal.client_id !== me.id;
+    case "MEAL_DELETED":
+    case "PROGRESS_DELETED":
+      return d.client_id !== me.id;
     case "PROGRESS_UPDATED":
       return d.entry && d.entry.client_id !== me.id;
     case "FILE_UPLOADED":
@@ -76,6 +95,7 @@ export function isNews(n, me) {
     case "FILE_DELETED":
       return d.deleted_by !== me.id;
     case "MESSAGE":
+    case "MESSAGE_UPDATED":
       return d.message && d.message.sender_id !== me.id;
     default:
       return true;

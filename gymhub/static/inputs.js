@@ -4,7 +4,8 @@
 import { newIdempotencyKey } from "./api.js";
 import { h } from "./dom.js";
 
-function localValue(d) {
+/** A Date as a datetime-local input value, in local time. */
+export function localValue(d) {
   const p = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }

@@ -3,7 +3,18 @@
 
 import { paths } from "./paths.js";
 
-const TYPES = new Set(["FILE_UPLOADED", "FILE_DELETED", "MEAL_COMPLETED", "PROGRESS_UPDATED", "MESSAGE", "SYSTEM"]);
+const TYPES = new Set([
+  "FILE_UPLOADED",
+  "FILE_DELETED",
+  "MEAL_COMPLETED",
+  "PROGRESS_UPDATED",
+  "MESSAGE",
+  "SYSTEM",
+  "MEAL_UPDATED",
+  "MEAL_DELETED",
+  "PROGRESS_DELETED",
+  "MESSAGE_UPDATED",
+]);
 const PING_EVERY_MS = 25000;
 const PONG_WAIT_MS = 10000;
 const BACKOFF_BASE_MS = 500;

@@ -17,6 +17,9 @@ export const paths = {
   me: "/api/me",
   login: "/api/auth/login",
   logout: "/api/auth/logout",
+  password: "/api/me/password",
+  reset: "/api/auth/reset",
+  resetCode: (userId) => `/api/users/${id(userId)}/reset-code`,
 
   users: "/api/users",
   user: (userId) => `/api/users/${id(userId)}`,
@@ -25,13 +28,16 @@ export const paths = {
 
   meals: (params) => `/api/nutrition/meals${qs(params)}`,
   mealPhotoUpload: (params) => `/api/nutrition/photos/upload${qs(params)}`,
+  meal: (mealId) => `/api/nutrition/meals/${id(mealId)}`,
   progress: (params) => `/api/progress${qs(params)}`,
+  progressEntry: (entryId) => `/api/progress/${id(entryId)}`,
   files: (params) => `/api/files${qs(params)}`,
   file: (fileId) => `/api/files/${id(fileId)}`,
   fileUpload: (params) => `/api/files/upload${qs(params)}`,
   mediaStats: "/api/files/media/stats",
 
   messages: (params) => `/api/messages${qs(params)}`,
+  message: (messageId) => `/api/messages/${id(messageId)}`,
   messageRead: (messageId) => `/api/messages/${id(messageId)}/read`,
   comments: (params) => `/api/comments${qs(params)}`,
   notifications: (params) => `/api/notifications${qs(params)}`,

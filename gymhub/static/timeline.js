@@ -1,6 +1,7 @@
 // Meals and progress entries as one timeline, newest first, with their photos.
 
 import { empty, h, icon, num, thumb, timeEl } from "./dom.js";
+import { itemActions } from "./item-actions.js";
 
 function photos(files, caption) {
   const thumbs = (files || []).map((f) => thumb(f, caption)).filter(Boolean);
@@ -20,6 +21,7 @@ export function mealItem(meal) {
       meal.notes ? h("p", { class: "tl-notes", text: meal.notes }) : null,
       photos(meal.photos, meal.meal_name),
     ),
+    itemActions("meal", meal),
   );
 }
 
@@ -40,6 +42,7 @@ export function progressItem(entry) {
       entry.notes ? h("p", { class: "tl-notes", text: entry.notes }) : null,
       photos(entry.photos, "Progress photo"),
     ),
+    itemActions("progress", entry),
   );
 }
 

@@ -19,7 +19,6 @@ export async function trainerView(ctx) {
   root.append(aside, detail.el);
 
   const renderList = () => list.render(clients, open);
-
   async function openClient(c) {
     open = c;
     list.markSeen(c.id);
@@ -47,8 +46,16 @@ export async function trainerView(ctx) {
   detail.clear();
   if (clients.length && window.matchMedia("(min-width: 900px)").matches) await openClient(clients[0]);
 
+  // The admin ended an assignment: the client leaves the list and the open detail at once.
+  function dropClient(clientId) {
+    clients = clients.filter((x) => x.id !== clientId);
+    if (open?.id === clientId) closeClient();
+    else renderList();
+  }
+
   return {
     onEvent(n) {
+      if (n.type === "SYSTEM" && n.data?.event === "unassigned") return dropClient(n.data.client_id);
       const c = clientOf(n, ctx.me.id);
       if (c === null || c === ctx.me.id) return;
       if (!clients.some((x) => x.id === c)) {
@@ -57,7 +64,7 @@ export async function trainerView(ctx) {
       }
       if (open && open.id === c) {
         list.markSeen(c);
-        if (n.type === "MESSAGE") detail.addMessage(n.data.message);
+        if (n.type === "MESSAGE" || n.type === "MESSAGE_UPDATED") detail.addMessage(n.data.message);
         else detail.refresh(n);
       } else if (!n.read && isNews(n, ctx.me)) {
         list.addUnread(c);

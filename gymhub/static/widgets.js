@@ -1,9 +1,10 @@
 // Reusable pieces: the conversation and the weight chart (files: picker.js).
 
 import { api } from "./api.js";
-import { empty, fill, h, num, s, shortDate, timeEl } from "./dom.js";
+import { empty, fill, h, num, s, shortDate } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
+import { messageRow } from "./message-actions.js";
 import { pendingList, sendOrQueue } from "./queue-view.js";
 
 /** The conversation with one person: messages oldest first, a box to write, live additions. */
@@ -49,17 +50,19 @@ export class Conversation {
     return (m.sender_id === me && m.recipient_id === this.peer.id) || (m.sender_id === this.peer.id && m.recipient_id === me);
   }
 
+  /** Adds m in id order, or redraws it in place when it was edited or deleted. */
   add(m) {
-    if (this.ids.has(m.id) || !this.involves(m)) return;
+    if (!this.involves(m)) return;
+    const mine = m.sender_id === this.ctx.me.id;
+    const row = messageRow(m, mine, (changed) => this.add(changed));
+    const shown = this.list.querySelector(`li[data-id="${m.id}"]`);
+    if (shown) {
+      shown.replaceWith(row);
+      return;
+    }
+    if (this.ids.has(m.id)) return;
     this.ids.add(m.id);
     this.list.querySelector(".empty")?.remove();
-    const mine = m.sender_id === this.ctx.me.id;
-    const row = h(
-      "li",
-      { class: `message ${mine ? "mine" : "theirs"}`, "data-id": m.id },
-      h("p", { class: "message-body", text: m.body }),
-      h("span", { class: "message-meta muted" }, timeEl(m.created_at)),
-    );
     // Keep id order even when a live message and a reload cross.
     const after = [...this.list.children].find((li) => Number(li.dataset.id) > m.id);
     this.list.insertBefore(row, after || null);
