@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { card, confirmButton, errorLine, fill, field, formError, h, toast, when } from "./dom.js";
 import { paths } from "./paths.js";
+import { resetCodeButton } from "./reset-code.js";
 import { explain } from "./say.js";
 
 function createForm(onCreated) {
@@ -57,9 +58,14 @@ function userRow(u, me, setDisabled) {
       { class: "actions" },
       u.id === me.id
         ? h("span", { class: "muted", text: "you" })
-        : u.disabled
-          ? h("button", { type: "button", class: "btn small", text: "Enable", onclick: () => setDisabled(u, false) })
-          : confirmButton({ label: "Disable", question: `Disable ${u.display_name}? They are signed out at once.`, yes: "Disable", action: () => setDisabled(u, true) }),
+        : h(
+            "span",
+            { class: "row-actions" },
+            resetCodeButton(u),
+            u.disabled
+              ? h("button", { type: "button", class: "btn small", text: "Enable", onclick: () => setDisabled(u, false) })
+              : confirmButton({ label: "Disable", question: `Disable ${u.display_name}? They are signed out at once.`, yes: "Disable", action: () => setDisabled(u, true) }),
+          ),
     ),
   );
 }

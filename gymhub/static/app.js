@@ -1,13 +1,15 @@
 // gymhub's web page: sign-in, then the view of the signed-in user's role, kept live.
 
 import { api, ApiError, whenSignedOut } from "./api.js";
-import { $, formError, h, toast } from "./dom.js";
+import { avatar } from "./avatar.js";
+import { $, fill, formError, h, toast } from "./dom.js";
 import { clientView } from "./client.js";
 import { describe, Feed, isNews, loadNotifications } from "./feed.js";
 import { Live } from "./live.js";
 import { outbox } from "./outbox.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
+import { setupReset } from "./signin-reset.js";
 
 // The trainer's and admin's screens load only for them: a client's phone needs fewer files.
 const VIEWS = {
@@ -18,6 +20,7 @@ const VIEWS = {
 const LIVE_LABELS = { connecting: "connecting", live: "live", reconnecting: "reconnecting", offline: "offline" };
 
 let session = null;
+let closeReset = () => {};
 // Code 4401 and a 401 say only that the session is gone: disabled, password changed or signed
 // out everywhere. The person learns why it happened and what to do.
 const ENDED = "You have been signed out: your account was disabled, or your sign-in was ended elsewhere. Sign in again; if that fails, ask your gym.";
@@ -90,11 +93,42 @@ async function signOut() {
   showSignIn("You are signed out.");
 }
 
-async function start(me) {
-  $("#signin").hidden = true;
-  $("#topbar").hidden = false;
+function showWho(me) {
+  fill($("#who-avatar"), avatar(me, "avatar-small"));
   $("#who-name").textContent = `${me.display_name} · ${me.role}`;
   document.title = `gymhub · ${me.display_name}`;
+}
+
+/** The account screen; a change to the account redraws the view with the new `me`. */
+async function showAccount() {
+  if (!session) return;
+  const { openAccount } = await import("./account.js");
+  const { ctx } = session;
+  openAccount(ctx, {
+    onMe: async () => {
+      showWho(ctx.me);
+      await ctx.redraw();
+    },
+    // A password change ends every earlier session, this page's socket included (4401); the
+    // server gave this browser a fresh cookie, so the page reconnects instead of signing out.
+    onPasswordChanged: (expected) => {
+      session.renewing = expected;
+    },
+  });
+}
+
+function revoked(live) {
+  if (session?.live === live && session.renewing) {
+    session.renewing = false;
+    live.start();
+  } else showSignIn(ENDED);
+}
+
+async function start(me) {
+  closeReset();
+  $("#signin").hidden = true;
+  $("#topbar").hidden = false;
+  showWho(me);
   const people = new Map([[me.id, me]]);
   const ctx = {
     me,
@@ -109,7 +143,7 @@ async function start(me) {
   let view = null;
   const live = new Live(me.id, {
     onState: setLive,
-    onRevoked: () => showSignIn(ENDED),
+    onRevoked: () => revoked(live),
     // The server answers again: what waits on the device goes now.
     onWelcome: () => outbox.flush(),
     onEvent: (n, { replayed }) => {
@@ -125,7 +159,10 @@ async function start(me) {
   ctx.live = live;
   ctx.feed = new Feed(ctx);
   ctx.onAllRead = () => view?.onAllRead?.();
-  session = { me, live };
+  ctx.redraw = async () => {
+    view = await VIEWS[me.role](ctx);
+  };
+  session = { me, live, ctx };
   await outbox.open(me.id).catch((err) => console.warn("gymhub: no outbox on this device:", err));
 
   try {
@@ -152,6 +189,8 @@ async function start(me) {
 async function boot() {
   $("#signin-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", signOut);
+  $("#account-open").addEventListener("click", showAccount);
+  closeReset = setupReset(start);
   whenSignedOut(() => showSignIn(ENDED));
   try {
     const me = await api("GET", paths.me);

@@ -35,6 +35,8 @@ export const paths = {
   file: (fileId) => `/api/files/${id(fileId)}`,
   fileUpload: (params) => `/api/files/upload${qs(params)}`,
   mediaStats: "/api/files/media/stats",
+  // A profile photo's thumbnail: JPEG, or PNG when the photo has transparency (avatar.js tries both).
+  thumbnail: (fileId, ext) => `/api/files/media/thumbnails/${id(fileId)}_thumbnail.${ext}`,
 
   messages: (params) => `/api/messages${qs(params)}`,
   message: (messageId) => `/api/messages/${id(messageId)}`,

@@ -2,6 +2,7 @@
 // about them. Per client, the highest notification id looked at is kept in localStorage.
 
 import { clientOf, isNews } from "./feed.js";
+import { avatar } from "./avatar.js";
 import { fill, h } from "./dom.js";
 
 function row(c, count, active, onOpen) {
@@ -16,7 +17,7 @@ function row(c, count, active, onOpen) {
         "data-client-id": c.id,
         onclick: () => onOpen(c),
       },
-      h("span", { class: "avatar", "aria-hidden": "true", text: (c.display_name || "?").slice(0, 1).toUpperCase() }),
+      avatar(c),
       h("span", { class: "client-names" }, h("strong", { text: c.display_name }), h("span", { class: "muted", text: `@${c.username}` })),
       count ? h("span", { class: "badge", "aria-label": `${count} unread`, text: String(count) }) : null,
     ),

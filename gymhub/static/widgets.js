@@ -1,6 +1,7 @@
 // Reusable pieces: the conversation and the weight chart (files: picker.js).
 
 import { api } from "./api.js";
+import { avatar } from "./avatar.js";
 import { empty, fill, h, num, s, shortDate } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
@@ -33,7 +34,8 @@ export class Conversation {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) this.form.requestSubmit();
     });
     const queued = pendingList("message", (item) => item.body.recipient_id === peer.id);
-    this.el = h("div", { class: "conversation" }, this.list, queued, this.error, this.form);
+    const who = h("div", { class: "conv-peer" }, avatar(peer, "avatar-small"), h("strong", { text: peer.display_name }));
+    this.el = h("div", { class: "conversation" }, who, this.list, queued, this.error, this.form);
   }
 
   async load() {
