@@ -221,9 +221,13 @@ async def test_unassignment_takes_the_clients_notifications_back(
         f"/api/messages?with={member['id']}", headers=bearer(trainer["token"])
     )
     assert thread.status == 200 and len((await thread.json())["messages"]) == 1
-    assert len(await notes_of(client, member["token"])) == 4  # the client's own stay
+    mine = await notes_of(client, member["token"])  # the client's own stay, and they are told
+    assert len(mine) == 5 and mine[-1]["type"] == "SYSTEM"
+    assert mine[-1]["data"]["event"] == "unassigned"
+    assert mine[-1]["data"]["trainer_id"] == trainer["id"]
     # Unassigning again is idempotent and tells nobody twice.
     resp = await client.delete(
         f"/api/trainers/{trainer['id']}/clients/{member['id']}", headers=bearer(admin)
     )
     assert resp.status == 204 and len(await notes_of(client, trainer["token"])) == 2
+    assert len(await notes_of(client, member["token"])) == 5

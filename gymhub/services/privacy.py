@@ -46,26 +46,34 @@ def unassign_in(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> bo
     return ended
 
 
-def _tell_trainer(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> list[Stored]:
+def _tell_both(conn: sqlite3.Connection, trainer_id: int, client_id: int) -> list[Stored]:
+    """The trainer's page drops the client, and the client's page drops the trainer."""
     client = users.get_user(conn, client_id)
-    assert client is not None  # assignment_pair found it
-    data = {
+    trainer = users.get_user(conn, trainer_id)
+    assert client is not None and trainer is not None  # assignment_pair found them
+    ids = {"event": UNASSIGNED, "client_id": client_id, "trainer_id": trainer_id}
+    to_trainer = {
         "message": f"{client.display_name} is no longer your client.",
         "title": "Client unassigned",
-        "event": UNASSIGNED,
-        "client_id": client_id,
+        **ids,
     }
-    return address(conn, "SYSTEM", [trainer_id], lambda _: data)
+    to_client = {
+        "message": f"{trainer.display_name} is no longer your trainer.",
+        "title": "Trainer unassigned",
+        **ids,
+    }
+    told = address(conn, "SYSTEM", [trainer_id], lambda _: to_trainer)
+    return told + address(conn, "SYSTEM", [client_id], lambda _: to_client)
 
 
 async def end_assignment(db: Database, publish: Publish, trainer_id: int, client_id: int) -> None:
-    """Unassign (admin's call) and tell the trainer's open pages live; a repeated DELETE tells
+    """Unassign (admin's call) and tell both sides' open pages live; a repeated DELETE tells
     nobody again."""
 
     def apply(conn: sqlite3.Connection) -> tuple[None, list[Stored]]:
         policy.assignment_pair(conn, trainer_id, client_id)
         if not unassign_in(conn, trainer_id, client_id):
             return None, []
-        return None, _tell_trainer(conn, trainer_id, client_id)
+        return None, _tell_both(conn, trainer_id, client_id)
 
     await write_and_publish(db, publish, apply)
