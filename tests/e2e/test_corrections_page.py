@@ -10,12 +10,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import (
+    ADMIN_PASSWORD,
     DESKTOP,
+    PASSWORD,
     PHONE,
     Api,
     Server,
+    food_jpeg,
     open_page,
     sign_in,
+    wait_for,
     wait_live,
 )
 
@@ -141,3 +145,109 @@ def test_message_edit_and_delete_show_on_both_sides(
     expect(mine).to_contain_text("Message deleted")
     expect(mine.locator(".actions-trigger")).to_have_count(0)
     assert re.search("See you", theirs.inner_text()) is None
+
+
+def test_account_changes_password_name_photo_and_units(
+    browser: Any, server: Server, admin_api: Api, tmp_path: Any
+) -> None:
+    trainer, client = pair(admin_api)
+    page = open_as(browser, server, client, PHONE)
+    coach = open_as(browser, server, trainer, DESKTOP)
+    page.click("#account-open")
+    dialog = page.locator('[data-testid="account"]')
+    expect(dialog).to_be_visible()
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(food_jpeg(3, (400, 400)))
+    dialog.locator('input[type="file"]').set_input_files(str(photo))
+    expect(page.locator("#who-avatar img.avatar-photo")).to_be_visible()
+    dialog.locator("#account-name").fill("Sam O.")
+    dialog.get_by_role("button", name="Save name").click()
+    expect(page.locator("#who-name")).to_contain_text("Sam O.")
+    dialog.get_by_role("radio", name=re.compile("Imperial")).check()
+    wait_for(lambda: client["api"].call("GET", "/api/me")["units"] == "imperial")
+    me = client["api"].call("GET", "/api/me")
+    assert me["display_name"] == "Sam O." and me["profile_photo_id"]
+    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
+
+    # A wrong current password says so; the right one keeps this page signed in and live.
+    dialog.locator("#account-current-password").fill("not-my-password")
+    dialog.locator("#account-new-password").fill("a-new-password-2")
+    dialog.locator("#account-repeat-password").fill("a-new-password-2")
+    dialog.get_by_role("button", name="Change password").click()
+    expect(dialog.locator("#password-form .form-error")).to_have_text(
+        "Your current password is not right."
+    )
+    dialog.locator("#account-current-password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Change password").click()
+    expect(page.locator(".toast", has_text="Password changed")).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+    wait_live(page)
+    expect(page.locator("#signin")).to_be_hidden()
+    Api(server).login(client["username"], "a-new-password-2")
+    _, fresh, _ = open_page(browser, server, PHONE)
+    sign_in(fresh, client["username"], "a-new-password-2")
+    wait_live(fresh)
+
+    # The trainer sees the photo beside the client's name in the list and the conversation.
+    coach.reload()
+    wait_live(coach)
+    row = coach.locator(f'.client-row[data-client-id="{client["id"]}"]')
+    expect(row.locator("img.avatar-photo")).to_be_visible()
+    row.click()
+    expect(coach.locator(".conv-peer img.avatar-photo")).to_be_visible()
+    assert coach.locator(".conv-peer img.avatar-photo").evaluate("i => i.naturalWidth") > 0
+
+
+def test_reset_code_from_admin_to_sign_in(browser: Any, server: Server, admin_api: Api) -> None:
+    person = admin_api.user("client", "Rae Nakamura")
+    _, admin, _ = open_page(browser, server, DESKTOP)
+    sign_in(admin, "admin", ADMIN_PASSWORD)
+    wait_live(admin)
+    admin.locator("table.users tr", has_text=person["username"]).get_by_role(
+        "button", name="Reset code"
+    ).click()
+    dialog = admin.locator('[data-testid="reset-dialog"]')
+    expect(dialog).to_contain_text("valid 24 hours")
+    code = dialog.locator('[data-testid="reset-code"]').inner_text().strip()
+    assert len(code) >= 6
+    dialog.get_by_role("button", name="Copy").click()
+    expect(dialog.get_by_role("button", name=re.compile("Cop"))).to_be_visible()
+
+    _, page, watch = open_page(browser, server, PHONE)
+    page.click("#reset-open")
+    page.fill("#reset-username", person["username"])
+    page.fill("#reset-code", "wrong-code")
+    page.fill("#reset-password", "brand-new-pass")
+    page.click("#reset-submit")
+    expect(page.locator("#reset-form .form-error")).to_contain_text("does not work")
+    page.fill("#reset-code", code)
+    page.click("#reset-submit")
+    wait_live(page)
+    expect(page.locator("#who-name")).to_contain_text("Rae Nakamura")
+    Api(server).login(person["username"], "brand-new-pass")
+    assert watch.errors == []
+
+
+def test_unassignment_drops_the_client_and_the_trainer_live(
+    browser: Any, server: Server, admin_api: Api
+) -> None:
+    trainer, client = pair(admin_api)
+    other = admin_api.user("trainer", "Coach Ben")
+    admin_api.assign(other, client)
+    coach = open_as(browser, server, trainer, DESKTOP)
+    coach.click(f'.client-row[data-client-id="{client["id"]}"]')
+    expect(coach.locator(".detail-head h1")).to_have_text("Sam Okafor")
+    page = open_as(browser, server, client, PHONE)
+    page.get_by_role("tab", name="Messages").click()
+    expect(page.locator(".messages-card .chip")).to_have_count(2)
+
+    t0 = time.monotonic()
+    admin_api.call("DELETE", f"/api/trainers/{trainer['id']}/clients/{client['id']}", None, 204)
+    expect(coach.locator(f'.client-row[data-client-id="{client["id"]}"]')).to_have_count(
+        0, timeout=2000
+    )
+    expect(coach.locator(".detail-head")).to_have_count(0, timeout=2000)
+    assert time.monotonic() - t0 < 2.0
+    expect(coach.locator(".toast", has_text="no longer your client")).to_be_visible()
+    expect(page.locator(".messages-card .chip")).to_have_count(0)
+    expect(page.locator(".conv-peer")).to_contain_text("Coach Ben")
