@@ -56,7 +56,8 @@ export function actionsMenu({ label, items }) {
     popup.hidden = false;
     trigger.setAttribute("aria-expanded", "true");
     openMenu = close;
-    popup.querySelector("button")?.focus();
+    popup.scrollIntoView({ block: "nearest" });
+    popup.querySelector("button")?.focus({ preventScroll: true });
   };
   trigger.addEventListener("click", (e) => {
     e.stopPropagation();

@@ -130,3 +130,70 @@ def test_every_screen_light_and_dark_meets_aa_contrast(
     problems += screens.problems
     ctx.close()
     assert problems == [], "\n".join(problems[:30])
+
+
+SCOPED = CONTRAST.replace("async () =>", "async (scope) =>").replace("(document,", "(scope,")
+
+
+def shoot(page: Any, name: str, problems: list[str], scope: str) -> None:
+    """A screenshot (toasts kept: the Undo toast) and the contrast check of scope only."""
+    page.wait_for_timeout(80)
+    save_screenshot(page, name)
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    problems += [f"{name}: {p}" for p in page.evaluate(SCOPED, scope)]
+
+
+def corrections_screens(page: Any, problems: list[str]) -> None:
+    item = page.locator(".meal-card .tl-item").first
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(viewport)
+            clear_toasts(page)
+            item.locator(".actions-trigger").click()
+            shoot(page, f"fix-menu-{size}-{scheme}", problems, ".meal-card .timeline")
+            page.get_by_role("menuitem", name="Edit").click()
+            item.locator(".item-edit").scroll_into_view_if_needed()
+            shoot(page, f"fix-edit-{size}-{scheme}", problems, ".meal-card .timeline")
+            item.get_by_role("button", name="Cancel").click()
+            item.locator(".actions-trigger").click()
+            page.get_by_role("menuitem", name="Delete").click()
+            page.locator(".actions-confirm").get_by_role("menuitem", name="Delete").click()
+            shoot(page, f"fix-undo-{size}-{scheme}", problems, "#toasts")
+            page.locator(".undo-toast").get_by_role("button", name="Undo").click()
+            page.click("#account-open")
+            shoot(page, f"fix-account-{size}-{scheme}", problems, ".account-dialog")
+            page.get_by_role("button", name="Close").click()
+
+
+def test_corrections_account_and_reset_code_screens(
+    browser: Any, server: Server, admin_api: Api
+) -> None:
+    _, client = pair(admin_api)
+    for name in ("Chicken and rice", "Greek yoghurt with berries"):
+        client["api"].call(
+            "POST", "/api/nutrition/meals", {"meal_name": name, "notes": "Lunch"}, 201
+        )
+    problems: list[str] = []
+    ctx, page = open_screen(browser, server)
+    sign_in(page, client["username"])
+    wait_live(page)
+    corrections_screens(page, problems)
+    ctx.close()
+
+    ctx, page = open_screen(browser, server)
+    sign_in(page, "admin", ADMIN_PASSWORD)
+    wait_live(page)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(viewport)
+            row = page.locator("table.users tr", has_text=client["username"])
+            row.get_by_role("button", name="Reset code").click()
+            shoot(page, f"fix-reset-code-{size}-{scheme}", problems, ".reset-dialog")
+            page.get_by_role("button", name="Done").click()
+    page.set_viewport_size({"width": 320, "height": 700})
+    assert page.evaluate("document.documentElement.scrollWidth") == 320
+    ctx.close()
+    assert problems == [], "\n".join(problems[:30])
