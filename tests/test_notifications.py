@@ -69,6 +69,8 @@ async def test_live_feed_follows_assignments(client: TestClient, people: dict[st
         f"/api/trainers/{trainer['id']}/clients/{member['id']}", headers=bearer(admin)
     )
     assert resp.status == 204
+    told_client = await recv(own)  # the client's page learns it too, and drops the trainer
+    assert told_client["type"] == "SYSTEM" and told_client["data"]["trainer_id"] == trainer["id"]
     resp = await client.post("/api/nutrition/meals", headers=token, json={"meal_name": "Soup"})
     assert resp.status == 201
     assert (await recv(own))["data"]["meal"]["meal_name"] == "Soup"
