@@ -303,8 +303,8 @@ class Uploads:
                     category,
                     pending.body.original_name,
                     links,
-                    pending.body.visibility,
-                    pending.body.pose,
+                    visibility=pending.body.visibility,
+                    pose=pending.body.pose,
                 )
                 found = await guarded_write(
                     self.db, lambda conn: self._commit(conn, viewer, new), upload_answer
@@ -423,7 +423,7 @@ class LocalFile:
             self.category,
             self.original_name,
             self.links,
-            self.pose,
+            pose=self.pose,
         )
 
 

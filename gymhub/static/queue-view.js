@@ -6,6 +6,10 @@ import { bytes } from "./api.js";
 import { $, fill, h, num, s, toast, when } from "./dom.js";
 import { outbox } from "./outbox.js";
 import { allowShrink, shrinkAllowed } from "./resize.js";
+import { explain } from "./say.js";
+
+// Which photos a queued write carries, for the sentence of a refusal.
+const PHOTO_CATEGORY = { meal: "meal_photos", progress: "progress_photos" };
 
 const FIELDS = {
   meal: [
@@ -44,7 +48,7 @@ function summary(item) {
 }
 
 function status(item) {
-  if (item.state === "refused") return h("p", { class: "queue-reason", role: "alert", text: `Not sent: ${item.error.message}` });
+  if (item.state === "refused") return h("p", { class: "queue-reason", role: "alert", text: `Not sent: ${explain(item.error, { category: PHOTO_CATEGORY[item.kind] })}` });
   const text = outbox.sending?.seq === item.seq ? "Sending…" : "Waiting to send";
   return h("span", { class: "queue-state" }, icon("clock"), text);
 }
