@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymhub import imaging
+from gymhub import imaging, metrics
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
 from gymhub.data import files, notifications, stats, users
@@ -245,7 +246,9 @@ class Uploads:
         pending = _Pending(self.storage, Body(self.storage, category))
         kept = False
         try:
+            started = time.perf_counter()
             await read_body(pending.body)
+            metrics.stage("receive", time.perf_counter() - started)
             received = pending.body.received
             if received is None:
                 raise InvalidRequest(f"{FILE_REQUIRED}.")
@@ -263,12 +266,16 @@ class Uploads:
                     pending.body.original_name,
                     links,
                 )
+                started = time.perf_counter()
                 found = await self.db.write(lambda conn: self._commit(conn, viewer, new))
+                metrics.stage("commit", time.perf_counter() - started)
             kept = found.ingested.created
         finally:
             if not kept:
                 await pending.discard()
+        started = time.perf_counter()
         self.publish(found.stored)
+        metrics.stage("notify", time.perf_counter() - started)
         return found.ingested
 
     async def _known(

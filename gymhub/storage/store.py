@@ -183,7 +183,10 @@ class Storage:
 
     @staticmethod
     async def _sniff(head: bytes, allowed: frozenset[str], category: str) -> None:
-        if not await asyncio.to_thread(imaging.plausible, head, allowed):
+        started = time.perf_counter()
+        plausible = await asyncio.to_thread(imaging.plausible, head, allowed)
+        metrics.stage("sniff", time.perf_counter() - started)
+        if not plausible:
             raise UnsupportedType(
                 f"This type of file is not accepted in {category} "
                 f"(accepted: {imaging.sniff.describe(allowed)})."
@@ -212,6 +215,7 @@ class Storage:
             await asyncio.to_thread(self._drop_partial_variants, received.file_id)
             raise
         metrics.IMAGE_SECONDS.observe(time.perf_counter() - started)
+        _pool_stages(started, out.get("timings"))
         return checked_image(out)
 
     def _drop_partial_variants(self, file_id: str) -> None:
@@ -262,7 +266,10 @@ class Storage:
 
     async def place(self, received: Received, category: str, checked: Checked) -> list[Path]:
         """Move the checked upload into the tree durably; returns the placed paths."""
-        return await asyncio.to_thread(self._place, received, category, checked)
+        started = time.perf_counter()
+        placed = await asyncio.to_thread(self._place, received, category, checked)
+        metrics.stage("place", time.perf_counter() - started)
+        return placed
 
     def _place(self, received: Received, category: str, checked: Checked) -> list[Path]:
         return place_files(self.layout, received, category, checked)
@@ -319,6 +326,18 @@ class Storage:
         return loaded, release
 
 
+def _pool_stages(submitted: float, timings: dict[str, float] | None) -> None:
+    """The pool job's stages as Server-Timing shows them: the wait for a worker, the worker's
+    own steps, and the way back to the event loop (perf_counter is CLOCK_MONOTONIC here, the
+    clock the worker's times are on)."""
+    if timings is None or not metrics.timing_on():
+        return
+    metrics.stage("pool_queue", timings["start"] - submitted)
+    for name in ("sniff", "decode", "resize", "encode", "fsync"):
+        metrics.stage(f"pool_{name}", timings.get(name, 0.0))
+    metrics.stage("pool_return", time.perf_counter() - timings["end"])
+
+
 def checked_image(out: dict[str, Any]) -> Checked:
     """The verdict of imaging.process_image as a Checked upload."""
     return Checked(out["mime"], EXT_OF[out["mime"]], out["width"], out["height"], _variants(out))
@@ -362,8 +381,10 @@ def _variants(out: dict[str, Any]) -> list[VariantOut]:
 
 
 def _write_hashed(out: BinaryIO, digest: Any, data: bytes) -> None:
+    started = time.perf_counter()
     digest.update(data)
     out.write(data)
+    metrics.stage("hashwrite", time.perf_counter() - started)
 
 
 def _finish(out: BinaryIO, digest: Any, data: bytes) -> None:
@@ -371,7 +392,9 @@ def _finish(out: BinaryIO, digest: Any, data: bytes) -> None:
     try:
         _write_hashed(out, digest, data)
         out.flush()
+        started = time.perf_counter()
         os.fsync(out.fileno())
+        metrics.stage("fsync_original", time.perf_counter() - started)
     finally:
         out.close()
 

@@ -1,0 +1,238 @@
+"""Benchmark: one 12 MP photo from the client's request to the trainer holding its thumbnail.
+
+Usage: python bench/latency.py [--uploads 20] [--nice N]
+
+A server (one image worker at the configured niceness) runs with GYMHUB_STAGE_TIMING=1, so each
+upload's 201 carries a Server-Timing header of its stages. A client uploads a fresh 12 MP phone
+JPEG, one at a time; its trainer holds a WebSocket and, the moment the FILE_UPLOADED frame
+arrives, fetches the thumbnail named in it. Between two uploads the pipeline alone
+(imaging.process_image on the same kind of photo, in a warm pool of one worker at the same
+niceness) is timed, so the machine's changing load falls on both alike. Prints each stage's
+median and p95, and the two goals (DESIGN.md and issue #18): request to 201 against the pipeline
+alone, and request to the trainer holding the thumbnail's bytes against it.
+Traffic goes to 127.0.0.1 only; counts and durations are bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import math
+import multiprocessing
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import aiohttp
+from _server import PASSWORD, Server, phone_jpeg, variant_of  # type: ignore[import-not-found]
+
+from gymhub import imaging
+from gymhub.config import Config
+
+USER_PASSWORD = "bench-user-pw-1"
+# Server stages in the order an upload meets them (names as sent in Server-Timing).
+SERVER_STAGES = [
+    ("receive", "receive: body streamed (wall, incl. waits below)"),
+    ("hashwrite", "  hash and write (threads)"),
+    ("sniff", "  sniff first chunk"),
+    ("fsync_original", "  fsync of the original"),
+    ("pool_queue", "pool queue (submit to worker start)"),
+    ("pool_sniff", "  sniff whole file (worker)"),
+    ("pool_decode", "  decode (worker)"),
+    ("pool_resize", "  resize (worker)"),
+    ("pool_encode", "  encode (worker)"),
+    ("pool_fsync", "  fsync variants (worker)"),
+    ("pool_return", "pool return (worker end to loop)"),
+    ("place", "placement and its fsyncs"),
+    ("commit", "commit (row + notifications)"),
+    ("notify", "notification written to sockets"),
+    ("app", "handler total (server)"),
+]
+CLIENT_STAGES = [
+    ("to_201", "client: request start to 201 read"),
+    ("to_frame", "client: request start to trainer's WS frame"),
+    ("to_thumb", "client: request start to trainer holding thumbnail"),
+    ("pipeline", "pipeline alone (process_image, warm pool)"),
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def parse_timing(header: str) -> dict[str, float]:
+    """Server-Timing `name;dur=ms, ...` as seconds by name."""
+    out: dict[str, float] = {}
+    for item in header.split(","):
+        name, _, dur = item.strip().partition(";dur=")
+        if dur:
+            out[name] = float(dur) / 1000
+    return out
+
+
+async def make_users(http: aiohttp.ClientSession, url: str) -> tuple[str, str]:
+    """A trainer and a client of theirs; returns (client token, trainer token)."""
+
+    async def login(name: str, password: str) -> str:
+        async with http.post(
+            f"{url}/api/auth/login", json={"username": name, "password": password}
+        ) as r:
+            return str((await r.json())["access_token"])
+
+    admin = {"Authorization": f"Bearer {await login('admin', PASSWORD)}"}
+    ids = {}
+    for name, role in (("coach", "trainer"), ("athlete", "client")):
+        body = {"username": name, "password": USER_PASSWORD, "role": role}
+        async with http.post(f"{url}/api/users", json=body, headers=admin) as r:
+            assert r.status == 201, await r.text()
+            ids[role] = (await r.json())["id"]
+    path = f"{url}/api/trainers/{ids['trainer']}/clients/{ids['client']}"
+    async with http.put(path, headers=admin) as r:
+        assert r.status == 204, await r.text()
+    return await login("athlete", USER_PASSWORD), await login("coach", USER_PASSWORD)
+
+
+class Trainer:
+    """The trainer's screen: a WebSocket whose FILE_UPLOADED frames fetch their thumbnail."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, token: str):
+        self.http, self.url, self.auth = http, url, {"Authorization": f"Bearer {token}"}
+        self.frames: dict[str, float] = {}
+        self.thumbs: dict[str, float] = {}
+        self.arrived: dict[str, asyncio.Event] = {}
+
+    def waiter(self, file_id: str) -> asyncio.Event:
+        return self.arrived.setdefault(file_id, asyncio.Event())
+
+    async def run(self, ready: asyncio.Event) -> None:
+        async with self.http.ws_connect(f"{self.url}/api/ws", headers=self.auth) as ws:
+            ready.set()
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                now = time.perf_counter()
+                item = msg.json()
+                if item.get("type") != "FILE_UPLOADED":
+                    continue
+                file = item["data"]["file"]
+                self.frames[file["id"]] = now
+                async with self.http.get(
+                    self.url + file["variants"]["thumbnail"]["url"], headers=self.auth
+                ) as r:
+                    body = await r.read()
+                    assert r.status == 200 and body, r.status
+                self.thumbs[file["id"]] = time.perf_counter()
+                self.waiter(file["id"]).set()
+
+
+def pipeline_once(pool: ProcessPoolExecutor, tmp: Path, data: bytes, n: int) -> float:
+    """Seconds for process_image on these bytes in the warm pool, as the server calls it."""
+    src = tmp / f"alone{n}.jpg"
+    src.write_bytes(data)
+    started = time.perf_counter()
+    out = pool.submit(
+        imaging.process_image,
+        str(src),
+        str(tmp),
+        f"alone{n}",
+        Config().max_pixels,
+        imaging.IMAGE_MIMES,
+    ).result()
+    elapsed = time.perf_counter() - started
+    for v in out["variants"].values():
+        Path(v["path"]).unlink()
+    src.unlink()
+    return elapsed
+
+
+async def upload(
+    http: aiohttp.ClientSession, url: str, token: str, data: bytes
+) -> tuple[str, float, dict[str, float]]:
+    form = aiohttp.FormData()
+    form.add_field("file", io.BytesIO(data), filename="phone.jpg", content_type="image/jpeg")
+    started = time.perf_counter()
+    async with http.post(
+        f"{url}/api/files/upload?category=meal_photos",
+        data=form,
+        headers={"Authorization": f"Bearer {token}"},
+    ) as r:
+        body = await r.json()
+        assert r.status == 201, body
+        timing = parse_timing(r.headers.get("Server-Timing", ""))
+    return body["id"], started, timing
+
+
+async def run(args: argparse.Namespace, base: bytes) -> dict[str, list[float]]:
+    series: dict[str, list[float]] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="gymhub-latency-"))
+    ctx = multiprocessing.get_context("forkserver")
+    server = Server(1, args.nice, {"GYMHUB_STAGE_TIMING": "1"})
+    try:
+        with ProcessPoolExecutor(
+            1, mp_context=ctx, initializer=imaging.init_worker, initargs=(args.nice,)
+        ) as pool:
+            pipeline_once(pool, tmp, variant_of(base, 900_000), 0)  # warm its worker
+            async with aiohttp.ClientSession() as http:
+                client, coach = await make_users(http, server.url)
+                trainer = Trainer(http, server.url, coach)
+                ready = asyncio.Event()
+                screen = asyncio.create_task(trainer.run(ready))
+                await asyncio.wait_for(ready.wait(), 10)
+                # One upload to warm the server's worker, not counted.
+                await upload(http, server.url, client, variant_of(base, 800_000))
+                for i in range(args.uploads):
+                    alone = await asyncio.to_thread(
+                        pipeline_once, pool, tmp, variant_of(base, 700_000 + i), i + 1
+                    )
+                    series.setdefault("pipeline", []).append(alone)
+                    file_id, started, timing = await upload(
+                        http, server.url, client, variant_of(base, i)
+                    )
+                    done = time.perf_counter()
+                    await asyncio.wait_for(trainer.waiter(file_id).wait(), 30)
+                    series.setdefault("to_201", []).append(done - started)
+                    series.setdefault("to_frame", []).append(trainer.frames[file_id] - started)
+                    series.setdefault("to_thumb", []).append(trainer.thumbs[file_id] - started)
+                    for name, _ in SERVER_STAGES:
+                        series.setdefault(name, []).append(timing.get(name, 0.0))
+                screen.cancel()
+    finally:
+        server.stop()
+    return series
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--uploads", type=int, default=20)
+    parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
+    args = parser.parse_args()
+    base = phone_jpeg()
+    series = asyncio.run(run(args, base))
+    print(
+        f"{args.uploads} uploads of a 12 MP JPEG ({len(base) / 1e6:.1f} MB), one at a time, "
+        f"one image worker at nice {args.nice}; the pipeline alone timed between them"
+    )
+    print(f"{'stage':52} {'median ms':>10} {'p95 ms':>10}")
+    for name, label in SERVER_STAGES + CLIENT_STAGES:
+        values = series[name]
+        print(f"{label:52} {pct(values, 0.5) * 1000:10.1f} {pct(values, 0.95) * 1000:10.1f}")
+    alone = pct(series["pipeline"], 0.5)
+    for key, what, issue, design in (
+        ("to_201", "request to 201", 1.15, 1.25),
+        ("to_thumb", "request to trainer's thumbnail", 1.2, 1.5),
+    ):
+        ratio = pct(series[key], 0.5) / alone
+        p95 = pct(series[key], 0.95) / pct(series["pipeline"], 0.95)
+        print(
+            f"{what} / pipeline alone: median {ratio:.2f}x (p95 {p95:.2f}x); "
+            f"issue #18 goal <= {issue}x {'PASS' if ratio <= issue else 'MISS'}, "
+            f"DESIGN.md goal <= {design}x {'PASS' if ratio <= design else 'MISS'}"
+        )
+
+
+if __name__ == "__main__":
+    main()
