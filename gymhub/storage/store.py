@@ -46,6 +46,8 @@ T = TypeVar("T")
 CHUNK = 64 * 1024
 # Received chunks are gathered up to this size before one thread hop writes and hashes them.
 WRITE_BUFFER = 1024 * 1024
+# Variants put into the LRU when placed: what a screen fetches the moment it hears of a file.
+PRELOADED = frozenset({"thumbnail"})
 # Enough for libmagic to name every accepted type from the first chunk.
 SNIFF_BYTES = 8 * 1024
 
@@ -132,7 +134,11 @@ class Storage:
 
     async def receive(self, source: ChunkSource, category: str) -> Received:
         """Stream a part into temp while hashing and counting; 413 past the limit, 415 if the
-        first chunk is clearly not an accepted type. Nothing is left behind on failure."""
+        first chunk is clearly not an accepted type. Nothing is left behind on failure.
+
+        The bytes are written and hashed in a thread while the next ones are read, and the
+        sniff runs beside the reading too: the body's tail is not kept waiting by either. The
+        file is not yet fsynced: `check` does that beside the pool's work."""
         limit = self.config.limit_for(category)
         allowed = allowed_mimes(category)
         file_id = uuid.uuid4().hex
@@ -141,7 +147,9 @@ class Storage:
         size = 0
         pending: list[bytes] = []
         buffered = 0
-        sniffed = False
+        sniff: asyncio.Future[None] | None = None
+        # At most one write in flight, so the hash sees the bytes in order.
+        writing: asyncio.Future[None] | None = None
         out: BinaryIO | None = None
         try:
             out = await asyncio.to_thread(open, path, "wb")
@@ -156,21 +164,27 @@ class Storage:
                     )
                 pending.append(chunk)
                 buffered += len(chunk)
-                if not sniffed and buffered >= SNIFF_BYTES:
-                    await self._sniff(b"".join(pending), allowed, category)
-                    sniffed = True
+                if sniff is None and buffered >= SNIFF_BYTES:
+                    sniff = asyncio.ensure_future(self._sniff(b"".join(pending), allowed, category))
+                if sniff is not None and sniff.done():
+                    sniff.result()  # a 415 stops the read here
                 if buffered >= WRITE_BUFFER:
                     await self._room(buffered)
-                    # One thread hop per MiB, not per 64 KiB chunk: hashing and writing both
-                    # release the GIL there, so the loop keeps serving while it runs.
-                    await asyncio.to_thread(_write_hashed, out, digest, b"".join(pending))
+                    if writing is not None:
+                        await writing
+                    writing = _in_thread(_write_hashed, out, digest, b"".join(pending))
                     pending, buffered = [], 0
-            if not sniffed and pending:
-                await self._sniff(b"".join(pending), allowed, category)
+            if sniff is None:
+                sniff = asyncio.ensure_future(self._sniff(b"".join(pending), allowed, category))
+            await sniff
             await self._room(buffered)
+            if writing is not None:
+                await writing
+            writing = None
             await asyncio.to_thread(_finish, out, digest, b"".join(pending))
             out = None
         except BaseException:
+            await _settled(sniff, writing)
             await asyncio.to_thread(_abandon, out, path)
             raise
         return Received(file_id, path, size, digest.hexdigest())
@@ -193,7 +207,20 @@ class Storage:
             )
 
     async def check(self, received: Received, category: str) -> Checked:
-        """The final verdict in the pool: a document's structure, or an image's variants."""
+        """The final verdict in the pool: a document's structure, or an image's variants.
+
+        The received file is fsynced in a thread meanwhile (the worker reads it from the page
+        cache): once this returns, it is durable."""
+        synced = _in_thread(_fsync_file, received.path)
+        try:
+            checked = await self._verdict(received, category)
+        except BaseException:
+            await _settled(synced)
+            raise
+        await synced
+        return checked
+
+    async def _verdict(self, received: Received, category: str) -> Checked:
         allowed = allowed_mimes(category)
         started = time.perf_counter()
         try:
@@ -265,14 +292,29 @@ class Storage:
         self.replacements.clear()
 
     async def place(self, received: Received, category: str, checked: Checked) -> list[Path]:
-        """Move the checked upload into the tree durably; returns the placed paths."""
+        """Move the checked upload into the tree durably; returns the placed paths.
+
+        The thumbnail's bytes go into the LRU at once: the trainer's screen asks for them as
+        soon as the notification lands."""
         started = time.perf_counter()
-        placed = await asyncio.to_thread(self._place, received, category, checked)
+        placed, warm = await asyncio.to_thread(self._place, received, category, checked)
+        for key, entry in warm:
+            self.cache.put(key, entry)
         metrics.stage("place", time.perf_counter() - started)
         return placed
 
-    def _place(self, received: Received, category: str, checked: Checked) -> list[Path]:
-        return place_files(self.layout, received, category, checked)
+    def _place(
+        self, received: Received, category: str, checked: Checked
+    ) -> tuple[list[Path], list[tuple[str, Cached]]]:
+        placed = place_files(self.layout, received, category, checked)
+        warm = []
+        for v in checked.variants:
+            if v.name in PRELOADED and v.size <= MAX_ENTRY_BYTES:
+                path = self.layout.variant(received.file_id, v.name, v.ext)
+                entry = load_file(path, MAX_ENTRY_BYTES)
+                if entry is not None:
+                    warm.append((path.name, entry))
+        return placed, warm
 
     async def discard_temp(self, received: Received, checked: Checked | None = None) -> None:
         """Remove an upload's temp files (refused, or a duplicate of a live file)."""
@@ -280,7 +322,9 @@ class Storage:
         await asyncio.to_thread(remove_quietly, paths)
 
     async def discard_placed(self, paths: list[Path]) -> None:
-        """Remove placed files whose row was not committed."""
+        """Remove placed files whose row was not committed (and any bytes of them in the LRU)."""
+        for path in paths:
+            self.cache.discard(path.name)
         await asyncio.to_thread(remove_quietly, paths)
 
     def paths_of(self, row: FileRow, variants: list[FileVariant]) -> list[Path]:
@@ -388,15 +432,35 @@ def _write_hashed(out: BinaryIO, digest: Any, data: bytes) -> None:
 
 
 def _finish(out: BinaryIO, digest: Any, data: bytes) -> None:
-    """The last bytes, then fsync and close: durable before the checks start."""
+    """The last bytes, then close (`check` fsyncs the file beside the pool's work)."""
     try:
         _write_hashed(out, digest, data)
-        out.flush()
-        started = time.perf_counter()
-        os.fsync(out.fileno())
-        metrics.stage("fsync_original", time.perf_counter() - started)
     finally:
         out.close()
+
+
+def _fsync_file(path: Path) -> None:
+    started = time.perf_counter()
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    metrics.stage("fsync_original", time.perf_counter() - started)
+
+
+def _in_thread(fn: Callable[..., None], *args: Any) -> asyncio.Future[None]:
+    """fn(*args) in a thread, started now and awaited later."""
+    return asyncio.ensure_future(asyncio.to_thread(fn, *args))
+
+
+async def _settled(*futures: asyncio.Future[None] | None) -> None:
+    """Wait for work already started (a thread still writing the file) and drop its outcome:
+    the error being raised is the one that counts."""
+    for future in futures:
+        if future is not None:
+            with contextlib.suppress(BaseException):
+                await future
 
 
 def _abandon(out: BinaryIO | None, path: Path) -> None:
