@@ -83,7 +83,7 @@ async def test_sigkill_after_the_201_before_the_trainer_read_it(tmp_path: Path) 
             auth = {"Authorization": f"Bearer {coach}"}
             async with http.ws_connect(f"{url}/api/ws?since={seen}", headers=auth) as ws:
                 assert (await ws.receive_json(timeout=10))["type"] == "welcome"
-                replayed = []
+                replayed: list[dict[str, Any]] = []
                 while len(replayed) < UPLOADS:
                     item = await ws.receive_json(timeout=10)
                     if item["type"] == "FILE_UPLOADED":
