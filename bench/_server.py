@@ -19,7 +19,14 @@ PASSWORD = "bench-admin-pw-1"
 class Server:
     """`python -m gymhub serve` on a free port in a temp data dir."""
 
-    def __init__(self, workers: int, nice: int = 10, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        workers: int,
+        nice: int = 10,
+        extra_env: dict[str, str] | None = None,
+        root: Path = ROOT,
+    ):
+        """`root` is the checkout whose gymhub runs (another one measures a baseline)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="gymhub-bench-")
         self.data_dir = Path(self.tmp.name) / "data"
         env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": PASSWORD, "GYMHUB_WORKER_NICE": str(nice)}
@@ -39,7 +46,7 @@ class Server:
             "127.0.0.1",
         ]
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=root
         )
         deadline = time.monotonic() + 30
         assert self.proc.stdout is not None

@@ -167,60 +167,74 @@ async def upload(
     return body["id"], started, timing
 
 
-async def run(args: argparse.Namespace, base: bytes) -> dict[str, list[float]]:
-    series: dict[str, list[float]] = {}
+class Target:
+    """One server under measurement: its client, its trainer's screen, its figures."""
+
+    def __init__(self, label: str, server: Server):
+        self.label, self.server = label, server
+        self.series: dict[str, list[float]] = {}
+
+    async def start(self, http: aiohttp.ClientSession, warm: bytes) -> None:
+        self.client, coach = await make_users(http, self.server.url)
+        self.trainer = Trainer(http, self.server.url, coach)
+        ready = asyncio.Event()
+        self.screen = asyncio.create_task(self.trainer.run(ready))
+        await asyncio.wait_for(ready.wait(), 10)
+        # One upload to warm the server's worker, not counted.
+        await upload(http, self.server.url, self.client, warm)
+
+    async def measure(self, http: aiohttp.ClientSession, photo: bytes, alone: float) -> None:
+        series = self.series
+        file_id, started, timing = await upload(http, self.server.url, self.client, photo)
+        done = time.perf_counter()
+        await asyncio.wait_for(self.trainer.waiter(file_id).wait(), 60)
+        series.setdefault("pipeline", []).append(alone)
+        series.setdefault("to_201", []).append(done - started)
+        series.setdefault("to_frame", []).append(self.trainer.frames[file_id] - started)
+        series.setdefault("to_thumb", []).append(self.trainer.thumbs[file_id] - started)
+        in_pool = sum(v for k, v in timing.items() if k.startswith("pool_"))
+        timing["outside"] = timing.get("app", 0.0) - in_pool
+        for name, _ in SERVER_STAGES:
+            series.setdefault(name, []).append(timing.get(name, 0.0))
+        for key in ("to_201", "to_thumb"):
+            series.setdefault(f"{key}_paired", []).append(series[key][-1] / alone)
+
+
+async def run(args: argparse.Namespace, base: bytes) -> list[Target]:
     tmp = Path(tempfile.mkdtemp(prefix="gymhub-latency-"))
     ctx = multiprocessing.get_context("forkserver")
-    server = Server(1, args.nice, {"GYMHUB_STAGE_TIMING": "1"})
+    env = {"GYMHUB_STAGE_TIMING": "1"}
+    targets = []
     try:
+        if args.baseline is not None:
+            targets.append(Target("baseline", Server(1, args.nice, env, root=args.baseline)))
+        targets.append(Target("this tree", Server(1, args.nice, env)))
         with ProcessPoolExecutor(
             1, mp_context=ctx, initializer=imaging.init_worker, initargs=(args.nice,)
         ) as pool:
             pipeline_once(pool, tmp, variant_of(base, 900_000), 0)  # warm its worker
             async with aiohttp.ClientSession() as http:
-                client, coach = await make_users(http, server.url)
-                trainer = Trainer(http, server.url, coach)
-                ready = asyncio.Event()
-                screen = asyncio.create_task(trainer.run(ready))
-                await asyncio.wait_for(ready.wait(), 10)
-                # One upload to warm the server's worker, not counted.
-                await upload(http, server.url, client, variant_of(base, 800_000))
+                for n, target in enumerate(targets):
+                    await target.start(http, variant_of(base, 800_000 + n))
                 for i in range(args.uploads):
                     alone = await asyncio.to_thread(
                         pipeline_once, pool, tmp, variant_of(base, 700_000 + i), i + 1
                     )
-                    series.setdefault("pipeline", []).append(alone)
-                    file_id, started, timing = await upload(
-                        http, server.url, client, variant_of(base, i)
-                    )
-                    done = time.perf_counter()
-                    await asyncio.wait_for(trainer.waiter(file_id).wait(), 30)
-                    series.setdefault("to_201", []).append(done - started)
-                    series.setdefault("to_frame", []).append(trainer.frames[file_id] - started)
-                    series.setdefault("to_thumb", []).append(trainer.thumbs[file_id] - started)
-                    in_pool = sum(v for k, v in timing.items() if k.startswith("pool_"))
-                    timing["outside"] = timing.get("app", 0.0) - in_pool
-                    for name, _ in SERVER_STAGES:
-                        series.setdefault(name, []).append(timing.get(name, 0.0))
-                    for key in ("to_201", "to_thumb"):
-                        series.setdefault(f"{key}_paired", []).append(series[key][-1] / alone)
-                screen.cancel()
+                    # Taking turns to go first, so neither always follows the pipeline's run.
+                    order = targets if i % 2 == 0 else targets[::-1]
+                    for n, target in enumerate(order):
+                        await target.measure(http, variant_of(base, 1000 * n + i), alone)
+                for target in targets:
+                    target.screen.cancel()
     finally:
-        server.stop()
-    return series
+        for target in targets:
+            target.server.stop()
+    return targets
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--uploads", type=int, default=20)
-    parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
-    args = parser.parse_args()
-    base = phone_jpeg()
-    series = asyncio.run(run(args, base))
-    print(
-        f"{args.uploads} uploads of a 12 MP JPEG ({len(base) / 1e6:.1f} MB), one at a time, "
-        f"one image worker at nice {args.nice}; the pipeline alone timed between them"
-    )
+def report(target: Target) -> None:
+    series = target.series
+    print(f"{target.label}:")
     print(f"{'stage':52} {'median ms':>10} {'p95 ms':>10}")
     for name, label in SERVER_STAGES + CLIENT_STAGES:
         values = series[name]
@@ -238,6 +252,35 @@ def main() -> None:
             f"uploads' paired ratios {paired:.2f}x); "
             f"issue #18 goal <= {issue}x {'PASS' if ratio <= issue else 'MISS'}, "
             f"DESIGN.md goal <= {design}x {'PASS' if ratio <= design else 'MISS'}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--uploads", type=int, default=20)
+    parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another checkout (e.g. a worktree of main) served too, its uploads taking turns "
+        "with this tree's: its table is the 'before' of the same run",
+    )
+    args = parser.parse_args()
+    base = phone_jpeg()
+    targets = asyncio.run(run(args, base))
+    print(
+        f"{args.uploads} uploads of a 12 MP JPEG ({len(base) / 1e6:.1f} MB) per server, one at "
+        f"a time, one image worker at nice {args.nice}; the pipeline alone timed between them"
+    )
+    for target in targets:
+        report(target)
+    if len(targets) == 2:
+        before, after = (pct(t.series["to_201"], 0.5) for t in targets)
+        own = [pct(t.series["outside"], 0.5) for t in targets]
+        print(
+            f"this tree / baseline: request to 201 {after / before:.2f}x; the server's own work "
+            f"(handler less the pool job) {own[1] * 1000:.1f} ms against {own[0] * 1000:.1f} ms"
         )
 
 
