@@ -1,5 +1,4 @@
-"""An upload's stages in Server-Timing (only with `stage_timing`), and its thumbnail in the LRU
-from the moment it is placed."""
+"""An upload's stages in Server-Timing, only with `stage_timing`."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from gymhub.server import make_app
-from gymhub.web.appkeys import storage_key
 from tests import imaging_samples as samples
 from tests.support import admin_token, bearer, create_user, make_config
 from tests.test_files_kit import upload
@@ -34,22 +32,13 @@ STAGES = {
 }
 
 
-async def test_stages_only_when_asked_and_thumbnail_cached_on_placement(
+async def test_no_stages_without_stage_timing(
     client: TestClient, people: dict[str, Any], tmp_path: Path
 ) -> None:
     photo = samples.make_jpeg(tmp_path / "a.jpg", size=(900, 600), orientation=6).read_bytes()
     resp = await upload(client, people["client"]["token"], photo)
     assert resp.status == 201, await resp.text()
     assert "Server-Timing" not in resp.headers
-    file = await resp.json()
-    thumbnail = file["variants"]["thumbnail"]
-    name = thumbnail["url"].rsplit("/", 1)[1]
-    cached = client.app[storage_key].cache.get(name)
-    assert cached is not None and len(cached.body) == thumbnail["size"]
-    # The trainer's screen gets those very bytes.
-    got = await client.get(thumbnail["url"], headers=bearer(people["trainer"]["token"]))
-    assert got.status == 200 and await got.read() == cached.body
-    assert client.app[storage_key].cache.get(f"{file['id']}_medium.jpg") is None
 
 
 async def test_server_timing_names_every_stage(

@@ -46,8 +46,6 @@ T = TypeVar("T")
 CHUNK = 64 * 1024
 # Received chunks are gathered up to this size before one thread hop writes and hashes them.
 WRITE_BUFFER = 1024 * 1024
-# Variants put into the LRU when placed: what a screen fetches the moment it hears of a file.
-PRELOADED = frozenset({"thumbnail"})
 # Enough for libmagic to name every accepted type from the first chunk.
 SNIFF_BYTES = 8 * 1024
 
@@ -292,29 +290,14 @@ class Storage:
         self.replacements.clear()
 
     async def place(self, received: Received, category: str, checked: Checked) -> list[Path]:
-        """Move the checked upload into the tree durably; returns the placed paths.
-
-        The thumbnail's bytes go into the LRU at once: the trainer's screen asks for them as
-        soon as the notification lands."""
+        """Move the checked upload into the tree durably; returns the placed paths."""
         started = time.perf_counter()
-        placed, warm = await asyncio.to_thread(self._place, received, category, checked)
-        for key, entry in warm:
-            self.cache.put(key, entry)
+        placed = await asyncio.to_thread(self._place, received, category, checked)
         metrics.stage("place", time.perf_counter() - started)
         return placed
 
-    def _place(
-        self, received: Received, category: str, checked: Checked
-    ) -> tuple[list[Path], list[tuple[str, Cached]]]:
-        placed = place_files(self.layout, received, category, checked)
-        warm = []
-        for v in checked.variants:
-            if v.name in PRELOADED and v.size <= MAX_ENTRY_BYTES:
-                path = self.layout.variant(received.file_id, v.name, v.ext)
-                entry = load_file(path, MAX_ENTRY_BYTES)
-                if entry is not None:
-                    warm.append((path.name, entry))
-        return placed, warm
+    def _place(self, received: Received, category: str, checked: Checked) -> list[Path]:
+        return place_files(self.layout, received, category, checked)
 
     async def discard_temp(self, received: Received, checked: Checked | None = None) -> None:
         """Remove an upload's temp files (refused, or a duplicate of a live file)."""
@@ -322,9 +305,7 @@ class Storage:
         await asyncio.to_thread(remove_quietly, paths)
 
     async def discard_placed(self, paths: list[Path]) -> None:
-        """Remove placed files whose row was not committed (and any bytes of them in the LRU)."""
-        for path in paths:
-            self.cache.discard(path.name)
+        """Remove placed files whose row was not committed."""
         await asyncio.to_thread(remove_quietly, paths)
 
     def paths_of(self, row: FileRow, variants: list[FileVariant]) -> list[Path]:
