@@ -20,6 +20,7 @@ import asyncio
 import io
 import math
 import multiprocessing
+import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -229,6 +230,7 @@ async def run(args: argparse.Namespace, base: bytes) -> list[Target]:
     finally:
         for target in targets:
             target.server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return targets
 
 
