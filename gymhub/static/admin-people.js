@@ -1,5 +1,6 @@
 // The admin's People panel: create accounts, list everyone, disable or enable an account.
 
+import { accessLogButton } from "./access-log.js";
 import { api } from "./api.js";
 import { card, confirmButton, errorLine, fill, field, formError, h, toast, when } from "./dom.js";
 import { paths } from "./paths.js";
@@ -55,6 +56,7 @@ function userRow(u, me, setDisabled) {
     h(
       "td",
       { class: "actions" },
+      accessLogButton(u),
       u.id === me.id
         ? h("span", { class: "muted", text: "you" })
         : u.disabled
