@@ -126,7 +126,7 @@ export function accessLogList(path, whose = "your", nobody = "Nobody else has op
 
 /** The admin's "Access log" button for one user: opens that user's log in a dialog. */
 export function accessLogButton(user) {
-  return h("button", { type: "button", class: "btn small ghost", text: "Access log", onclick: () => openAccessLog(user) });
+  return h("button", { type: "button", class: "btn small ghost access-log-open", text: "Access log", onclick: () => openAccessLog(user) });
 }
 
 function openAccessLog(user) {

@@ -50,13 +50,12 @@ function userRow(u, me, setDisabled) {
   return h(
     "tr",
     { class: u.disabled ? "disabled" : "" },
-    h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}${u.disabled ? " · disabled" : ""}` })),
+    h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}${u.disabled ? " · disabled" : ""}` }), accessLogButton(u)),
     h("td", {}, h("span", { class: `role role-${u.role}`, text: u.role })),
     h("td", { class: "muted since", text: when(u.created_at) }),
     h(
       "td",
       { class: "actions" },
-      accessLogButton(u),
       u.id === me.id
         ? h("span", { class: "muted", text: "you" })
         : u.disabled

@@ -51,7 +51,7 @@ function defaultSection(ctx) {
     "section",
     { class: "privacy-part" },
     h("fieldset", { class: "choices" }, h("legend", { text: "Who sees new progress photos" }), radios),
-    h("p", { class: "muted", text: "Photos already sent keep their setting; change one in Files with its Only me / Share button." }),
+    h("p", { class: "muted", text: "Photos already sent keep their setting: change one in Files with its Make private or Share with trainers button." }),
   );
 }
 
@@ -138,7 +138,8 @@ function eraseSection(ctx) {
 /** The Privacy card; reload() refreshes the access log (on opening the tab). */
 export function privacyPanel(ctx) {
   const log = logSection();
-  const el = card("Privacy and your data", "privacy-card", log.el, defaultSection(ctx), exportSection(), eraseSection(ctx));
+  const choices = h("div", { class: "privacy-side" }, defaultSection(ctx), exportSection(), eraseSection(ctx));
+  const el = card("Privacy and your data", "privacy-card", h("div", { class: "privacy-grid" }, log.el, choices));
   return { el, reload: log.reload };
 }
 
@@ -164,8 +165,8 @@ export function photoTile(file, thumbEl) {
     const priv = visibility === "private";
     tile.dataset.visibility = visibility;
     tile.replaceChildren(thumbEl, ...(priv ? [lockBadge()] : []), h("figcaption", {}, button));
-    button.textContent = priv ? "Share with trainers" : "Only me";
-    button.setAttribute("aria-label", priv ? "Share this photo with your trainers" : "Make this photo private");
+    button.textContent = priv ? "Share with trainers" : "Make private";
+    button.title = priv ? "Your trainers see this photo again" : "Only you see this photo";
   }
   async function flip() {
     const next = visibility === "private" ? "trainers" : "private";

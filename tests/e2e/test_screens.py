@@ -176,7 +176,7 @@ def test_privacy_screen_log_private_photo_export_and_erase(
     # One photo made private: a lock on the owner's tile, gone from the trainer's page.
     page.click('button.tab[data-tab="photos"]')
     tile = page.locator(f'.photo-tile[data-file-id="{photos[0]["id"]}"]')
-    tile.get_by_role("button", name="Make this photo private").click()
+    tile.get_by_role("button", name="Make private").click()
     expect(tile.locator(".lock-badge")).to_have_text("Private")
     tpage.reload()
     wait_live(tpage)
