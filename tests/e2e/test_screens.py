@@ -140,7 +140,7 @@ def test_every_screen_light_and_dark_meets_aa_contrast(
 
 def trainer_views_photos(browser: Any, server: Server, trainer: Any, client: Any) -> Any:
     """The trainer opens the client with every photo thumbnail loaded; returns the page."""
-    ctx, page = open_screen(browser, server)
+    _, page = open_screen(browser, server)
     page.set_viewport_size(DESKTOP)
     sign_in(page, trainer["username"])
     wait_live(page)
@@ -162,7 +162,9 @@ def test_privacy_screen_log_private_photo_export_and_erase(
     api = client["api"]
     up = "/api/files/upload?category=progress_photos"
     photos = [api.upload(up, f"p{n}.jpg", food_jpeg(n + 3)) for n in range(2)]
-    api.call("POST", "/api/progress", {"weight_kg": 80.5, "photo_ids": [p["id"] for p in photos]}, 201)
+    api.call(
+        "POST", "/api/progress", {"weight_kg": 80.5, "photo_ids": [p["id"] for p in photos]}, 201
+    )
     tpage = trainer_views_photos(browser, server, trainer, client)
 
     ctx, page = open_screen(browser, server)
@@ -217,6 +219,9 @@ def test_privacy_screen_log_private_photo_export_and_erase(
             page.click(".erase-form >> text=Cancel")
     page.set_viewport_size({"width": 320, "height": 640})
     assert page.evaluate("document.documentElement.scrollWidth") == 320
+    edge = "document.querySelector('.tab[data-tab=privacy]').getBoundingClientRect().right"
+    assert page.evaluate(edge) <= 320
+    save_screenshot(page, "client-privacy-320-dark")
     assert shots.problems + admin_shots.problems == []
 
     with page.expect_download() as download:
