@@ -93,7 +93,7 @@ function groupItem(group, whose) {
  */
 export function accessLogList(path, whose = "your", nobody = "Nobody else has opened your photos or documents yet.") {
   const list = h("ul", { class: "access-list", "data-testid": "access-log" });
-  const status = h("p", { class: "muted access-status", role: "status" });
+  const status = h("div", { class: "muted access-status", role: "status" });
   const more = h("button", { type: "button", class: "btn small", text: "Show older", hidden: true, onclick: () => next() });
   const el = h("div", { class: "access-log" }, list, status, more);
   let entries = [];

@@ -32,7 +32,7 @@ function defaultSection(ctx) {
     h(
       "label",
       { class: "choice" },
-      h("input", { type: "radio", name: "photo_visibility", value, checked: ctx.me.photo_visibility === value, onchange: () => save(value) }),
+      h("input", { type: "radio", name: "default-photo-visibility", value, checked: ctx.me.photo_visibility === value, onchange: () => save(value) }),
       h("span", {}, h("strong", { text: label }), h("span", { class: "muted", text: hint })),
     ),
   );
