@@ -154,7 +154,7 @@ function lockBadge() {
 
 /**
  * The gallery's tile of the owner's progress photo: the thumbnail, a lock badge while it is
- * private, and a button that switches it (PATCH /api/files/{id}). Other photos stay as they are.
+ * private, and a button that switches it (PATCH of the file). Other photos stay as they are.
  */
 export function photoTile(file, thumbEl) {
   if (file.category !== "progress_photos" || !file.visibility) return thumbEl;
