@@ -105,6 +105,8 @@ async function start(me) {
       for (const u of list) people.set(u.id, u);
     },
     notifications: [],
+    // Ends the session on this page with a sentence of the caller's (the erased account).
+    signOut: (message) => showSignIn(message),
   };
   let view = null;
   const live = new Live(me.id, {

@@ -20,6 +20,9 @@ export const paths = {
 
   users: "/api/users",
   user: (userId) => `/api/users/${id(userId)}`,
+  myAccessLog: (params) => `/api/me/access-log${qs(params)}`,
+  userAccessLog: (userId, params) => `/api/users/${id(userId)}/access-log${qs(params)}`,
+  myExport: "/api/me/export",
   trainerClients: (trainerId) => `/api/trainers/${id(trainerId)}/clients`,
   assignment: (trainerId, clientId) => `/api/trainers/${id(trainerId)}/clients/${id(clientId)}`,
 

@@ -53,9 +53,12 @@ export function timeline(meals, entries) {
   return h("ol", { class: "timeline", "data-testid": "timeline" }, items.map((i) => i.el()));
 }
 
-/** A grid of image thumbnails, newest first. */
-export function gallery(files) {
-  const thumbs = files.map((f) => thumb(f, f.category === "meal_photos" ? "Meal photo" : "Progress photo")).filter(Boolean);
+/** A grid of image thumbnails, newest first; tile(file, thumbnail) may dress each (the owner's privacy switch). */
+export function gallery(files, tile = (_file, el) => el) {
+  const thumbs = files
+    .map((f) => [f, thumb(f, f.category === "meal_photos" ? "Meal photo" : "Progress photo")])
+    .filter(([, el]) => el)
+    .map(([f, el]) => tile(f, el));
   if (!thumbs.length) return empty("No photos yet.");
   return h("div", { class: "gallery", "data-testid": "gallery" }, thumbs);
 }
