@@ -21,6 +21,8 @@ export const paths = {
   users: "/api/users",
   user: (userId) => `/api/users/${id(userId)}`,
   trainerClients: (trainerId) => `/api/trainers/${id(trainerId)}/clients`,
+  trainerDashboard: (trainerId) => `/api/trainers/${id(trainerId)}/dashboard`,
+  announcements: "/api/announcements",
   assignment: (trainerId, clientId) => `/api/trainers/${id(trainerId)}/clients/${id(clientId)}`,
 
   meals: (params) => `/api/nutrition/meals${qs(params)}`,

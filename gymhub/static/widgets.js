@@ -1,7 +1,7 @@
 // Reusable pieces: the conversation and the weight chart (files: picker.js).
 
 import { api } from "./api.js";
-import { empty, fill, h, num, s, shortDate, timeEl } from "./dom.js";
+import { fill, h, timeEl } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
 import { pendingList, sendOrQueue } from "./queue-view.js";
@@ -87,56 +87,5 @@ export class Conversation {
   }
 }
 
-/** A small line chart of weight over time as inline SVG; entries in any order. */
-export function weightChart(entries) {
-  const points = entries
-    .filter((e) => e.weight_kg !== null && e.weight_kg !== undefined)
-    .map((e) => ({ t: new Date(e.recorded_at).getTime(), w: e.weight_kg, at: e.recorded_at }))
-    .filter((p) => !Number.isNaN(p.t))
-    .sort((a, b) => a.t - b.t);
-  if (points.length === 0) return empty("No weight recorded yet.");
-  const W = 320;
-  const H = 140;
-  const pad = { l: 36, r: 10, t: 12, b: 22 };
-  const ws = points.map((p) => p.w);
-  let lo = Math.min(...ws);
-  let hi = Math.max(...ws);
-  if (hi - lo < 2) {
-    lo -= 1;
-    hi += 1;
-  }
-  const t0 = points[0].t;
-  const t1 = points[points.length - 1].t;
-  const x = (t) => pad.l + (t1 === t0 ? (W - pad.l - pad.r) / 2 : ((t - t0) / (t1 - t0)) * (W - pad.l - pad.r));
-  const y = (w) => pad.t + (1 - (w - lo) / (hi - lo)) * (H - pad.t - pad.b);
-  const line = points.map((p) => `${x(p.t).toFixed(1)},${y(p.w).toFixed(1)}`).join(" ");
-  const area = `${x(t0).toFixed(1)},${H - pad.b} ${line} ${x(t1).toFixed(1)},${H - pad.b}`;
-  const last = points[points.length - 1];
-  const first = points[0];
-  const delta = last.w - first.w;
-  const svg = s(
-    "svg",
-    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `Weight from ${num(first.w)} to ${num(last.w)} kg` },
-    s("line", { x1: pad.l, x2: W - pad.r, y1: y(hi), y2: y(hi), class: "grid" }),
-    s("line", { x1: pad.l, x2: W - pad.r, y1: y(lo), y2: y(lo), class: "grid" }),
-    s("text", { x: pad.l - 6, y: y(hi) + 4, class: "axis", "text-anchor": "end", text: num(hi) }),
-    s("text", { x: pad.l - 6, y: y(lo) + 4, class: "axis", "text-anchor": "end", text: num(lo) }),
-    s("text", { x: pad.l, y: H - 6, class: "axis", text: shortDate(first.at) }),
-    s("text", { x: W - pad.r, y: H - 6, class: "axis", "text-anchor": "end", text: shortDate(last.at) }),
-    s("polygon", { points: area, class: "area" }),
-    s("polyline", { points: line, class: "line" }),
-    ...points.map((p) => s("circle", { cx: x(p.t).toFixed(1), cy: y(p.w).toFixed(1), r: 3, class: "dot" }, s("title", { text: `${num(p.w)} kg · ${shortDate(p.at)}` }))),
-  );
-  const sign = delta > 0 ? "+" : "";
-  return h(
-    "figure",
-    { class: "chart-box" },
-    svg,
-    h(
-      "figcaption",
-      { class: "muted" },
-      h("strong", { text: `${num(last.w)} kg` }),
-      points.length > 1 ? ` · ${sign}${num(delta)} kg since ${shortDate(first.at)}` : "",
-    ),
-  );
-}
+// The chart of weight, body fat and measurements lives in chart.js (in the user's units).
+export { progressChart as weightChart } from "./chart.js";
