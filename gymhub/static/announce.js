@@ -7,7 +7,7 @@ import { paths } from "./paths.js";
 import { explain } from "./say.js";
 
 /** The card; audiences: [[value, label], ...] of POST /api/announcements' `audience`. */
-export function announcePanel(_ctx, audiences, title = "Announcement") {
+export function announcePanel(_ctx, audiences, title = "Announcement", collapsed = false) {
   const heading = h("input", { type: "text", maxLength: 200, placeholder: "Optional, e.g. Holiday hours", id: `announce-title-${audiences[0][0]}` });
   const message = h("textarea", { rows: 3, maxLength: 2000, required: true, placeholder: "What everyone should know…", id: `announce-message-${audiences[0][0]}` });
   const audience = h("select", { id: `announce-audience-${audiences[0][0]}` }, audiences.map(([v, text]) => h("option", { value: v, text })));
@@ -48,5 +48,8 @@ export function announcePanel(_ctx, audiences, title = "Announcement") {
     }
   }
 
-  return { el: card(title, "announce-card", form) };
+  if (!collapsed) return { el: card(title, "announce-card", form) };
+  // On the trainer's list it stays one line until opened.
+  const summary = h("summary", {}, h("h2", { text: title }));
+  return { el: h("details", { class: "card announce-card" }, summary, form) };
 }

@@ -2,7 +2,6 @@
 // its pose and who may see it); the charts and history. Numbers are typed in the user's units.
 
 import { apiWithHeaders } from "./api.js";
-import { openCompare } from "./compare.js";
 import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.js";
 import { Attempt, dateTimeInput, filesSignature, isoFrom } from "./inputs.js";
 import { paths } from "./paths.js";
@@ -207,7 +206,8 @@ export function progressPanel(onSaved, me = null) {
   function show(entries) {
     shown = entries;
     compareButton.hidden = !entries.some((e) => (e.photos || []).length);
-    compareButton.onclick = () => openCompare(me, entries);
+    // Loaded on first use: the comparison is not part of the first screen.
+    compareButton.onclick = async () => (await import("./compare.js")).openCompare(me, entries);
     fill(chartBox, weightChart(entries));
     fill(list, entries.length ? h("ol", { class: "timeline" }, entries.slice(0, 20).map(progressItem)) : empty("No progress logged yet."));
   }

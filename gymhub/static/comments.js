@@ -3,7 +3,7 @@
 // live: a COMMENT notification updates every widget of its item on screen.
 
 import { api } from "./api.js";
-import { errorLine, fill, formError, h, timeEl } from "./dom.js";
+import { errorLine, fill, formError, h, s, timeEl } from "./dom.js";
 import { paths } from "./paths.js";
 import { sendOrQueue } from "./queue-view.js";
 import { explain } from "./say.js";
@@ -37,6 +37,12 @@ function commentRow(c) {
   );
 }
 
+/** A speech bubble drawn in the text colour (no emoji font needed). */
+function bubble() {
+  const attrs = { viewBox: "0 0 24 24", class: "icon", "aria-hidden": "true", fill: "none", stroke: "currentColor", "stroke-width": 1.8, "stroke-linejoin": "round" };
+  return s("svg", attrs, s("path", { d: "M4 5h16v11H9l-5 4z" }));
+}
+
 class Thread {
   constructor(target, item) {
     this.target = target;
@@ -56,7 +62,7 @@ class Thread {
   }
 
   label() {
-    this.button.textContent = this.count ? `💬 ${plural(this.count)}` : "💬 Comment";
+    fill(this.button, bubble(), h("span", { text: this.count ? plural(this.count) : "Comment" }));
     this.button.dataset.count = String(this.count);
   }
 

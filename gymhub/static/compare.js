@@ -22,12 +22,18 @@ function withPhotos(entries) {
 const poseOf = (p) => p.pose || "other";
 const photoOf = (entry, pose) => entry.photos.find((p) => poseOf(p) === pose) || null;
 
+/** The date of an entry; with its time only when another entry has the same date. */
+function optionText(list, i) {
+  const day = dayText(list[i].recorded_at);
+  return list.some((e, j) => j !== i && dayText(e.recorded_at) === day) ? when(list[i].recorded_at) : day;
+}
+
 function dateSelect(list, chosen, label, onchange) {
   return h(
     "label",
     { class: "field" },
     h("span", { text: label }),
-    h("select", { onchange: (e) => onchange(Number(e.target.value)) }, list.map((e, i) => h("option", { value: i, text: when(e.recorded_at), selected: i === chosen }))),
+    h("select", { onchange: (e) => onchange(Number(e.target.value)) }, list.map((_e, i) => h("option", { value: i, text: optionText(list, i), selected: i === chosen }))),
   );
 }
 
@@ -170,7 +176,6 @@ function draw(body, list, state) {
       dateSelect(list, state.b, "After", (i) => Object.assign(state, { b: i }) && redraw()),
     ),
     h("div", { class: "chips", role: "group", "aria-label": "Pose" }, chips, h("span", { class: "chip-gap" }), modes),
-    view,
-    statRows(a, b),
+    h("div", { class: "compare-main" }, view, statRows(a, b)),
   );
 }

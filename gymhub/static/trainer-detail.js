@@ -1,7 +1,6 @@
 // The trainer's view of one client: progress chart, comparison, messages, photos and the timeline.
 
 import { api } from "./api.js";
-import { openCompare } from "./compare.js";
 import { documentsPanel } from "./documents.js";
 import { card, empty, fill, h, toast } from "./dom.js";
 import { paths } from "./paths.js";
@@ -21,8 +20,9 @@ function head(c, onBack) {
 
 /** "Compare photos": before and after of the shown client's entries (got() gives both). */
 function compareAction(ctx, got) {
-  const open = () => {
+  const open = async () => {
     const [c, entries] = got();
+    const { openCompare } = await import("./compare.js");
     openCompare(ctx.me, entries, `${c?.display_name ?? ""}: before and after`);
   };
   return h("button", { type: "button", class: "btn small", text: "Compare photos", hidden: true, "data-testid": "open-compare", onclick: open });

@@ -22,7 +22,7 @@ export async function trainerView(ctx) {
   const list = clientList(ctx, (c) => openClient(c));
   const detail = clientDetail(ctx, () => closeClient());
   const root = h("div", { class: "view trainer-view", "data-open": "list" });
-  const announce = announcePanel(ctx, [["my_clients", "All my clients"]], "Message all my clients");
+  const announce = announcePanel(ctx, [["my_clients", "All my clients"]], "Message all my clients", true);
   const aside = h("div", { class: "trainer-aside" }, card("Your clients", "clients-card", list.el), announce.el, ctx.feed.el);
   fill(ctx.root, root);
   root.append(aside, detail.el);

@@ -47,7 +47,8 @@ const present = (v) => v !== null && v !== undefined && !Number.isNaN(v);
 /** One decimal at most, no trailing zero ("82", "82.4"); "" for nothing. */
 export function round1(v) {
   if (!present(v)) return "";
-  const r = Math.round(v * 10) / 10;
+  // Halves away from zero, so a loss and a gain of the same size read the same.
+  const r = (Math.sign(v) * Math.round(Math.abs(v) * 10)) / 10;
   return String(Object.is(r, -0) ? 0 : r);
 }
 

@@ -14,9 +14,18 @@ import pytest
 from playwright.sync_api import expect
 
 from gymhub.imaging.figures import silhouette
-from tests.e2e.helpers import DESKTOP, PHONE, Api, Server, open_page, sign_in, wait_live
+from tests.e2e.helpers import (
+    DESKTOP,
+    PHONE,
+    Api,
+    Server,
+    open_page,
+    save_screenshot,
+    sign_in,
+    wait_live,
+)
 from tests.e2e.test_live_page import days_ago, pair, seed_history
-from tests.e2e.test_screens import Screens, open_screen
+from tests.e2e.test_screens import AXE, CONTRAST, Screens, open_screen
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +63,8 @@ def test_trainer_feedback_reaches_the_clients_meal_within_two_seconds(
     browser: Any, server: Server, admin_api: Api
 ) -> None:
     trainer, client = pair(admin_api)
-    seed_history(client, trainer)
+    for name in ("Greek yoghurt", "Chicken and rice"):
+        client["api"].call("POST", "/api/nutrition/meals", {"meal_name": name}, 201)
     cctx, cpage, cwatch = open_page(browser, server, DESKTOP)
     sign_in(cpage, client["username"])
     wait_live(cpage)
@@ -72,7 +82,7 @@ def test_trainer_feedback_reaches_the_clients_meal_within_two_seconds(
     expect(on_client).to_have_text("Great portion of protein, add some greens.", timeout=2000)
     assert time.monotonic() - started < 2.0
     expect(cpage.locator(f'.meal-list [data-meal-id="{meal_id}"] .comment-toggle')).to_have_text(
-        "💬 1 comment"
+        "1 comment"
     )
     # Only that meal: the other one has no comment.
     assert cpage.locator(".meal-list .comment-body").count() == 1
@@ -206,3 +216,87 @@ def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admi
         "81.6 kg (−8.4 kg in 30 days)"
     )
     tctx.close()
+
+
+# axe on the screen under test only: the whole page takes seconds per run.
+CONTRAST_IN = CONTRAST.replace("axe.run(document,", "axe.run(document.querySelector(sel) || document,").replace(
+    "async () =>", "async (sel) =>"
+)
+
+
+def check(screens: Screens, name: str, within: str) -> None:
+    """Screens.check without scrolling to the top: the item shown stays in view."""
+    page = screens.page
+    page.evaluate("document.getElementById('toasts').replaceChildren()")
+    screens.shots.append(save_screenshot(page, name).name)
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    screens.problems += [f"{name}: {p}" for p in page.evaluate(CONTRAST_IN, within)]
+
+
+def shoot(screens: Screens, name: str, show: Any, within: str) -> None:
+    """name in both colour schemes at both sizes; show() brings the screen up after a resize."""
+    page = screens.page
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(viewport)
+            show()
+            assert page.evaluate("document.documentElement.scrollWidth") == viewport["width"]
+            check(screens, f"{name}-{size}-{scheme}", within)
+
+
+def test_screens_of_feedback_comparison_and_dashboard_meet_aa_contrast(
+    browser: Any, server: Server, admin_api: Api
+) -> None:
+    trainer, client = pair(admin_api)
+    seed_history(client, trainer)
+    photo_entries(client)
+    admin_api.assign(trainer, admin_api.user("client", "Quinn Quiet"))
+    meals = client["api"].call("GET", f"/api/nutrition/meals?client_id={client['id']}", None, 200)
+    meal_id = meals["meals"][0]["id"]
+    body = "Nice balance. Next time add a handful of spinach for fibre."
+    comment = {"target": "meal", "target_id": meal_id, "body": body}
+    trainer["api"].call("POST", "/api/comments", comment, 201)
+
+    ctx, page = open_screen(browser, server)
+    sign_in(page, client["username"])
+    wait_live(page)
+    screens = Screens(page, "coach")
+    item = page.locator(f'.meal-list [data-meal-id="{meal_id}"]')
+
+    def feedback() -> None:
+        page.click('button.tab[data-tab="meals"]') if page.locator("nav.tabs").is_visible() else None
+        if item.locator(".comment-thread").is_hidden():
+            item.locator(".comment-toggle").click()
+        expect(item.locator(".comment-body")).to_have_text(body)
+        item.evaluate("(el) => el.scrollIntoView({ block: 'center' })")
+
+    shoot(screens, "coach-meal-feedback", feedback, f'.meal-list [data-meal-id="{meal_id}"]')
+    page.evaluate("window.scrollTo(0, 0)")
+
+    def compare() -> None:
+        if page.locator('[data-testid="compare"]').count() == 0:
+            if page.locator("nav.tabs").is_visible():
+                page.click('button.tab[data-tab="progress"]')
+            page.click('[data-pane="progress"] [data-testid="open-compare"]')
+        expect(page.locator(".compare-slider img").nth(1)).to_be_visible()
+        page.wait_for_function("[...document.querySelectorAll('.compare img')].every((i) => i.complete)")
+
+    shoot(screens, "coach-compare", compare, ".compare")
+    ctx.close()
+
+    ctx, page = open_screen(browser, server)
+    sign_in(page, trainer["username"])
+    wait_live(page)
+    tscreens = Screens(page, "coach")
+
+    def dashboard() -> None:
+        if page.locator(".back").is_visible():
+            page.click(".back")
+        expect(page.locator('[data-testid="clients"] .client-row')).to_have_count(2)
+
+    shoot(tscreens, "coach-dashboard", dashboard, ".trainer-aside")
+    ctx.close()
+    problems = screens.problems + tscreens.problems
+    assert problems == [], "\n".join(problems[:30])
