@@ -50,7 +50,7 @@ class Thread {
     this.key = keyOf(target, this.id);
     this.count = item.comment_count || 0;
     this.list = h("ol", { class: "comment-list" });
-    this.text = h("textarea", { rows: 2, maxLength: 2000, placeholder: "Write feedback…", "aria-label": "Comment" });
+    this.text = h("textarea", { rows: 2, maxLength: 2000, placeholder: "Write a comment…", "aria-label": "Comment" });
     this.error = errorLine();
     this.form = h("form", { class: "comment-form", onsubmit: (e) => this.submit(e) }, this.text, h("button", { type: "submit", class: "btn small primary", text: "Send" }));
     this.box = h("div", { class: "comment-thread", hidden: true }, this.list, this.error, this.form);

@@ -35,7 +35,11 @@ def upload_pose(api: Api, pose: str, content: bytes) -> dict[str, Any]:
     b = uuid.uuid4().hex
     head = f'--{b}\r\nContent-Disposition: form-data; name="pose"\r\n\r\n{pose}\r\n'
     part = f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="{pose}.jpg"\r\n'
-    body = (head + part + "Content-Type: image/jpeg\r\n\r\n").encode() + content + f"\r\n--{b}--\r\n".encode()
+    body = (
+        (head + part + "Content-Type: image/jpeg\r\n\r\n").encode()
+        + content
+        + f"\r\n--{b}--\r\n".encode()
+    )
     req = urllib.request.Request(
         api.server.base + "/api/files/upload?category=progress_photos", data=body, method="POST"
     )
@@ -123,7 +127,9 @@ def test_comparison_shows_the_same_pose_with_dates_and_weight_difference(
             iso,
         )
         expect(sides.nth(i).locator("figcaption")).to_contain_text(day)
-        expect(sides.nth(i).locator("img")).to_have_attribute("alt", f"{['Before', 'After'][i]} · {day}")
+        expect(sides.nth(i).locator("img")).to_have_attribute(
+            "alt", f"{['Before', 'After'][i]} · {day}"
+        )
     expect(view.locator('[data-pose="front"]')).to_have_attribute("aria-pressed", "true")
     weight = view.locator('tr[data-stat="Weight"]')
     expect(weight.locator("td")).to_have_text(["84.2 kg", "81 kg", "−3.2 kg"])
@@ -183,7 +189,9 @@ def test_dashboard_lists_the_inactive_client_first_and_updates_live(
 def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admin_api: Api) -> None:
     trainer, client = pair(admin_api)
     client["api"].call("PATCH", "/api/me", {"units": "imperial"}, 200)
-    client["api"].call("POST", "/api/progress", {"weight_kg": 90.0, "recorded_at": days_ago(31)}, 201)
+    client["api"].call(
+        "POST", "/api/progress", {"weight_kg": 90.0, "recorded_at": days_ago(31)}, 201
+    )
     ctx, page, watch = open_page(browser, server, PHONE)
     sign_in(page, client["username"])
     wait_live(page)
@@ -196,7 +204,9 @@ def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admi
     page.fill("#m-waist_cm", "32,5")
     page.fill("#m-neck_cm", "2")
     page.click("#progress-form button[type=submit]")
-    expect(page.locator("#progress-form .form-error").last).to_contain_text("Neck must be at least 4 in")
+    expect(page.locator("#progress-form .form-error").last).to_contain_text(
+        "Neck must be at least 4 in"
+    )
     page.fill("#m-neck_cm", "15")
     page.click("#progress-form button[type=submit]")
     expect(page.locator(".progress-list .stat").first).to_have_text("180 lb")
@@ -219,9 +229,9 @@ def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admi
 
 
 # axe on the screen under test only: the whole page takes seconds per run.
-CONTRAST_IN = CONTRAST.replace("axe.run(document,", "axe.run(document.querySelector(sel) || document,").replace(
-    "async () =>", "async (sel) =>"
-)
+CONTRAST_IN = CONTRAST.replace(
+    "axe.run(document,", "axe.run(document.querySelector(sel) || document,"
+).replace("async () =>", "async (sel) =>")
 
 
 def check(screens: Screens, name: str, within: str) -> None:
@@ -266,7 +276,9 @@ def test_screens_of_feedback_comparison_and_dashboard_meet_aa_contrast(
     item = page.locator(f'.meal-list [data-meal-id="{meal_id}"]')
 
     def feedback() -> None:
-        page.click('button.tab[data-tab="meals"]') if page.locator("nav.tabs").is_visible() else None
+        page.click('button.tab[data-tab="meals"]') if page.locator(
+            "nav.tabs"
+        ).is_visible() else None
         if item.locator(".comment-thread").is_hidden():
             item.locator(".comment-toggle").click()
         expect(item.locator(".comment-body")).to_have_text(body)
@@ -281,7 +293,9 @@ def test_screens_of_feedback_comparison_and_dashboard_meet_aa_contrast(
                 page.click('button.tab[data-tab="progress"]')
             page.click('[data-pane="progress"] [data-testid="open-compare"]')
         expect(page.locator(".compare-slider img").nth(1)).to_be_visible()
-        page.wait_for_function("[...document.querySelectorAll('.compare img')].every((i) => i.complete)")
+        page.wait_for_function(
+            "[...document.querySelectorAll('.compare img')].every((i) => i.complete)"
+        )
 
     shoot(screens, "coach-compare", compare, ".compare")
     ctx.close()
