@@ -28,6 +28,9 @@ from tests.e2e.test_live_page import days_ago, pair, seed_history
 from tests.e2e.test_screens import AXE, CONTRAST, Screens, open_screen
 
 pytestmark = pytest.mark.e2e
+DAY = "(iso) => new Intl.DateTimeFormat(undefined, {dateStyle: 'medium'}).format(new Date(iso))"
+# The page writes a difference with a real minus sign.
+MINUS = "\u2212"
 
 
 def upload_pose(api: Api, pose: str, content: bytes) -> dict[str, Any]:
@@ -104,7 +107,7 @@ def test_trainer_feedback_reaches_the_clients_meal_within_two_seconds(
 def test_comparison_shows_the_same_pose_with_dates_and_weight_difference(
     browser: Any, server: Server, admin_api: Api
 ) -> None:
-    trainer, client = pair(admin_api)
+    _trainer, client = pair(admin_api)
     photo_entries(client)
     ctx, page, watch = open_page(browser, server, PHONE)
     media: list[str] = []
@@ -122,18 +125,15 @@ def test_comparison_shows_the_same_pose_with_dates_and_weight_difference(
     expect(sides.nth(0).locator("figcaption")).to_contain_text("Before")
     first, last = days_ago(40), days_ago(2)
     for i, iso in enumerate([first, last]):
-        day = page.evaluate(
-            "(iso) => new Intl.DateTimeFormat(undefined, {dateStyle: 'medium'}).format(new Date(iso))",
-            iso,
-        )
+        day = page.evaluate(DAY, iso)
         expect(sides.nth(i).locator("figcaption")).to_contain_text(day)
         expect(sides.nth(i).locator("img")).to_have_attribute(
             "alt", f"{['Before', 'After'][i]} · {day}"
         )
     expect(view.locator('[data-pose="front"]')).to_have_attribute("aria-pressed", "true")
     weight = view.locator('tr[data-stat="Weight"]')
-    expect(weight.locator("td")).to_have_text(["84.2 kg", "81 kg", "−3.2 kg"])
-    expect(view.locator('tr[data-stat="Waist"] .delta')).to_have_text("−4 cm")
+    expect(weight.locator("td")).to_have_text(["84.2 kg", "81 kg", f"{MINUS}3.2 kg"])
+    expect(view.locator('tr[data-stat="Waist"] .delta')).to_have_text(f"{MINUS}4 cm")
     # The side pose: both dates' side photos.
     page.click('[data-pose="side"]')
     srcs = [sides.nth(i).locator("img").get_attribute("src") for i in range(2)]
@@ -215,7 +215,7 @@ def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admi
     entry = latest["entries"][0]
     assert abs(entry["weight_kg"] - 81.647) < 0.01
     assert abs(entry["measurements"]["waist_cm"] - 82.55) < 0.01
-    expect(page.locator(".progress-chart figcaption")).to_contain_text("−18.4 lb")
+    expect(page.locator(".progress-chart figcaption")).to_contain_text(f"{MINUS}18.4 lb")
     assert watch.errors == []
     ctx.close()
     # The trainer, in metric, sees kilograms.
@@ -223,7 +223,7 @@ def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admi
     sign_in(tpage, trainer["username"])
     wait_live(tpage)
     expect(tpage.locator(f'[data-client-id="{client["id"]}"] [data-fact="weight"]')).to_have_text(
-        "81.6 kg (−8.4 kg in 30 days)"
+        f"81.6 kg ({MINUS}8.4 kg in 30 days)"
     )
     tctx.close()
 
