@@ -6,7 +6,7 @@ import { card, errorLine, field, formError, h, toast } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
 
-/** The card; audiences: [[value, label], ...] of POST /api/announcements' `audience`. */
+/** The card; audiences: [[value, label], ...] of the announcement's `audience`. */
 export function announcePanel(_ctx, audiences, title = "Announcement", collapsed = false) {
   const heading = h("input", { type: "text", maxLength: 200, placeholder: "Optional, e.g. Holiday hours", id: `announce-title-${audiences[0][0]}` });
   const message = h("textarea", { rows: 3, maxLength: 2000, required: true, placeholder: "What everyone should know…", id: `announce-message-${audiences[0][0]}` });

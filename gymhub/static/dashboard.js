@@ -1,4 +1,4 @@
-// The trainer's dashboard (GET /api/trainers/{id}/dashboard): one row per client, least active
+// The trainer's dashboard (paths.trainerDashboard): one row per client, least active
 // first, fetched again (debounced) when a notification may have changed a row.
 
 import { api } from "./api.js";

@@ -182,6 +182,15 @@ def test_dashboard_lists_the_inactive_client_first_and_updates_live(
     quiet["api"].call("POST", "/api/messages", {"recipient_id": trainer["id"], "body": "Hi"}, 201)
     expect(rows.nth(1)).to_have_attribute("data-client-id", str(quiet["id"]), timeout=5000)
     expect(rows.nth(1).locator('[data-fact="unread-messages"]')).to_have_text("1 message")
+    # An announcement to all of the trainer's clients, from the list's side.
+    page.click(".announce-card summary")
+    page.fill("#announce-message-my_clients", "The gym is closed on Monday.")
+    page.click(".announce-card button[type=submit]")
+    expect(page.locator(".announce-result")).to_have_text("Sent to 2 people.")
+    notes = quiet["api"].call("GET", "/api/notifications?since=0", None, 200)["notifications"]
+    assert [n["data"]["message"] for n in notes if n["type"] == "SYSTEM"] == [
+        "The gym is closed on Monday."
+    ]
     assert watch.errors == []
     ctx.close()
 
