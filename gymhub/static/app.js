@@ -3,11 +3,13 @@
 import { api, ApiError, whenSignedOut } from "./api.js";
 import { $, formError, h, toast } from "./dom.js";
 import { clientView } from "./client.js";
+import { commentArrived, useComments } from "./comments.js";
 import { describe, Feed, isNews, loadNotifications } from "./feed.js";
 import { Live } from "./live.js";
 import { outbox } from "./outbox.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
+import { setUnits } from "./units.js";
 
 // The trainer's and admin's screens load only for them: a client's phone needs fewer files.
 const VIEWS = {
@@ -95,6 +97,7 @@ async function start(me) {
   $("#topbar").hidden = false;
   $("#who-name").textContent = `${me.display_name} · ${me.role}`;
   document.title = `gymhub · ${me.display_name}`;
+  setUnits(me.units);
   const people = new Map([[me.id, me]]);
   const ctx = {
     me,
@@ -121,10 +124,12 @@ async function start(me) {
         const { title, text } = describe(n, ctx);
         toast(title, text);
       }
+      commentArrived(n);
       view?.onEvent(n);
     },
   });
   ctx.live = live;
+  useComments(ctx);
   ctx.feed = new Feed(ctx);
   ctx.onAllRead = () => view?.onAllRead?.();
   session = { me, live };

@@ -54,7 +54,7 @@ export async function clientView(ctx) {
   }
 
   const meals = mealsPanel(refresh);
-  const progress = progressPanel(refresh);
+  const progress = progressPanel(refresh, me);
   const galleryBox = h("div", { class: "gallery-wrap" });
   const messages = messagesPanel(ctx, users.filter((u) => u.role !== "client"));
   const documents = documentsPanel(ctx, me);
@@ -97,7 +97,7 @@ export async function clientView(ctx) {
         if (m.sender_id !== me.id && root.dataset.tab !== "messages") t.badge("messages", 1);
       } else if (documents.concerns(n)) {
         documents.reload().catch(() => {});
-      } else if (n.type !== "SYSTEM") {
+      } else if (n.type !== "SYSTEM" && n.type !== "COMMENT") {
         refresh();
       }
     },

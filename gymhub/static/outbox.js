@@ -69,7 +69,7 @@ async function deliver(item, save) {
   for (const f of item.files) {
     if (f.id) continue;
     try {
-      const stored = await postForm(paths.fileUpload({ category: "progress_photos" }), formOf({}, [f]), {
+      const stored = await postForm(paths.fileUpload({ category: "progress_photos" }), formOf({ pose: f.pose, visibility: f.visibility }, [f]), {
         headers: { "Idempotency-Key": `${item.key}:photo:${f.n}` },
       });
       f.id = stored.id;
@@ -148,7 +148,7 @@ export class Outbox extends EventTarget {
       user_id: this.userId,
       kind,
       body,
-      files: small.map((blob, n) => ({ blob, name: blob.name || `photo-${n + 1}.jpg`, n, id: null })),
+      files: small.map((blob, n) => ({ blob, name: blob.name || `photo-${n + 1}.jpg`, n, id: null, pose: files[n].pose, visibility: files[n].visibility })),
       state: "waiting",
       error: null,
       created_at: new Date().toISOString(),

@@ -24,6 +24,8 @@ export const paths = {
   userAccessLog: (userId, params) => `/api/users/${id(userId)}/access-log${qs(params)}`,
   myExport: "/api/me/export",
   trainerClients: (trainerId) => `/api/trainers/${id(trainerId)}/clients`,
+  trainerDashboard: (trainerId) => `/api/trainers/${id(trainerId)}/dashboard`,
+  announcements: "/api/announcements",
   assignment: (trainerId, clientId) => `/api/trainers/${id(trainerId)}/clients/${id(clientId)}`,
 
   meals: (params) => `/api/nutrition/meals${qs(params)}`,

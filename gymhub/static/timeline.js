@@ -1,6 +1,8 @@
 // Meals and progress entries as one timeline, newest first, with their photos.
 
-import { empty, h, icon, num, thumb, timeEl } from "./dom.js";
+import { commentsFor } from "./comments.js";
+import { empty, h, icon, thumb, timeEl } from "./dom.js";
+import { entryStats } from "./units.js";
 
 function photos(files, caption) {
   const thumbs = (files || []).map((f) => thumb(f, caption)).filter(Boolean);
@@ -19,15 +21,14 @@ export function mealItem(meal) {
       h("div", { class: "tl-head" }, h("strong", { class: "meal-name", text: meal.meal_name }), timeEl(meal.eaten_at)),
       meal.notes ? h("p", { class: "tl-notes", text: meal.notes }) : null,
       photos(meal.photos, meal.meal_name),
+      commentsFor("meal", meal),
     ),
   );
 }
 
 /** One progress entry: weight, body fat, notes and photos. */
 export function progressItem(entry) {
-  const stats = [];
-  if (entry.weight_kg !== null && entry.weight_kg !== undefined) stats.push(h("span", { class: "stat", text: `${num(entry.weight_kg)} kg` }));
-  if (entry.body_fat_pct !== null && entry.body_fat_pct !== undefined) stats.push(h("span", { class: "stat", text: `${num(entry.body_fat_pct)} % fat` }));
+  const stats = entryStats(entry).map((text) => h("span", { class: "stat", text }));
   return h(
     "li",
     { class: "tl-item progress", "data-progress-id": entry.id },
@@ -39,6 +40,7 @@ export function progressItem(entry) {
       stats.length ? h("div", { class: "stats" }, stats) : null,
       entry.notes ? h("p", { class: "tl-notes", text: entry.notes }) : null,
       photos(entry.photos, "Progress photo"),
+      commentsFor("progress", entry),
     ),
   );
 }

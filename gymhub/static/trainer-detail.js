@@ -1,4 +1,4 @@
-// The trainer's view of one client: weight chart, messages, photos and the timeline.
+// The trainer's view of one client: progress chart, comparison, messages, photos and the timeline.
 
 import { api } from "./api.js";
 import { documentsPanel } from "./documents.js";
@@ -6,10 +6,26 @@ import { card, empty, fill, h, toast } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
 import { gallery, timeline } from "./timeline.js";
+import { onUnitsChange } from "./units.js";
 import { Conversation, weightChart } from "./widgets.js";
 
 function placeholder() {
   return h("div", { class: "card placeholder" }, empty("Choose a client to see their meals, progress, photos and messages."));
+}
+
+function head(c, onBack) {
+  const back = h("button", { type: "button", class: "btn ghost small back", text: "‹ Clients", onclick: () => onBack() });
+  return h("div", { class: "detail-head" }, back, h("h1", { text: c.display_name }), h("span", { class: "muted", text: `@${c.username}` }));
+}
+
+/** "Compare photos": before and after of the shown client's entries (got() gives both). */
+function compareAction(ctx, got) {
+  const open = async () => {
+    const [c, entries] = got();
+    const { openCompare } = await import("./compare.js");
+    openCompare(ctx.me, entries, `${c?.display_name ?? ""}: before and after`);
+  };
+  return h("button", { type: "button", class: "btn small", text: "Compare photos", hidden: true, "data-testid": "open-compare", onclick: open });
 }
 
 /** The detail pane; onBack() when its back button (phones) is pressed. */
@@ -23,6 +39,9 @@ export function clientDetail(ctx, onBack) {
   let documents = null;
   let conversation = null;
   let refreshTimer = null;
+  let entries = [];
+  const compareButton = compareAction(ctx, () => [shown, entries]);
+  onUnitsChange(() => shown && load(shown).catch(() => {}));
 
   async function load(c) {
     const [meals, progress, files] = await Promise.all([
@@ -31,14 +50,11 @@ export function clientDetail(ctx, onBack) {
       api("GET", paths.files({ owner_id: c.id, limit: 60 })),
     ]);
     if (shown !== c) return;
-    fill(chartBox, weightChart(progress.entries));
+    entries = progress.entries;
+    compareButton.hidden = !entries.some((e) => (e.photos || []).length);
+    fill(chartBox, weightChart(entries));
     fill(timelineBox, timeline(meals.meals, progress.entries.slice(0, 30)));
     fill(photosBox, gallery(files.files.filter((f) => f.category !== "documents")));
-  }
-
-  function head(c) {
-    const back = h("button", { type: "button", class: "btn ghost small back", text: "‹ Clients", onclick: () => onBack() });
-    return h("div", { class: "detail-head" }, back, h("h1", { text: c.display_name }), h("span", { class: "muted", text: `@${c.username}` }));
   }
 
   async function show(c) {
@@ -49,13 +65,13 @@ export function clientDetail(ctx, onBack) {
     const left = h(
       "div",
       { class: "col" },
-      card("Weight", "chart-card", chartBox),
+      card("Progress", "chart-card", chartBox, h("div", { class: "card-actions" }, compareButton)),
       card("Messages", "messages-card", convBox),
       card("Photos", "photos-card", photosBox),
       documents.el,
     );
     const right = h("div", { class: "col" }, card("Timeline", "timeline-card", timelineBox));
-    fill(el, head(c), h("div", { class: "detail-grid" }, left, right));
+    fill(el, head(c, onBack), h("div", { class: "detail-grid" }, left, right));
     await Promise.all([load(c), conversation.load(), documents.reload()]);
   }
 
