@@ -3,13 +3,13 @@
 // keeps what was typed, and a retry of the same content reuses its Idempotency-Key.
 
 import { apiWithHeaders } from "./api.js";
-import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.js";
+import { card, errorLine, field, formError, h, toast } from "./dom.js";
 import { Attempt, dateTimeInput, filesSignature, isoFrom } from "./inputs.js";
 import { paths } from "./paths.js";
+import { RecentMeals } from "./meal-draft.js";
 import { PhotoPicker, UploadBar } from "./picker.js";
 import { pendingList, sendOrKeep } from "./queue-view.js";
 import { explain } from "./say.js";
-import { mealItem } from "./timeline.js";
 
 const MAX_PHOTOS = 6;
 
@@ -53,9 +53,8 @@ function readMeal({ name, eatenAt, notes }) {
 /** The panel; onSaved() refreshes the client's lists; show(meals) lists the recent meals. */
 export function mealsPanel(onSaved) {
   const { name, notes, eatenAt, photo, bar, error, submitButton, form } = mealForm((e) => submit(e));
-  const list = h("ol", { class: "timeline meal-list" });
+  const recent = new RecentMeals();
   const attempt = new Attempt();
-  let shown = [];
 
   /** Sends the meal: JSON without photos, multipart with them; the server's Meal. */
   function send(fields, files, key) {
@@ -83,19 +82,22 @@ export function mealsPanel(onSaved) {
     }
     formError(error, "");
     busy(true);
+    const files = photo.files.slice();
+    // The meal shows at once with its photos from the device; the server's replaces it.
+    const draft = recent.draft(fields, files);
     try {
-      const files = photo.files.slice();
       const key = attempt.keyFor(`${JSON.stringify(fields)}#${filesSignature(files)}`);
       const meal = await sendOrKeep("meal", fields, files, key, () => send(fields, files, key));
       attempt.done();
       form.reset();
       photo.reset();
       if (meal) {
-        show([meal, ...shown.filter((m) => m.id !== meal.id)]);
+        recent.settle(draft, meal);
         toast("Meal completed", meal.meal_name, "success");
-      }
+      } else recent.drop(draft);
       onSaved();
     } catch (err) {
+      recent.drop(draft);
       // Nothing was stored (all or nothing): everything typed and chosen stays for a retry.
       const why = explain(err, { category: "meal_photos" });
       formError(error, err.code === "aborted" ? why : `The meal was not saved. ${why}`);
@@ -104,12 +106,5 @@ export function mealsPanel(onSaved) {
     }
   }
 
-  /** The recent meals, newest first, as the server answered them. */
-  function show(meals) {
-    shown = meals;
-    if (!meals.length) fill(list, h("li", {}, empty("No meals logged yet.")));
-    else fill(list, meals.map(mealItem));
-  }
-
-  return { el: card("Complete a meal", "meal-card", form, h("h3", { text: "Recent meals" }), pendingList("meal"), list), show };
+  return { el: card("Complete a meal", "meal-card", form, h("h3", { text: "Recent meals" }), pendingList("meal"), recent.el), show: (meals) => recent.show(meals) };
 }
