@@ -5,9 +5,30 @@ import { documentsPanel } from "./documents.js";
 import { card, empty, fill, h, toast } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
-import { gallery, timeline } from "./timeline.js";
+import { gallery, mealItem, timeline } from "./timeline.js";
 import { onUnitsChange } from "./units.js";
 import { Conversation, weightChart } from "./widgets.js";
+
+/** Asks for the photos' thumbnails now, so the <img>s drawn next find them on the way. */
+function askForThumbnails(photos) {
+  for (const p of photos || []) {
+    const url = p.variants?.thumbnail?.url;
+    if (url) new Image().src = url;
+  }
+}
+
+/** A meal from its MEAL_COMPLETED put into the timeline in time order, replacing an older copy. */
+function placeMeal(box, meal) {
+  askForThumbnails(meal.photos);
+  const list = box.querySelector(".timeline");
+  if (!list) {
+    fill(box, timeline([meal], []));
+    return;
+  }
+  list.querySelector(`[data-meal-id="${Number(meal.id)}"]`)?.remove();
+  const later = (li) => (li.querySelector(".tl-head time")?.getAttribute("datetime") || "") <= meal.eaten_at;
+  list.insertBefore(mealItem(meal), [...list.children].find(later) || null);
+}
 
 function placeholder() {
   return h("div", { class: "card placeholder" }, empty("Choose a client to see their meals, progress, photos and messages."));
@@ -82,12 +103,14 @@ export function clientDetail(ctx, onBack) {
     fill(el, placeholder());
   }
 
-  /** Loads the shown client's data again, at most once per 200 ms. */
+  /** Loads the shown client's data again, at most once per 200 ms; a meal shows at once. */
   function refresh(n) {
     if (n && documents?.concerns(n)) {
       documents.reload().catch(() => {});
       return;
     }
+    // The notification carries the meal and its photos: no need to wait for the lists.
+    if (n?.type === "MEAL_COMPLETED" && shown && n.data?.meal?.client_id === shown.id) placeMeal(timelineBox, n.data.meal);
     clearTimeout(refreshTimer);
     const c = shown;
     refreshTimer = setTimeout(() => {

@@ -85,6 +85,29 @@ def tab(page: Any, name: str) -> Callable[[], None]:
     return lambda: page.click(f'button.tab[data-tab="{name}"]')
 
 
+def meal_being_sent(page: Any) -> list[str]:
+    """The client's meal drawn from the device's photo while its request is held (issue #18)."""
+    held: list[Any] = []
+    page.route("**/api/nutrition/meals", lambda route: held.append(route))
+
+    def send() -> None:
+        if page.locator('button.tab[data-tab="meals"]').is_visible():
+            page.click('button.tab[data-tab="meals"]')
+        if not held:
+            page.fill("#meal-name", "Tuna salad")
+            page.set_input_files(
+                "#meal-form input[type=file]",
+                files=[{"name": "tuna.jpg", "mimeType": "image/jpeg", "buffer": food_jpeg(6)}],
+            )
+            page.click("#meal-form button[type=submit]")
+        expect(page.locator(".meal-list .draft img")).to_be_visible()
+
+    screens = Screens(page, "client-sending")
+    screens.all([("meals", send)], send)
+    # The held request stays unanswered: the context is closed next.
+    return screens.problems
+
+
 def test_every_screen_light_and_dark_meets_aa_contrast(
     browser: Any, server: Server, admin_api: Api, tmp_path: Path
 ) -> None:
@@ -108,6 +131,7 @@ def test_every_screen_light_and_dark_meets_aa_contrast(
     phone = [(t, tab(page, t)) for t in ["meals", "progress", "photos", "messages", "feed"]]
     screens.all(phone, lambda: None)
     problems += signin.problems + screens.problems
+    problems += meal_being_sent(page)
     ctx.close()
 
     ctx, page = open_screen(browser, server)
