@@ -137,14 +137,15 @@ export class Outbox extends EventTarget {
 
   /**
    * Queues a write (photos shrunk first when allowed) and starts sending; returns the item.
-   * `key`: a form's own Idempotency-Key when its request may already have reached the server.
+   * `key`: a form's own Idempotency-Key when its request may already have reached the server;
+   * its photos then go as they are, since other bytes under that key would be a 409 conflict.
    */
-  async add(kind, body, files = [], key = uuid()) {
+  async add(kind, body, files = [], key = null) {
     // Loaded when a photo is first sent, not with the first screen.
-    const { shrinkPhoto } = files.length ? await import("./resize.js") : {};
-    const small = await Promise.all(files.map((f) => shrinkPhoto(f)));
+    const { shrinkPhoto } = files.length && key === null ? await import("./resize.js") : {};
+    const small = shrinkPhoto ? await Promise.all(files.map((f) => shrinkPhoto(f))) : files;
     const item = {
-      key,
+      key: key ?? uuid(),
       user_id: this.userId,
       kind,
       body,

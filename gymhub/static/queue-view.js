@@ -198,14 +198,21 @@ export async function sendOrQueue(kind, body, files = []) {
  * twice. The answer, or null when it waits on the device.
  */
 export async function sendOrKeep(kind, body, files, key, send) {
+  // Known to be offline: nothing reached the server, so the outbox takes a key of its own and
+  // may shrink the photos for the weak signal to come.
+  if (navigator.onLine === false) return keep(kind, body, files, null);
   try {
     return await send();
   } catch (err) {
     if (err.code !== "network") throw err;
-    await outbox.add(kind, body, files, key);
-    toast("Saved on this device", "It will be sent when the connection returns.", "info");
-    return null;
+    return keep(kind, body, files, key);
   }
+}
+
+async function keep(kind, body, files, key) {
+  await outbox.add(kind, body, files, key);
+  toast("Saved on this device", "It will be sent when the connection returns.", "info");
+  return null;
 }
 
 /** The setting: shrink large photos before sending (on by default). */
