@@ -25,8 +25,10 @@ class Server:
         nice: int = 10,
         extra_env: dict[str, str] | None = None,
         data_dir: Path | None = None,
+        root: Path = ROOT,
     ):
-        """`data_dir` serves an existing data dir (left in place by stop()) instead of a new one."""
+        """`data_dir` serves an existing data dir (left in place by stop()) instead of a new one;
+        `root` is the checkout whose gymhub runs (another one measures a baseline)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="gymhub-bench-")
         self.data_dir = data_dir or Path(self.tmp.name) / "data"
         env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": PASSWORD, "GYMHUB_WORKER_NICE": str(nice)}
@@ -46,7 +48,7 @@ class Server:
             "127.0.0.1",
         ]
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=root
         )
         deadline = time.monotonic() + 30
         assert self.proc.stdout is not None

@@ -94,6 +94,9 @@ class Config:
     sweep_max_share: float = _setting(
         0.1, "largest share of the store one sweep may move (more needs `gymhub cleanup --force`)"
     )
+    stage_timing: bool = _setting(
+        False, "answer uploads with a Server-Timing header of their stages (benchmarks only)"
+    )
     admin_password: str = _setting(
         "", "password of the first admin account (random and printed once if empty)", secret=True
     )

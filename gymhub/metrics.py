@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -77,3 +78,32 @@ def count_request(method: str, status: int) -> None:
 def exposition() -> bytes:
     """The Prometheus text format of gymhub's registry."""
     return bytes(generate_latest(REGISTRY))
+
+
+# Per-request stage durations for the Server-Timing header, only while `stage_timing` is on
+# (bench/latency.py): without it the variable stays None and `stage` returns at once.
+_STAGES: ContextVar[dict[str, float] | None] = ContextVar("gymhub_stages", default=None)
+
+
+def record_stages() -> dict[str, float]:
+    """Start collecting this request's stage durations (seconds by name); returns the dict."""
+    stages: dict[str, float] = {}
+    _STAGES.set(stages)
+    return stages
+
+
+def stage(name: str, seconds: float) -> None:
+    """Add seconds to the current request's stage `name`, if its stages are being recorded."""
+    stages = _STAGES.get()
+    if stages is not None:
+        stages[name] = stages.get(name, 0.0) + seconds
+
+
+def timing_on() -> bool:
+    """Whether the current request records its stages (to skip measuring them otherwise)."""
+    return _STAGES.get() is not None
+
+
+def server_timing(stages: dict[str, float]) -> str:
+    """The Server-Timing header value (RFC: `name;dur=milliseconds`) of recorded stages."""
+    return ", ".join(f"{name};dur={seconds * 1000:.3f}" for name, seconds in stages.items())

@@ -53,7 +53,7 @@ from gymhub.web.headers import security_headers
 from gymhub.web.hub_lifecycle import hub_ctx
 from gymhub.web.inflight import InFlight
 from gymhub.web.memory import release_after_falls
-from gymhub.web.metrics import metrics_middleware
+from gymhub.web.metrics import metrics_middleware, stage_timing_middleware
 from gymhub.web.space import space_ctx, space_middleware
 from gymhub.web.storage_lifecycle import pool_ctx, storage_ctx
 from gymhub.web.viewlog_lifecycle import views_ctx
@@ -155,6 +155,8 @@ def make_app(config: Config) -> web.Application:
     # request learns nothing about the disk.
     app.middlewares.append(space_middleware)
     app.on_response_prepare.append(security_headers)
+    if config.stage_timing:
+        app.middlewares.append(stage_timing_middleware)
     # Opened in this order, closed in reverse: the hub first, the hasher last.
     # The access log's recorder right after the database: its last batch is written before the
     # database closes.

@@ -154,6 +154,37 @@ async def test_wrong_codes_count_as_failed_logins(
     await error_of(resp, 401, "invalid_credentials")
 
 
+async def test_wrong_current_passwords_count_as_failed_logins(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    """A session left open is no way around the login limits: wrong current passwords on the
+    password change and on erasure count, and the fifth blocks even the right one."""
+    member = people["client"]
+    token = member["token"]
+    for n in range(5):
+        if n % 2:
+            resp = await client.post(
+                "/api/me/password",
+                json={"current_password": "wrong-one", "new_password": "another-pass-1"},
+                headers=bearer(token),
+            )
+        else:
+            resp = await client.delete(
+                "/api/me", json={"current_password": "wrong-one"}, headers=bearer(token)
+            )
+        await error_of(resp, 401, "invalid_credentials")
+    resp = await client.delete(
+        "/api/me", json={"current_password": PASSWORD}, headers=bearer(token)
+    )
+    await error_of(resp, 429, "rate_limited")
+    resp = await client.post(
+        "/api/auth/login", json={"username": member["username"], "password": PASSWORD}
+    )
+    await error_of(resp, 429, "rate_limited")
+    resp = await client.get("/api/me", headers=bearer(token))
+    assert resp.status == 200  # nothing was erased
+
+
 def run_cli(monkeypatch: pytest.MonkeyPatch, config: Config, stdin: str, *args: str) -> int:
     for key, value in CHEAP_ARGON2_ENV.items():
         monkeypatch.setenv(key, value)

@@ -8,6 +8,7 @@ from aiohttp import web
 from gymhub.auth import tokens
 from gymhub.data import users
 from gymhub.errors import InvalidCredentials, RateLimited
+from gymhub.handlers.common import check_own_password
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.query import FlagParam
 from gymhub.schemas.users import (
@@ -90,10 +91,8 @@ async def me(request: web.Request) -> web.Response:
 async def change_password(request: web.Request) -> web.Response:
     viewer = await identity.current_viewer(request)
     body = await read_json(request, PasswordChange)
+    await check_own_password(request, viewer, body.current_password)
     db = request.app[db_key]
-    stored = await db.read(lambda c: users.password_hash(c, viewer.id))
-    if not await request.app[hashing_key].verify(stored, body.current_password):
-        raise InvalidCredentials("The current password is wrong.")
     new_hash = await request.app[hashing_key].hash(body.new_password)
     await db.write(lambda c: users.set_password(c, viewer.id, new_hash))
     await request.app[hub_key].disconnect_user(viewer.id, REVOKED)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gymhub.errors import NotFound
+from gymhub.auth.policy import Viewer
+from gymhub.data import users
+from gymhub.errors import InvalidCredentials, NotFound, RateLimited
 from gymhub.schemas.query import IntParam
+from gymhub.web.appkeys import db_key, hashing_key, limiter_key
 
 # Ids beyond SQLite's 64-bit integers would overflow inside the driver: the route refuses them.
 # [0-9], not \d: \d also matches other scripts' digits, which int() accepts.
@@ -33,3 +36,16 @@ def id_param(name: str, description: str) -> IntParam:
 
 
 LIMIT = limit_param()
+
+
+async def check_own_password(request: web.Request, viewer: Viewer, given: str) -> None:
+    """The caller's current password, or 401; wrong guesses count against the login limits, so
+    a session left open is no way around them."""
+    limiter, address = request.app[limiter_key], request.remote or ""
+    wait = limiter.retry_after(viewer.username, address)
+    if wait:
+        raise RateLimited(wait, f"Too many wrong passwords; try again in {wait} seconds.")
+    stored = await request.app[db_key].read(lambda c: users.password_hash(c, viewer.id))
+    if not await request.app[hashing_key].verify(stored, given):
+        limiter.failed(viewer.username, address)
+        raise InvalidCredentials("The current password is wrong.")

@@ -27,9 +27,11 @@ from gymhub.web.storage_lifecycle import sweeper_key
 from gymhub.web.viewlog_lifecycle import views_key
 
 routes = web.RouteTableDef()
-# Media decisions for (user, token version, media name): a page of thumbnails asks many at once.
+# Media decisions for (user, token version, file type, file name): a page of thumbnails asks
+# many at once. Plain strings in the key: a dataclass's Python-level __eq__ and __hash__ were a
+# measurable part of a cached thumbnail's GET.
 MEDIA_MEMO_SIZE = 4096
-media_memo_key: web.AppKey[GenerationMemo[tuple[int, int, MediaName], Found]] = web.AppKey(
+media_memo_key: web.AppKey[GenerationMemo[tuple[int, int, str, str], Found]] = web.AppKey(
     "media_memo"
 )
 
@@ -107,7 +109,8 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     claims = await claims_of(request)
     db, memo = request.app[db_key], request.app[media_memo_key]
     # Only a granted access is remembered, and only until the next write anywhere.
-    memo_key = (claims.user_id, claims.ver, name)
+    info = request.match_info
+    memo_key = (claims.user_id, claims.ver, info["file_type"], info["filename"])
     generation = db.generation
     found = memo.get(memo_key, generation)
     if found is None:
@@ -117,7 +120,7 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     if found.variant is None and found.category == DOCUMENTS:
         extra["Content-Disposition"] = _disposition(found)
     storage = request.app[storage_key]
-    response = await send_media(request, storage, found, request.match_info["filename"], extra)
+    response = await send_media(request, storage, found, info["filename"], extra)
     request.app[views_key].fetched(request.method, response.status, claims.user_id, found)
     return response
 

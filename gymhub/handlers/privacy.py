@@ -8,15 +8,14 @@ from aiohttp import web
 
 from gymhub.auth import policy
 from gymhub.data import export, users
-from gymhub.errors import InvalidCredentials
-from gymhub.handlers.common import ID, LIMIT, id_param, path_id
+from gymhub.handlers.common import ID, LIMIT, check_own_password, id_param, path_id
 from gymhub.realtime.hub import REVOKED
 from gymhub.schemas.common import documented, json_response, no_content, read_json
 from gymhub.schemas.privacy import AccessLog, EraseMe
 from gymhub.services.accounts import Allowed, erase_user
 from gymhub.services.export import Snapshot, stream_zip
 from gymhub.views.privacy import access_page
-from gymhub.web.appkeys import db_key, hashing_key, hub_key, storage_key
+from gymhub.web.appkeys import db_key, hub_key, storage_key
 from gymhub.web.identity import current_viewer
 from gymhub.web.viewlog_lifecycle import views_key
 
@@ -84,10 +83,7 @@ async def erase_me(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.erase_self(viewer)
     body = await read_json(request, EraseMe)
-    db = request.app[db_key]
-    stored = await db.read(lambda c: users.password_hash(c, viewer.id))
-    if not await request.app[hashing_key].verify(stored, body.current_password):
-        raise InvalidCredentials("The current password is wrong.")
+    await check_own_password(request, viewer, body.current_password)
     return await _erase(request, viewer.id, lambda c: policy.visible_user(c, viewer, viewer.id))
 
 

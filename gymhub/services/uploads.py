@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gymhub import imaging
+from gymhub import imaging, metrics
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
 from gymhub.data import files, notifications, stats, users
@@ -286,7 +287,9 @@ class Uploads:
         pending = _Pending(self.storage, Body(self.storage, category))
         kept = False
         try:
+            started = time.perf_counter()
             await read_body(pending.body)
+            metrics.stage("receive", time.perf_counter() - started)
             received = pending.body.received
             if received is None:
                 raise InvalidRequest(f"{FILE_REQUIRED}.")
@@ -303,17 +306,21 @@ class Uploads:
                     category,
                     pending.body.original_name,
                     links,
-                    pending.body.visibility,
-                    pending.body.pose,
+                    visibility=pending.body.visibility,
+                    pose=pending.body.pose,
                 )
+                started = time.perf_counter()
                 found = await guarded_write(
                     self.db, lambda conn: self._commit(conn, viewer, new), upload_answer
                 )
+                metrics.stage("commit", time.perf_counter() - started)
             kept = found.ingested.created
         finally:
             if not kept:
                 await pending.discard()
+        started = time.perf_counter()
         self.publish(found.stored)
+        metrics.stage("notify", time.perf_counter() - started)
         return found.ingested
 
     async def _known(
@@ -423,7 +430,7 @@ class LocalFile:
             self.category,
             self.original_name,
             self.links,
-            self.pose,
+            pose=self.pose,
         )
 
 

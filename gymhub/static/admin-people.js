@@ -1,5 +1,6 @@
 // The admin's People panel: create accounts, list everyone, disable or enable an account.
 
+import { accessLogButton } from "./access-log.js";
 import { api } from "./api.js";
 import { card, confirmButton, errorLine, fill, field, formError, h, toast, when } from "./dom.js";
 import { paths } from "./paths.js";
@@ -50,7 +51,7 @@ function userRow(u, me, setDisabled) {
   return h(
     "tr",
     { class: u.disabled ? "disabled" : "" },
-    h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}${u.disabled ? " · disabled" : ""}` })),
+    h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}${u.disabled ? " · disabled" : ""}` }), accessLogButton(u)),
     h("td", {}, h("span", { class: `role role-${u.role}`, text: u.role })),
     h("td", { class: "muted since", text: when(u.created_at) }),
     h(

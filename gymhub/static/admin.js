@@ -2,11 +2,18 @@
 // panel of its own module; this one lays them out and loads the data they share.
 
 import { assignPanel } from "./admin-assign.js";
+import { announcePanel } from "./announce.js";
 import { peoplePanel } from "./admin-people.js";
 import { notifyPanel, storagePanel } from "./admin-storage.js";
 import { api } from "./api.js";
 import { fill, h, tabs } from "./dom.js";
 import { paths } from "./paths.js";
+
+const ADMIN_AUDIENCES = [
+  ["all", "Everyone"],
+  ["trainers", "All trainers"],
+  ["clients", "All clients"],
+];
 
 function layout(ctx, panes) {
   const root = h("div", { class: "view admin-view" });
@@ -31,6 +38,7 @@ export async function adminView(ctx) {
     [assign.el, "assign"],
     [storage.el, "storage"],
     [notify.el, "storage"],
+    [announcePanel(ctx, ADMIN_AUDIENCES, "Announcement").el, "feed"],
     [ctx.feed.el, "feed"],
   ]);
 

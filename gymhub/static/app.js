@@ -4,12 +4,14 @@ import { api, ApiError, whenSignedOut } from "./api.js";
 import { avatar } from "./avatar.js";
 import { $, fill, formError, h, toast } from "./dom.js";
 import { clientView } from "./client.js";
+import { commentArrived, useComments } from "./comments.js";
 import { describe, Feed, isNews, loadNotifications } from "./feed.js";
 import { Live } from "./live.js";
 import { outbox } from "./outbox.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
 import { setupReset } from "./signin-reset.js";
+import { setUnits } from "./units.js";
 
 // The trainer's and admin's screens load only for them: a client's phone needs fewer files.
 const VIEWS = {
@@ -97,6 +99,7 @@ function showWho(me) {
   fill($("#who-avatar"), avatar(me, "avatar-small"));
   $("#who-name").textContent = `${me.display_name} · ${me.role}`;
   document.title = `gymhub · ${me.display_name}`;
+  setUnits(me.units);
 }
 
 /** The account screen; a change to the account redraws the view with the new `me`. */
@@ -139,6 +142,8 @@ async function start(me) {
       for (const u of list) people.set(u.id, u);
     },
     notifications: [],
+    // Ends the session on this page with a sentence of the caller's (the erased account).
+    signOut: (message) => showSignIn(message),
   };
   let view = null;
   const live = new Live(me.id, {
@@ -153,10 +158,12 @@ async function start(me) {
         const { title, text } = describe(n, ctx);
         toast(title, text);
       }
+      commentArrived(n);
       view?.onEvent(n);
     },
   });
   ctx.live = live;
+  useComments(ctx);
   ctx.feed = new Feed(ctx);
   ctx.onAllRead = () => view?.onAllRead?.();
   ctx.redraw = async () => {

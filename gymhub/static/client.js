@@ -9,6 +9,7 @@ import { card, fill, h, tabs, toast } from "./dom.js";
 import { documentsPanel } from "./documents.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
+import { photoTile, privacyPanel } from "./privacy.js";
 import { photoSetting } from "./queue-view.js";
 import { configureItemActions } from "./item-actions.js";
 import { gallery } from "./timeline.js";
@@ -23,9 +24,11 @@ function layout(ctx, root, panes) {
       { id: "photos", label: "Files" },
       { id: "messages", label: "Messages" },
       { id: "feed", label: "Feed" },
+      { id: "privacy", label: "Privacy" },
     ],
     (id) => {
       if (id === "messages") t?.badge("messages", 0);
+      if (id === "privacy") ctx.privacy?.reload();
     },
   );
   for (const [el, id] of panes) el.setAttribute("data-pane", id);
@@ -53,10 +56,12 @@ export async function clientView(ctx) {
 
   configureItemActions({ me, onChanged: refresh });
   const meals = mealsPanel(refresh);
-  const progress = progressPanel(refresh);
+  const progress = progressPanel(refresh, me);
   const galleryBox = h("div", { class: "gallery-wrap" });
   const messages = messagesPanel(ctx, users.filter((u) => u.role !== "client"));
   const documents = documentsPanel(ctx, me);
+  const privacy = privacyPanel(ctx);
+  ctx.privacy = privacy;
   const root = h("div", { class: "view client-view" });
   const t = layout(ctx, root, [
     [meals.el, "meals"],
@@ -65,6 +70,7 @@ export async function clientView(ctx) {
     [documents.el, "photos"],
     [messages.el, "messages"],
     [ctx.feed.el, "feed"],
+    [privacy.el, "privacy"],
   ]);
 
   async function load() {
@@ -75,11 +81,11 @@ export async function clientView(ctx) {
     ]);
     meals.show(mealList.meals);
     progress.show(entries.entries);
-    fill(galleryBox, gallery(files.files.filter((f) => f.category !== "documents")));
+    fill(galleryBox, gallery(files.files.filter((f) => f.category !== "documents"), photoTile));
   }
 
   await messages.start();
-  await Promise.all([load(), documents.reload()]);
+  await Promise.all([load(), documents.reload(), privacy.reload()]);
 
   return {
     /** A message in the conversation on screen needs no toast. */
@@ -97,7 +103,7 @@ export async function clientView(ctx) {
         messages.dropTrainer(n.data.trainer_id);
       } else if (documents.concerns(n)) {
         documents.reload().catch(() => {});
-      } else if (n.type !== "SYSTEM") {
+      } else if (n.type !== "SYSTEM" && n.type !== "COMMENT") {
         refresh();
       }
     },

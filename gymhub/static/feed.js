@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { paths } from "./paths.js";
 import { empty, fill, h, num, thumb, timeEl } from "./dom.js";
+import { fmtWeight } from "./units.js";
 
 const SHOWN = 60;
 const PAGE = 200;
@@ -43,7 +44,7 @@ export function describe(n, ctx) {
     case "PROGRESS_UPDATED": {
       const e = d.entry;
       const parts = [];
-      if (e.weight_kg !== null && e.weight_kg !== undefined) parts.push(`${num(e.weight_kg)} kg`);
+      if (e.weight_kg !== null && e.weight_kg !== undefined) parts.push(fmtWeight(e.weight_kg));
       if (e.body_fat_pct !== null && e.body_fat_pct !== undefined) parts.push(`${num(e.body_fat_pct)} % body fat`);
       if (!parts.length && e.photos && e.photos.length) parts.push(`${e.photos.length} photo(s)`);
       return { title: d.action === "updated" ? "Progress corrected" : "Progress update", text: `${name(e.client_id)}: ${parts.join(", ") || "new entry"}` };
@@ -60,6 +61,11 @@ export function describe(n, ctx) {
       const m = d.message;
       const who = m.sender_id === ctx.me.id ? `You → ${ctx.name(m.recipient_id)}` : ctx.name(m.sender_id);
       return { title: `Message · ${who}`, text: m.body };
+    }
+    case "COMMENT": {
+      const c = d.comment;
+      const on = { meal: "a meal", progress: "a progress entry", file: "a photo" }[c.target] || "an item";
+      return { title: `Comment on ${on} · ${name(c.author_id)}`, text: c.body };
     }
     case "SYSTEM":
       return { title: d.title || "Announcement", text: d.message || "" };
@@ -97,6 +103,8 @@ export function isNews(n, me) {
     case "MESSAGE":
     case "MESSAGE_UPDATED":
       return d.message && d.message.sender_id !== me.id;
+    case "COMMENT":
+      return d.comment && d.comment.author_id !== me.id;
     default:
       return true;
   }

@@ -14,6 +14,7 @@ const TYPES = new Set([
   "MEAL_DELETED",
   "PROGRESS_DELETED",
   "MESSAGE_UPDATED",
+  "COMMENT",
 ]);
 const PING_EVERY_MS = 25000;
 const PONG_WAIT_MS = 10000;

@@ -69,7 +69,7 @@ async function deliver(item, save) {
   for (const f of item.files) {
     if (f.id) continue;
     try {
-      const stored = await postForm(paths.fileUpload({ category: "progress_photos" }), formOf({}, [f]), {
+      const stored = await postForm(paths.fileUpload({ category: "progress_photos" }), formOf({ pose: f.pose, visibility: f.visibility }, [f]), {
         headers: { "Idempotency-Key": `${item.key}:photo:${f.n}` },
       });
       f.id = stored.id;
@@ -137,18 +137,19 @@ export class Outbox extends EventTarget {
 
   /**
    * Queues a write (photos shrunk first when allowed) and starts sending; returns the item.
-   * `key`: a form's own Idempotency-Key when its request may already have reached the server.
+   * `key`: a form's own Idempotency-Key when its request may already have reached the server;
+   * its photos then go as they are, since other bytes under that key would be a 409 conflict.
    */
-  async add(kind, body, files = [], key = uuid()) {
+  async add(kind, body, files = [], key = null) {
     // Loaded when a photo is first sent, not with the first screen.
-    const { shrinkPhoto } = files.length ? await import("./resize.js") : {};
-    const small = await Promise.all(files.map((f) => shrinkPhoto(f)));
+    const { shrinkPhoto } = files.length && key === null ? await import("./resize.js") : {};
+    const small = shrinkPhoto ? await Promise.all(files.map((f) => shrinkPhoto(f))) : files;
     const item = {
-      key,
+      key: key ?? uuid(),
       user_id: this.userId,
       kind,
       body,
-      files: small.map((blob, n) => ({ blob, name: blob.name || `photo-${n + 1}.jpg`, n, id: null })),
+      files: small.map((blob, n) => ({ blob, name: blob.name || `photo-${n + 1}.jpg`, n, id: null, pose: files[n].pose, visibility: files[n].visibility })),
       state: "waiting",
       error: null,
       created_at: new Date().toISOString(),

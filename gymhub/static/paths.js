@@ -23,7 +23,12 @@ export const paths = {
 
   users: "/api/users",
   user: (userId) => `/api/users/${id(userId)}`,
+  myAccessLog: (params) => `/api/me/access-log${qs(params)}`,
+  userAccessLog: (userId, params) => `/api/users/${id(userId)}/access-log${qs(params)}`,
+  myExport: "/api/me/export",
   trainerClients: (trainerId) => `/api/trainers/${id(trainerId)}/clients`,
+  trainerDashboard: (trainerId) => `/api/trainers/${id(trainerId)}/dashboard`,
+  announcements: "/api/announcements",
   assignment: (trainerId, clientId) => `/api/trainers/${id(trainerId)}/clients/${id(clientId)}`,
 
   meals: (params) => `/api/nutrition/meals${qs(params)}`,

@@ -6,6 +6,10 @@ import { bytes } from "./api.js";
 import { $, fill, h, num, s, toast, when } from "./dom.js";
 import { outbox } from "./outbox.js";
 import { allowShrink, shrinkAllowed } from "./resize.js";
+import { explain } from "./say.js";
+
+// Which photos a queued write carries, for the sentence of a refusal.
+const PHOTO_CATEGORY = { meal: "meal_photos", progress: "progress_photos" };
 
 const FIELDS = {
   meal: [
@@ -44,7 +48,7 @@ function summary(item) {
 }
 
 function status(item) {
-  if (item.state === "refused") return h("p", { class: "queue-reason", role: "alert", text: `Not sent: ${item.error.message}` });
+  if (item.state === "refused") return h("p", { class: "queue-reason", role: "alert", text: `Not sent: ${explain(item.error, { category: PHOTO_CATEGORY[item.kind] })}` });
   const text = outbox.sending?.seq === item.seq ? "Sending…" : "Waiting to send";
   return h("span", { class: "queue-state" }, icon("clock"), text);
 }
@@ -194,14 +198,21 @@ export async function sendOrQueue(kind, body, files = []) {
  * twice. The answer, or null when it waits on the device.
  */
 export async function sendOrKeep(kind, body, files, key, send) {
+  // Known to be offline: nothing reached the server, so the outbox takes a key of its own and
+  // may shrink the photos for the weak signal to come.
+  if (navigator.onLine === false) return keep(kind, body, files, null);
   try {
     return await send();
   } catch (err) {
     if (err.code !== "network") throw err;
-    await outbox.add(kind, body, files, key);
-    toast("Saved on this device", "It will be sent when the connection returns.", "info");
-    return null;
+    return keep(kind, body, files, key);
   }
+}
+
+async function keep(kind, body, files, key) {
+  await outbox.add(kind, body, files, key);
+  toast("Saved on this device", "It will be sent when the connection returns.", "info");
+  return null;
 }
 
 /** The setting: shrink large photos before sending (on by default). */

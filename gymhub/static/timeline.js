@@ -1,7 +1,9 @@
 // Meals and progress entries as one timeline, newest first, with their photos.
 
-import { empty, h, icon, num, thumb, timeEl } from "./dom.js";
+import { commentsFor } from "./comments.js";
 import { itemActions } from "./item-actions.js";
+import { empty, h, icon, thumb, timeEl } from "./dom.js";
+import { entryStats } from "./units.js";
 
 function photos(files, caption) {
   const thumbs = (files || []).map((f) => thumb(f, caption)).filter(Boolean);
@@ -20,6 +22,7 @@ export function mealItem(meal) {
       h("div", { class: "tl-head" }, h("strong", { class: "meal-name", text: meal.meal_name }), timeEl(meal.eaten_at)),
       meal.notes ? h("p", { class: "tl-notes", text: meal.notes }) : null,
       photos(meal.photos, meal.meal_name),
+      commentsFor("meal", meal),
     ),
     itemActions("meal", meal),
   );
@@ -27,9 +30,7 @@ export function mealItem(meal) {
 
 /** One progress entry: weight, body fat, notes and photos. */
 export function progressItem(entry) {
-  const stats = [];
-  if (entry.weight_kg !== null && entry.weight_kg !== undefined) stats.push(h("span", { class: "stat", text: `${num(entry.weight_kg)} kg` }));
-  if (entry.body_fat_pct !== null && entry.body_fat_pct !== undefined) stats.push(h("span", { class: "stat", text: `${num(entry.body_fat_pct)} % fat` }));
+  const stats = entryStats(entry).map((text) => h("span", { class: "stat", text }));
   return h(
     "li",
     { class: "tl-item progress", "data-progress-id": entry.id },
@@ -41,6 +42,7 @@ export function progressItem(entry) {
       stats.length ? h("div", { class: "stats" }, stats) : null,
       entry.notes ? h("p", { class: "tl-notes", text: entry.notes }) : null,
       photos(entry.photos, "Progress photo"),
+      commentsFor("progress", entry),
     ),
     itemActions("progress", entry),
   );
@@ -56,9 +58,12 @@ export function timeline(meals, entries) {
   return h("ol", { class: "timeline", "data-testid": "timeline" }, items.map((i) => i.el()));
 }
 
-/** A grid of image thumbnails, newest first. */
-export function gallery(files) {
-  const thumbs = files.map((f) => thumb(f, f.category === "meal_photos" ? "Meal photo" : "Progress photo")).filter(Boolean);
+/** A grid of image thumbnails, newest first; tile(file, thumbnail) may dress each (the owner's privacy switch). */
+export function gallery(files, tile = (_file, el) => el) {
+  const thumbs = files
+    .map((f) => [f, thumb(f, f.category === "meal_photos" ? "Meal photo" : "Progress photo")])
+    .filter(([, el]) => el)
+    .map(([f, el]) => tile(f, el));
   if (!thumbs.length) return empty("No photos yet.");
   return h("div", { class: "gallery", "data-testid": "gallery" }, thumbs);
 }

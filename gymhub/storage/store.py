@@ -132,7 +132,11 @@ class Storage:
 
     async def receive(self, source: ChunkSource, category: str) -> Received:
         """Stream a part into temp while hashing and counting; 413 past the limit, 415 if the
-        first chunk is clearly not an accepted type. Nothing is left behind on failure."""
+        first chunk is clearly not an accepted type. Nothing is left behind on failure.
+
+        The bytes are written and hashed in a thread while the next ones are read, and the
+        sniff runs beside the reading too: the body's tail is not kept waiting by either. The
+        file is not yet fsynced: `check` does that beside the pool's work."""
         limit = self.config.limit_for(category)
         allowed = allowed_mimes(category)
         file_id = uuid.uuid4().hex
@@ -141,7 +145,9 @@ class Storage:
         size = 0
         pending: list[bytes] = []
         buffered = 0
-        sniffed = False
+        sniff: asyncio.Future[None] | None = None
+        # At most one write in flight, so the hash sees the bytes in order.
+        writing: asyncio.Future[None] | None = None
         out: BinaryIO | None = None
         try:
             out = await asyncio.to_thread(open, path, "wb")
@@ -156,21 +162,27 @@ class Storage:
                     )
                 pending.append(chunk)
                 buffered += len(chunk)
-                if not sniffed and buffered >= SNIFF_BYTES:
-                    await self._sniff(b"".join(pending), allowed, category)
-                    sniffed = True
+                if sniff is None and buffered >= SNIFF_BYTES:
+                    sniff = asyncio.ensure_future(self._sniff(b"".join(pending), allowed, category))
+                if sniff is not None and sniff.done():
+                    sniff.result()  # a 415 stops the read here
                 if buffered >= WRITE_BUFFER:
                     await self._room(buffered)
-                    # One thread hop per MiB, not per 64 KiB chunk: hashing and writing both
-                    # release the GIL there, so the loop keeps serving while it runs.
-                    await asyncio.to_thread(_write_hashed, out, digest, b"".join(pending))
+                    if writing is not None:
+                        await writing
+                    writing = _in_thread(_write_hashed, out, digest, b"".join(pending))
                     pending, buffered = [], 0
-            if not sniffed and pending:
-                await self._sniff(b"".join(pending), allowed, category)
+            if sniff is None:
+                sniff = asyncio.ensure_future(self._sniff(b"".join(pending), allowed, category))
+            await sniff
             await self._room(buffered)
+            if writing is not None:
+                await writing
+            writing = None
             await asyncio.to_thread(_finish, out, digest, b"".join(pending))
             out = None
         except BaseException:
+            await _settled(sniff, writing)
             await asyncio.to_thread(_abandon, out, path)
             raise
         return Received(file_id, path, size, digest.hexdigest())
@@ -183,14 +195,30 @@ class Storage:
 
     @staticmethod
     async def _sniff(head: bytes, allowed: frozenset[str], category: str) -> None:
-        if not await asyncio.to_thread(imaging.plausible, head, allowed):
+        started = time.perf_counter()
+        plausible = await asyncio.to_thread(imaging.plausible, head, allowed)
+        metrics.stage("sniff", time.perf_counter() - started)
+        if not plausible:
             raise UnsupportedType(
                 f"This type of file is not accepted in {category} "
                 f"(accepted: {imaging.sniff.describe(allowed)})."
             )
 
     async def check(self, received: Received, category: str) -> Checked:
-        """The final verdict in the pool: a document's structure, or an image's variants."""
+        """The final verdict in the pool: a document's structure, or an image's variants.
+
+        The received file is fsynced in a thread meanwhile (the worker reads it from the page
+        cache): once this returns, it is durable."""
+        synced = _in_thread(_fsync_file, received.path)
+        try:
+            checked = await self._verdict(received, category)
+        except BaseException:
+            await _settled(synced)
+            raise
+        await synced
+        return checked
+
+    async def _verdict(self, received: Received, category: str) -> Checked:
         allowed = allowed_mimes(category)
         started = time.perf_counter()
         try:
@@ -212,6 +240,7 @@ class Storage:
             await asyncio.to_thread(self._drop_partial_variants, received.file_id)
             raise
         metrics.IMAGE_SECONDS.observe(time.perf_counter() - started)
+        _pool_stages(started, out.get("timings"))
         return checked_image(out)
 
     def _drop_partial_variants(self, file_id: str) -> None:
@@ -262,7 +291,10 @@ class Storage:
 
     async def place(self, received: Received, category: str, checked: Checked) -> list[Path]:
         """Move the checked upload into the tree durably; returns the placed paths."""
-        return await asyncio.to_thread(self._place, received, category, checked)
+        started = time.perf_counter()
+        placed = await asyncio.to_thread(self._place, received, category, checked)
+        metrics.stage("place", time.perf_counter() - started)
+        return placed
 
     def _place(self, received: Received, category: str, checked: Checked) -> list[Path]:
         return place_files(self.layout, received, category, checked)
@@ -319,6 +351,18 @@ class Storage:
         return loaded, release
 
 
+def _pool_stages(submitted: float, timings: dict[str, float] | None) -> None:
+    """The pool job's stages as Server-Timing shows them: the wait for a worker, the worker's
+    own steps, and the way back to the event loop (perf_counter is CLOCK_MONOTONIC here, the
+    clock the worker's times are on)."""
+    if timings is None or not metrics.timing_on():
+        return
+    metrics.stage("pool_queue", timings["start"] - submitted)
+    for name in ("sniff", "decode", "resize", "encode", "fsync"):
+        metrics.stage(f"pool_{name}", timings.get(name, 0.0))
+    metrics.stage("pool_return", time.perf_counter() - timings["end"])
+
+
 def checked_image(out: dict[str, Any]) -> Checked:
     """The verdict of imaging.process_image as a Checked upload."""
     return Checked(out["mime"], EXT_OF[out["mime"]], out["width"], out["height"], _variants(out))
@@ -362,18 +406,42 @@ def _variants(out: dict[str, Any]) -> list[VariantOut]:
 
 
 def _write_hashed(out: BinaryIO, digest: Any, data: bytes) -> None:
+    started = time.perf_counter()
     digest.update(data)
     out.write(data)
+    metrics.stage("hashwrite", time.perf_counter() - started)
 
 
 def _finish(out: BinaryIO, digest: Any, data: bytes) -> None:
-    """The last bytes, then fsync and close: durable before the checks start."""
+    """The last bytes, then close (`check` fsyncs the file beside the pool's work)."""
     try:
         _write_hashed(out, digest, data)
-        out.flush()
-        os.fsync(out.fileno())
     finally:
         out.close()
+
+
+def _fsync_file(path: Path) -> None:
+    started = time.perf_counter()
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    metrics.stage("fsync_original", time.perf_counter() - started)
+
+
+def _in_thread(fn: Callable[..., None], *args: Any) -> asyncio.Future[None]:
+    """fn(*args) in a thread, started now and awaited later."""
+    return asyncio.ensure_future(asyncio.to_thread(fn, *args))
+
+
+async def _settled(*futures: asyncio.Future[None] | None) -> None:
+    """Wait for work already started (a thread still writing the file) and drop its outcome:
+    the error being raised is the one that counts."""
+    for future in futures:
+        if future is not None:
+            with contextlib.suppress(BaseException):
+                await future
 
 
 def _abandon(out: BinaryIO | None, path: Path) -> None:

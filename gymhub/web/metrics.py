@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gymhub.metrics import METHODS, count_request
+from gymhub.metrics import METHODS, count_request, record_stages, server_timing
 
 
 @web.middleware
@@ -28,4 +29,19 @@ async def metrics_middleware(
         raise
     status = 101 if isinstance(response, web.WebSocketResponse) else response.status
     count_request(method, status)
+    return response
+
+
+@web.middleware
+async def stage_timing_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """With `stage_timing` on (benchmarks only): the stages a request went through, and the
+    handler's own time as `app`, in a Server-Timing header."""
+    stages = record_stages()
+    started = time.perf_counter()
+    response = await handler(request)
+    if stages and not response.prepared:
+        stages["app"] = time.perf_counter() - started
+        response.headers["Server-Timing"] = server_timing(stages)
     return response

@@ -7,6 +7,8 @@ the page under test only, in a context that lets the test's own script past the 
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,12 @@ from playwright.sync_api import expect
 from tests.e2e.helpers import (
     ADMIN_PASSWORD,
     DESKTOP,
+    PASSWORD,
     PHONE,
     Api,
     Server,
     clear_toasts,
+    food_jpeg,
     save_screenshot,
     sign_in,
     wait_live,
@@ -55,8 +59,10 @@ class Screens:
         self.problems: list[str] = []
         self.shots: list[str] = []
 
-    def check(self, name: str) -> None:
+    def check(self, name: str, focus: Any = None) -> None:
         clear_toasts(self.page)
+        if focus is not None:
+            focus.evaluate("el => el.scrollIntoView({block: 'center'})")
         self.page.wait_for_timeout(50)
         self.shots.append(save_screenshot(self.page, name).name)
         if not self.page.evaluate("typeof axe !== 'undefined'"):
@@ -77,6 +83,29 @@ class Screens:
 
 def tab(page: Any, name: str) -> Callable[[], None]:
     return lambda: page.click(f'button.tab[data-tab="{name}"]')
+
+
+def meal_being_sent(page: Any) -> list[str]:
+    """The client's meal drawn from the device's photo while its request is held (issue #18)."""
+    held: list[Any] = []
+    page.route("**/api/nutrition/meals", lambda route: held.append(route))
+
+    def send() -> None:
+        if page.locator('button.tab[data-tab="meals"]').is_visible():
+            page.click('button.tab[data-tab="meals"]')
+        if not held:
+            page.fill("#meal-name", "Tuna salad")
+            page.set_input_files(
+                "#meal-form input[type=file]",
+                files=[{"name": "tuna.jpg", "mimeType": "image/jpeg", "buffer": food_jpeg(6)}],
+            )
+            page.click("#meal-form button[type=submit]")
+        expect(page.locator(".meal-list .draft img")).to_be_visible()
+
+    screens = Screens(page, "client-sending")
+    screens.all([("meals", send)], send)
+    # The held request stays unanswered: the context is closed next.
+    return screens.problems
 
 
 def test_every_screen_light_and_dark_meets_aa_contrast(
@@ -102,6 +131,7 @@ def test_every_screen_light_and_dark_meets_aa_contrast(
     phone = [(t, tab(page, t)) for t in ["meals", "progress", "photos", "messages", "feed"]]
     screens.all(phone, lambda: None)
     problems += signin.problems + screens.problems
+    problems += meal_being_sent(page)
     ctx.close()
 
     ctx, page = open_screen(browser, server)
@@ -130,6 +160,116 @@ def test_every_screen_light_and_dark_meets_aa_contrast(
     problems += screens.problems
     ctx.close()
     assert problems == [], "\n".join(problems[:30])
+
+
+def trainer_views_photos(browser: Any, server: Server, trainer: Any, client: Any) -> Any:
+    """The trainer opens the client with every photo thumbnail loaded; returns the page."""
+    _, page = open_screen(browser, server)
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, trainer["username"])
+    wait_live(page)
+    page.click(f'[data-client-id="{client["id"]}"]')
+    shown = page.locator(".photos-card .thumb img")
+    expect(shown.first).to_be_visible()
+    page.locator(".photos-card").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.photos-card .thumb img')]"
+        ".every((i) => i.complete && i.naturalWidth > 0)"
+    )
+    return page
+
+
+def test_privacy_screen_log_private_photo_export_and_erase(
+    browser: Any, server: Server, admin_api: Api
+) -> None:
+    trainer, client = pair(admin_api)
+    api = client["api"]
+    up = "/api/files/upload?category=progress_photos"
+    photos = [api.upload(up, f"p{n}.jpg", food_jpeg(n + 3)) for n in range(2)]
+    api.call(
+        "POST", "/api/progress", {"weight_kg": 80.5, "photo_ids": [p["id"] for p in photos]}, 201
+    )
+    tpage = trainer_views_photos(browser, server, trainer, client)
+
+    ctx, page = open_screen(browser, server)
+    sign_in(page, client["username"])
+    wait_live(page)
+    page.click('button.tab[data-tab="privacy"]')
+    words = "Coach Maya viewed 2 of your progress photos today."
+    expect(page.locator(".access-sentence")).to_have_text([words])
+    expect(page.locator(".access-detail")).to_contain_text("views")
+
+    # One photo made private: a lock on the owner's tile, gone from the trainer's page.
+    page.click('button.tab[data-tab="photos"]')
+    tile = page.locator(f'.photo-tile[data-file-id="{photos[0]["id"]}"]')
+    tile.get_by_role("button", name="Make private").click()
+    expect(tile.locator(".lock-badge")).to_have_text("Private")
+    tpage.reload()
+    wait_live(tpage)
+    tpage.click(f'[data-client-id="{client["id"]}"]')
+    expect(tpage.locator(f'.photos-card [data-file-id="{photos[1]["id"]}"]')).to_be_visible()
+    expect(tpage.locator(f'[data-file-id="{photos[0]["id"]}"]')).to_have_count(0)
+    tpage.context.close()
+
+    # The admin reads the same log from People.
+    actx, apage = open_screen(browser, server)
+    sign_in(apage, "admin", ADMIN_PASSWORD)
+    wait_live(apage)
+    row = apage.locator("table.users tr", has_text=client["username"])
+    row.get_by_role("button", name="Access log").click()
+    dialog = apage.locator("dialog.access-dialog")
+    expect(dialog.locator(".access-sentence")).to_have_text(
+        ["Coach Maya viewed 2 of Alex Rivera's progress photos today."]
+    )
+    admin_shots = Screens(apage, "admin")
+    apage.emulate_media(color_scheme="dark")
+    admin_shots.check("admin-access-log-phone-dark")
+    actx.close()
+
+    shots = Screens(page, "client")
+    erase_form = page.locator(".erase-form")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for size, label in ((PHONE, "phone"), (DESKTOP, "desktop")):
+            page.set_viewport_size(size)
+            if size == PHONE:
+                page.click('button.tab[data-tab="photos"]')
+            shots.check(f"client-private-photo-{label}-{scheme}", tile)
+            if size == PHONE:
+                page.click('button.tab[data-tab="privacy"]')
+            shots.check(f"client-privacy-{label}-{scheme}", page.locator(".privacy-card h2"))
+            page.click("text=Erase my account…")
+            shots.check(f"client-privacy-erase-{label}-{scheme}", erase_form)
+            page.click(".erase-form >> text=Cancel")
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") == 320
+    edge = "document.querySelector('.tab[data-tab=privacy]').getBoundingClientRect().right"
+    assert page.evaluate(edge) <= 320
+    save_screenshot(page, "client-privacy-320-dark")
+    assert shots.problems + admin_shots.problems == []
+
+    with page.expect_download() as download:
+        page.click('[data-testid="export"]')
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert json.loads(archive.read("account.json"))["id"] == client["id"]
+        assert sum(n.startswith("files/progress_photos/") for n in archive.namelist()) == 2
+
+    page.click("text=Erase my account…")
+    page.fill('.erase-form input[name="current_password"]', "not-my-password")
+    page.fill('.erase-form input[name="confirm"]', client["username"])
+    page.click("text=Erase everything")
+    expect(erase_form.locator(".form-error")).to_have_text(
+        "That password is not right. Nothing was erased."
+    )
+    admin_api.call("GET", f"/api/users/{client['id']}", expect=200)
+    page.fill('.erase-form input[name="current_password"]', PASSWORD)
+    page.click("text=Erase everything")
+    expect(page.locator("#signin-form")).to_be_visible()
+    expect(page.locator("#signin-error")).to_have_text(
+        "Your account has been erased, with your meals, progress, photos, documents and messages."
+    )
+    admin_api.call("GET", f"/api/users/{client['id']}", expect=404)
+    ctx.close()
 
 
 SCOPED = CONTRAST.replace("async () =>", "async (scope) =>").replace("(document,", "(scope,")
