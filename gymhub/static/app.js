@@ -10,7 +10,6 @@ import { Live } from "./live.js";
 import { outbox } from "./outbox.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
-import { setupReset } from "./signin-reset.js";
 import { setUnits } from "./units.js";
 
 // The trainer's and admin's screens load only for them: a client's phone needs fewer files.
@@ -22,7 +21,16 @@ const VIEWS = {
 const LIVE_LABELS = { connecting: "connecting", live: "live", reconnecting: "reconnecting", offline: "offline" };
 
 let session = null;
-let closeReset = () => {};
+let closeReset = null;
+
+/** "Have a reset code?" on the sign-in screen, loaded only when that screen shows. */
+function offerReset() {
+  if (closeReset) return;
+  closeReset = () => {};
+  import("./signin-reset.js").then((m) => {
+    closeReset = m.setupReset(start);
+  });
+}
 // Code 4401 and a 401 say only that the session is gone: disabled, password changed or signed
 // out everywhere. The person learns why it happened and what to do.
 const ENDED = "You have been signed out: your account was disabled, or your sign-in was ended elsewhere. Sign in again; if that fails, ask your gym.";
@@ -43,6 +51,7 @@ function showSignIn(message) {
   $("#topbar").hidden = true;
   $("#view").replaceChildren();
   $("#signin").hidden = false;
+  offerReset();
   formError($("#signin-error"), message || "");
   document.title = "gymhub · sign in";
   $("#username").focus();
@@ -128,7 +137,7 @@ function revoked(live) {
 }
 
 async function start(me) {
-  closeReset();
+  closeReset?.();
   $("#signin").hidden = true;
   $("#topbar").hidden = false;
   showWho(me);
@@ -197,7 +206,7 @@ async function boot() {
   $("#signin-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", signOut);
   $("#account-open").addEventListener("click", showAccount);
-  closeReset = setupReset(start);
+
   whenSignedOut(() => showSignIn(ENDED));
   try {
     const me = await api("GET", paths.me);

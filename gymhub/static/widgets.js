@@ -5,7 +5,7 @@ import { avatar } from "./avatar.js";
 import { empty, fill, h, s, shortDate } from "./dom.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
-import { messageRow } from "./message-actions.js";
+import { messageRow } from "./item-actions.js";
 import { pendingList, sendOrQueue } from "./queue-view.js";
 import { fmtLength, fmtLengthDelta, fmtWeight, fmtWeightDelta, fromCm, fromKg, MEASUREMENTS, round1 } from "./units.js";
 
