@@ -72,5 +72,13 @@ export function messagesPanel(ctx, trainers) {
     await start();
   }
 
-  return { el: card(title(trainers), "messages-card", chips, convBox), start, receive, showing, update, dropTrainer };
+  /** MESSAGE_UPDATED and the unassignment SYSTEM notification; true when n was one of them. */
+  function notice(n) {
+    if (n.type === "MESSAGE_UPDATED") update(n.data?.message);
+    else if (n.type === "SYSTEM" && n.data?.event === "unassigned") dropTrainer(n.data.trainer_id);
+    else return false;
+    return true;
+  }
+
+  return { el: card(title(trainers), "messages-card", chips, convBox), start, receive, showing, notice };
 }

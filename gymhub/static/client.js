@@ -3,13 +3,9 @@
 
 import { api } from "./api.js";
 import { mealsPanel } from "./client-meals.js";
-import { messagesPanel } from "./client-messages.js";
-import { progressPanel } from "./client-progress.js";
 import { card, fill, h, tabs, toast } from "./dom.js";
-import { documentsPanel } from "./documents.js";
 import { paths } from "./paths.js";
 import { explain } from "./say.js";
-import { photoTile, privacyPanel } from "./privacy.js";
 import { photoSetting } from "./queue-view.js";
 import { configureItemActions } from "./item-actions.js";
 import { gallery } from "./timeline.js";
@@ -43,6 +39,21 @@ function layout(ctx, root, panes) {
   return t;
 }
 
+/**
+ * A pane whose module loads once the first screen is drawn: on a weak signal the meal form comes
+ * sooner. `make(module)` builds the panel from what `load()` imported; ready resolves to it once it has replaced its stand-in.
+ */
+function later(load, make) {
+  const el = h("div", { class: "card placeholder" });
+  const ready = load().then((module) => {
+    const panel = make(module);
+    panel.el.setAttribute("data-pane", el.getAttribute("data-pane"));
+    el.replaceWith(panel.el);
+    return panel;
+  });
+  return { el, ready };
+}
+
 export async function clientView(ctx) {
   const me = ctx.me;
   const { users } = await api("GET", paths.users);
@@ -56,12 +67,14 @@ export async function clientView(ctx) {
 
   configureItemActions({ me, onChanged: refresh });
   const meals = mealsPanel(refresh);
-  const progress = progressPanel(refresh, me);
+  // Only the meal form is needed first; the rest comes once it is drawn.
+  const progress = later(() => import("./client-progress.js"), (m) => m.progressPanel(refresh, me));
   const galleryBox = h("div", { class: "gallery-wrap" });
-  const messages = messagesPanel(ctx, users.filter((u) => u.role !== "client"));
-  const documents = documentsPanel(ctx, me);
-  const privacy = privacyPanel(ctx);
-  ctx.privacy = privacy;
+  const trainers = users.filter((u) => u.role !== "client");
+  const messages = later(() => import("./client-messages.js"), (m) => m.messagesPanel(ctx, trainers));
+  const documents = later(() => import("./documents.js"), (m) => m.documentsPanel(ctx, me));
+  const privacy = later(() => import("./privacy.js"), (m) => ({ ...m.privacyPanel(ctx), photoTile: m.photoTile }));
+  let docs = null;
   const root = h("div", { class: "view client-view" });
   const t = layout(ctx, root, [
     [meals.el, "meals"],
@@ -80,29 +93,32 @@ export async function clientView(ctx) {
       api("GET", paths.files({ owner_id: me.id, limit: 60 })),
     ]);
     meals.show(mealList.meals);
-    progress.show(entries.entries);
+    (await progress.ready).show(entries.entries);
+    const { photoTile } = await privacy.ready;
     fill(galleryBox, gallery(files.files.filter((f) => f.category !== "documents"), photoTile));
   }
 
-  await messages.start();
-  await Promise.all([load(), documents.reload(), privacy.reload()]);
+  const conversations = await messages.ready;
+  await conversations.start();
+  const [, loadedDocs, loadedPrivacy] = await Promise.all([load(), documents.ready, privacy.ready]);
+  docs = loadedDocs;
+  ctx.privacy = loadedPrivacy;
+  await Promise.all([docs.reload(), ctx.privacy.reload()]);
 
   return {
     /** A message in the conversation on screen needs no toast. */
     onScreen(n) {
-      return n.type === "MESSAGE" && messages.showing(n.data?.message) && messages.el.checkVisibility();
+      return n.type === "MESSAGE" && conversations.showing(n.data?.message) && conversations.el.checkVisibility();
     },
     onEvent(n) {
       if (n.type === "MESSAGE") {
         const m = n.data?.message;
-        messages.receive(m);
+        conversations.receive(m);
         if (m.sender_id !== me.id && root.dataset.tab !== "messages") t.badge("messages", 1);
-      } else if (n.type === "MESSAGE_UPDATED") {
-        messages.update(n.data?.message);
-      } else if (n.type === "SYSTEM" && n.data?.event === "unassigned") {
-        messages.dropTrainer(n.data.trainer_id);
-      } else if (documents.concerns(n)) {
-        documents.reload().catch(() => {});
+      } else if (conversations.notice(n)) {
+        // An edited or deleted message, or a trainer no longer assigned: the panel's own.
+      } else if (docs?.concerns(n)) {
+        docs.reload().catch(() => {});
       } else if (n.type !== "SYSTEM" && n.type !== "COMMENT") {
         refresh();
       }

@@ -52,15 +52,8 @@ function compareAction(ctx, got) {
 /** The detail pane; onBack() when its back button (phones) is pressed. */
 export function clientDetail(ctx, onBack) {
   const el = h("div", { class: "client-detail" });
-  const chartBox = h("div", { class: "chart-wrap" });
-  const timelineBox = h("div", { class: "timeline-wrap" });
-  const photosBox = h("div", { class: "gallery-wrap" });
-  const convBox = h("div", { class: "conv-wrap" });
-  let shown = null;
-  let documents = null;
-  let conversation = null;
-  let refreshTimer = null;
-  let entries = [];
+  const [chartBox, timelineBox, photosBox, convBox] = ["chart", "timeline", "gallery", "conv"].map((k) => h("div", { class: `${k}-wrap` }));
+  let [shown, documents, conversation, refreshTimer, entries] = [null, null, null, null, []];
   const compareButton = compareAction(ctx, () => [shown, entries]);
   onUnitsChange(() => shown && load(shown).catch(() => {}));
 
