@@ -1,7 +1,6 @@
 // gymhub's web page: sign-in, then the view of the signed-in user's role, kept live.
 
 import { api, ApiError, whenSignedOut } from "./api.js";
-import { avatar } from "./avatar.js";
 import { $, fill, formError, h, toast } from "./dom.js";
 import { clientView } from "./client.js";
 import { commentArrived, useComments } from "./comments.js";
@@ -105,7 +104,8 @@ async function signOut() {
 }
 
 function showWho(me) {
-  fill($("#who-avatar"), avatar(me, "avatar-small"));
+  // Not needed for the first screen to work: fetched beside it.
+  import("./avatar.js").then(({ avatar }) => fill($("#who-avatar"), avatar(me, "avatar-small")));
   $("#who-name").textContent = `${me.display_name} · ${me.role}`;
   document.title = `gymhub · ${me.display_name}`;
   setUnits(me.units);

@@ -105,6 +105,8 @@ def test_meal_edit_and_delete_with_undo_update_the_trainer_live(
     )
     # Delete, then a reload before the toast ends: nothing is deleted.
     row = page.locator(f'.progress-card [data-progress-id="{entry["id"]}"]')
+    expect(row).to_contain_text("79.9 kg")
+    page.wait_for_timeout(500)  # the list is redrawn after the save and after its live echo
     row.locator(".actions-trigger").click()
     page.get_by_role("menuitem", name="Delete").click()
     page.locator(".actions-confirm").get_by_role("menuitem", name="Delete").click()
