@@ -84,6 +84,7 @@ def names_of(files: dict[str, sqlite3.Row], variants: list[sqlite3.Row]) -> list
     return names
 
 
+@pytest.mark.long
 @pytest.mark.slow
 async def test_backup_during_uploads_restores_verified_and_checks_clean(tmp_path: Path) -> None:
     data, dest, restored = tmp_path / "data", tmp_path / "backup", tmp_path / "restored"

@@ -85,6 +85,7 @@ async def test_half_sent_headers_are_closed_after_header_timeout(tmp_path: Path)
         quiet.close()
 
 
+@pytest.mark.long
 async def test_an_idle_keepalive_connection_is_closed_after_keepalive_timeout(
     tmp_path: Path,
 ) -> None:
@@ -176,6 +177,7 @@ async def test_past_max_connections_a_new_connection_is_closed_at_once(tmp_path:
         assert len(refusals) == 1, refusals
 
 
+@pytest.mark.long
 async def test_accept_failures_are_logged_once_then_summarised(tmp_path: Path) -> None:
     # The cap is set above what the descriptors allow, so accept() itself runs out: the flood
     # of asyncio's identical ERROR lines the audit saw (10,000 a second).

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests import imaging_samples as samples
@@ -29,6 +30,7 @@ async def cheap_latencies(
     return out
 
 
+@pytest.mark.long
 async def test_small_requests_stay_prompt_during_an_upload_burst(
     client: TestClient, people: dict[str, Any], tmp_path: Path
 ) -> None:

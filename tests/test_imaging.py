@@ -118,6 +118,7 @@ def test_phone_photo_12mp(tmp_path: Path) -> None:
     ("size", "orientation"),
     [((4032, 3024), 6), ((8000, 1000), 1), ((4300, 3225), 1), ((3000, 2000), 1), ((1000, 1400), 8)],
 )
+@pytest.mark.long
 def test_variants_stay_close_to_exact_resizing(
     tmp_path: Path, size: tuple[int, int], orientation: int
 ) -> None:

@@ -265,6 +265,7 @@ def shoot(screens: Screens, name: str, show: Any, within: str) -> None:
             check(screens, f"{name}-{size}-{scheme}", within)
 
 
+@pytest.mark.long
 def test_screens_of_feedback_comparison_and_dashboard_meet_aa_contrast(
     browser: Any, server: Server, admin_api: Api
 ) -> None:

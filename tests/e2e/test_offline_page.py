@@ -232,6 +232,7 @@ def first_load_ms(browser: Any, server: Server, username: str, slow: bool) -> fl
     return ms
 
 
+@pytest.mark.long
 def test_first_load_is_fast_on_slow_3g(browser: Any, server: Server, admin_api: Api) -> None:
     _trainer, client = pair(admin_api)
     normal = first_load_ms(browser, server, client["username"], slow=False)

@@ -32,7 +32,7 @@ from tests.e2e.helpers import (
 from tests.e2e.test_live_page import pair, seed_history
 from tests.imaging_samples import make_pdf
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.long]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 CONTRAST = """async () => {
   const r = await axe.run(document, { runOnly: { type: "rule", values: ["color-contrast"] } });

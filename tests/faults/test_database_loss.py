@@ -20,7 +20,7 @@ from tests.server_process import ServerProcess
 from tests.support import ADMIN_PASSWORD
 from tests.test_backup import gymhub, make_client, unique_jpeg, upload
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 
 def snapshot(media: Path) -> dict[str, str]:

@@ -35,6 +35,8 @@ from tests.test_ws_support import connect, marker, next_is_marker, recv
 
 MB = 1_000_000
 
+pytestmark = pytest.mark.long
+
 
 @pytest.fixture
 def small_fs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:

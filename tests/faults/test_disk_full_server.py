@@ -20,6 +20,8 @@ from tests.support import ADMIN_PASSWORD, PASSWORD
 
 ROUNDS = 40
 
+pytestmark = pytest.mark.long
+
 
 class Api:
     """A user's calls against the running server, keeping every status it got."""

@@ -18,6 +18,8 @@ from tests.support import ADMIN_PASSWORD, PASSWORD
 
 UPLOADS = 3
 
+pytestmark = pytest.mark.long
+
 
 async def add_user(
     http: aiohttp.ClientSession, url: str, admin: str, name: str, role: str

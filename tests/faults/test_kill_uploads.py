@@ -21,6 +21,8 @@ FAST = 16  # whole uploads racing the kill
 SLOW = 4  # uploads still sending their body when the kill lands
 KILL_AFTER = 5  # 201s received before the kill
 
+pytestmark = pytest.mark.long
+
 
 async def add_client(http: aiohttp.ClientSession, url: str, admin: str, name: str) -> str:
     async with http.post(

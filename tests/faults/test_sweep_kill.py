@@ -16,7 +16,7 @@ from tests.server_process import ServerProcess
 from tests.support import ADMIN_PASSWORD
 from tests.test_backup import gymhub
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 ORPHANS = 20_000
 # The whole store is rowless here: let the sweep take it, so that it runs long enough to be hit.

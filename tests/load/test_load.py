@@ -28,7 +28,7 @@ from PIL import Image
 from tests.server_process import ServerProcess
 from tests.support import ADMIN_PASSWORD, PASSWORD
 
-pytestmark = [pytest.mark.load, pytest.mark.slow]
+pytestmark = [pytest.mark.load, pytest.mark.slow, pytest.mark.long]
 
 SECONDS = float(os.environ.get("GYMHUB_LOAD_SECONDS", "8"))
 CLIENTS = 20  # one uploader and one reader per client account
