@@ -27,6 +27,7 @@ def images(tmp_path: Path) -> list[bytes]:
     return out
 
 
+@pytest.mark.long
 @pytest.mark.slow
 async def test_sigkill_mid_upload_leaves_a_consistent_store(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"

@@ -76,6 +76,7 @@ def flood_app(config: Config) -> web.Application:
     )
 
 
+@pytest.mark.long
 async def test_login_flood_leaves_cheap_requests_fast_and_refuses_the_excess(
     aiohttp_client: Any, flood_app: web.Application, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from multidict import CIMultiDict
@@ -175,6 +176,7 @@ def remembering(app: web.Application) -> bool:
     return len(memo) > 0 and memo.generation == app[db_key].generation
 
 
+@pytest.mark.long
 async def test_remembered_access_ends_with_the_write_that_ends_it(
     client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -87,6 +87,7 @@ async def test_sigterm_lets_a_running_request_finish_and_logs_no_token(tmp_path:
     assert "shutting down" in log
 
 
+@pytest.mark.long
 @pytest.mark.slow
 async def test_sigterm_lets_an_upload_in_flight_finish(tmp_path: Path) -> None:
     """SIGTERM mid-body: the server stops accepting, the running upload still gets its 201."""

@@ -8,6 +8,7 @@ import signal
 import tempfile
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from gymhub.web.appkeys import storage_key
@@ -48,6 +49,7 @@ async def test_worker_killed_while_idle_next_upload_succeeds(
     assert table_count(client.app, "files") == 2
 
 
+@pytest.mark.long
 async def test_worker_killed_mid_upload_gets_503_then_next_succeeds(
     client: TestClient, admin: str
 ) -> None:

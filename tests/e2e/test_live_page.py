@@ -184,6 +184,7 @@ def test_markup_in_a_message_is_shown_as_text(browser: Any, server: Server, admi
     cctx.close()
 
 
+@pytest.mark.long
 def test_page_survives_a_server_restart_and_replays_missed_events(
     browser: Any, tmp_path: Path
 ) -> None:
