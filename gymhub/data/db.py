@@ -12,7 +12,7 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -347,3 +347,22 @@ class Database:
 
 def _data_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def set_columns(
+    conn: sqlite3.Connection,
+    table: str,
+    row_id: int,
+    changes: Mapping[str, Any],
+    editable: Sequence[str],
+    encode: Callable[[str, Any], Any] = lambda _column, value: value,
+) -> None:
+    """UPDATE the editable columns named in changes of one row by id (others are refused with
+    ValueError: a caller's bug, never the client's), values through encode; none, no statement."""
+    sets = [column for column in changes if column in editable]
+    if len(sets) != len(changes):
+        raise ValueError(f"not editable: {sorted(set(changes) - set(editable))}")
+    if sets:
+        assignments = ", ".join(f"{column} = ?" for column in sets)
+        values = (*(encode(column, changes[column]) for column in sets), row_id)
+        conn.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", values)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gymhub.data.db import utcnow
+from gymhub.data.db import set_columns, utcnow
 
 MEAL_COLUMNS = "id, client_id, meal_name, eaten_at, notes, created_at"
 
@@ -73,15 +73,7 @@ EDITABLE = ("meal_name", "eaten_at", "notes")
 
 def update(conn: sqlite3.Connection, meal_id: int, changes: Mapping[str, Any]) -> Meal | None:
     """Apply changes to EDITABLE columns (others are refused) and return the row, or None."""
-    sets = [column for column in changes if column in EDITABLE]
-    if len(sets) != len(changes):
-        raise ValueError(f"not editable: {sorted(set(changes) - set(EDITABLE))}")
-    if sets:
-        assignments = ", ".join(f"{column} = ?" for column in sets)
-        conn.execute(
-            f"UPDATE meals SET {assignments} WHERE id = ?",
-            (*(changes[column] for column in sets), meal_id),
-        )
+    set_columns(conn, "meals", meal_id, changes, EDITABLE)
     return get(conn, meal_id)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gymhub.data import files
-from gymhub.data.db import utcnow
+from gymhub.data.db import set_columns, utcnow
 
 PROGRESS_COLUMNS = (
     "id, client_id, recorded_at, weight_kg, body_fat_pct, notes, created_at, measurements"
@@ -128,15 +128,7 @@ def _stored(column: str, value: Any) -> Any:
 
 def update(conn: sqlite3.Connection, entry_id: int, changes: Mapping[str, Any]) -> Entry | None:
     """Apply changes to EDITABLE columns (others are refused) and return the row, or None."""
-    sets = [column for column in changes if column in EDITABLE]
-    if len(sets) != len(changes):
-        raise ValueError(f"not editable: {sorted(set(changes) - set(EDITABLE))}")
-    if sets:
-        assignments = ", ".join(f"{column} = ?" for column in sets)
-        conn.execute(
-            f"UPDATE progress_entries SET {assignments} WHERE id = ?",
-            (*(_stored(column, changes[column]) for column in sets), entry_id),
-        )
+    set_columns(conn, "progress_entries", entry_id, changes, EDITABLE, _stored)
     return get(conn, entry_id)
 
 
