@@ -9,7 +9,7 @@ from typing import Any
 
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
-from gymhub.data import files, meals, notifications
+from gymhub.data import files, meals
 from gymhub.data.catalogue import MEAL_LINK
 from gymhub.data.db import Database
 from gymhub.data.notifications import Stored
@@ -17,7 +17,7 @@ from gymhub.errors import NotFound
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Meal
 from gymhub.services import Publish, write_and_publish
-from gymhub.services.uploads import Taken, remove_taken, take_linked
+from gymhub.services.records import Kind, delete_record
 from gymhub.storage.store import Storage
 from gymhub.views.meals import meal_view
 
@@ -80,23 +80,11 @@ async def edit_meal(
     return await write_and_publish(db, publish, edit)
 
 
+MEAL_KIND = Kind(meals.get, meals.delete, MEAL_LINK, "MEAL_DELETED", "meal_id", MISSING)
+
+
 async def delete_meal(
     db: Database, storage: Storage, publish: Publish, viewer: Viewer, meal_id: int
 ) -> None:
-    """Delete a meal with its photos (rows, then bytes) for its client or an admin, and tell
-    the client and their trainers (FILE_DELETED per photo, then MEAL_DELETED)."""
-
-    def drop(conn: sqlite3.Connection) -> tuple[Taken, list[Stored]]:
-        row = meals.get(conn, meal_id)
-        if row is None:
-            raise NotFound(MISSING)
-        policy.correct_record(conn, viewer, row.client_id, True, MISSING)
-        taken, items = take_linked(conn, MEAL_LINK, meal_id, viewer.id)
-        meals.delete(conn, meal_id)
-        data = {"meal_id": meal_id, "client_id": row.client_id}
-        items += [(who, "MEAL_DELETED", data) for who in client_and_trainers(conn, row.client_id)]
-        return taken, notifications.insert(conn, items, about=row.client_id)
-
-    taken, stored = await db.write(drop)
-    await remove_taken(storage, taken)
-    publish(stored)
+    """Delete it with its photos for its client or an admin (services.records)."""
+    await delete_record(db, storage, publish, viewer, MEAL_KIND, meal_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from gymhub.auth import policy
 from gymhub.auth.policy import Viewer
-from gymhub.data import files, notifications, progress
+from gymhub.data import files, progress
 from gymhub.data.catalogue import PROGRESS_LINK
 from gymhub.data.db import Database
 from gymhub.data.files import FileRow
@@ -19,7 +19,7 @@ from gymhub.errors import InvalidRequest, NotFound
 from gymhub.realtime.events import address, client_and_trainers
 from gymhub.schemas.coaching import Progress
 from gymhub.services import Publish, write_and_publish
-from gymhub.services.uploads import Taken, remove_taken, take_linked
+from gymhub.services.records import Kind, delete_record
 from gymhub.storage.store import Storage
 from gymhub.views.progress import entry_view
 
@@ -123,24 +123,13 @@ async def edit_entry(
     return await write_and_publish(db, publish, edit)
 
 
+ENTRY_KIND = Kind(
+    progress.get, progress.delete, PROGRESS_LINK, "PROGRESS_DELETED", "entry_id", MISSING
+)
+
+
 async def delete_entry(
     db: Database, storage: Storage, publish: Publish, viewer: Viewer, entry_id: int
 ) -> None:
-    """Delete an entry with its photos (rows, then bytes) for its client or an admin, and tell
-    the client and their trainers (FILE_DELETED per photo, then PROGRESS_DELETED)."""
-
-    def drop(conn: sqlite3.Connection) -> tuple[Taken, list[Stored]]:
-        row = progress.get(conn, entry_id)
-        if row is None:
-            raise NotFound(MISSING)
-        policy.correct_record(conn, viewer, row.client_id, True, MISSING)
-        taken, items = take_linked(conn, PROGRESS_LINK, entry_id, viewer.id)
-        progress.delete(conn, entry_id)
-        data = {"entry_id": entry_id, "client_id": row.client_id}
-        recipients = client_and_trainers(conn, row.client_id)
-        items += [(who, "PROGRESS_DELETED", data) for who in recipients]
-        return taken, notifications.insert(conn, items, about=row.client_id)
-
-    taken, stored = await db.write(drop)
-    await remove_taken(storage, taken)
-    publish(stored)
+    """Delete it with its photos for its client or an admin (services.records)."""
+    await delete_record(db, storage, publish, viewer, ENTRY_KIND, entry_id)
