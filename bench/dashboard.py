@@ -2,7 +2,8 @@
 
 The data dir is made by the real server (first start), filled straight into SQLite with
 executemany (a trainer, `--clients` clients each with three meals a day and a weighed entry
-every third day for `--days` days, a few messages and comments, unread notifications), then the
+every third day for `--days` days, a few messages and comments, the trainer's notification of
+every meal with the last week's unread, and an unread comment each), then the
 server is started again on it as a subprocess. The admin's GET of the trainer's dashboard and
 its GET /api/me take turns, one request at a time over one keep-alive connection; printed: the
 median and p99 of each and their ratios, in the same run. Goal: dashboard <= 5x /api/me at the
@@ -65,6 +66,9 @@ def fill(db_path: Path, clients: int, days: int) -> dict[str, int]:
             for hour in (8, 13, 19):
                 at = stamp(moment.replace(hour=hour))
                 meals.append((client, "meal", at, at))
+                # The trainer hears of every meal; a week's worth is still unread.
+                seen = int(day < active_days - 7)
+                notes.append((trainer, "MEAL_CREATED", "{}", at, client, seen))
             if day % 3 == 0:
                 weight += rng.uniform(-0.4, 0.3)
                 at = stamp(moment.replace(hour=7))
@@ -74,7 +78,7 @@ def fill(db_path: Path, clients: int, days: int) -> dict[str, int]:
             messages.append((client, trainer, "hello", at, None if k < 2 else at))
         comments.append((client, client, "meal", "1", "how was it?", stamp(now)))
         payload = json.dumps({"comment": {"author_id": client}})
-        notes.append((trainer, "COMMENT", payload, stamp(now), client))
+        notes.append((trainer, "COMMENT", payload, stamp(now), client, 0))
     conn.executemany(
         "INSERT INTO meals (client_id, meal_name, eaten_at, created_at) VALUES (?, ?, ?, ?)", meals
     )
@@ -94,8 +98,8 @@ def fill(db_path: Path, clients: int, days: int) -> dict[str, int]:
         comments,
     )
     conn.executemany(
-        "INSERT INTO notifications (user_id, type, data, created_at, about_id)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO notifications (user_id, type, data, created_at, about_id, read)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         notes,
     )
     conn.execute("COMMIT")

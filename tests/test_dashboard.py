@@ -268,3 +268,61 @@ async def test_announcements_reach_their_audience(
         "/api/announcements", headers=origin, json={"message": "x", "audience": "all"}
     )
     await error_of(resp, 401, "unauthenticated")
+
+
+async def dashboard_activity(client: TestClient, admin: str, trainer_id: int) -> dict[int, Any]:
+    resp = await client.get(f"/api/trainers/{trainer_id}/dashboard", headers=bearer(admin))
+    assert resp.status == 200, await resp.text()
+    return {r["user"]["id"]: r["last_activity_at"] for r in (await resp.json())["clients"]}
+
+
+def kept_and_recomputed(conn: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
+    """The trigger-kept last activity of every user, and the same computed from scratch."""
+    kept = conn.execute("SELECT user_id, at FROM last_activity ORDER BY user_id").fetchall()
+    fresh = conn.execute(
+        "SELECT user_id, at FROM last_activity_recomputed WHERE at IS NOT NULL ORDER BY user_id"
+    ).fetchall()
+    return [tuple(r) for r in kept], [tuple(r) for r in fresh]
+
+
+async def test_last_activity_follows_every_insert_and_delete(
+    client: TestClient, people: dict[str, Any]
+) -> None:
+    """The moment the dashboard orders by is kept by triggers; a deleted meal or entry no longer
+    counts as something the client made, and an erased client leaves nothing behind."""
+    admin, trainer, member = people["admin"], people["trainer"], people["client"]
+    token = bearer(member["token"])
+    resp = await client.post("/api/nutrition/meals", headers=token, json={"meal_name": "Oats"})
+    meal = await resp.json()
+    resp = await client.post("/api/progress", headers=token, json={"weight_kg": 80})
+    entry = await resp.json()
+    seen = await dashboard_activity(client, admin, trainer["id"])
+    assert seen[member["id"]] == entry["created_at"] > meal["created_at"]
+    resp = await client.delete(f"/api/progress/{entry['id']}", headers=token)
+    assert resp.status == 204
+    seen = await dashboard_activity(client, admin, trainer["id"])
+    assert seen[member["id"]] == meal["created_at"]
+    resp = await client.delete(f"/api/nutrition/meals/{meal['id']}", headers=token)
+    assert resp.status == 204
+    assert (await dashboard_activity(client, admin, trainer["id"]))[member["id"]] is None
+    # A message stays something the client made when deleted (it reads as deleted).
+    resp = await client.post(
+        "/api/messages", headers=token, json={"recipient_id": trainer["id"], "body": "hi"}
+    )
+    message = await resp.json()
+    await client.delete(f"/api/messages/{message['id']}", headers=token)
+    seen = await dashboard_activity(client, admin, trainer["id"])
+    assert seen[member["id"]] == message["created_at"]
+    db = client.app[db_key]
+    kept, fresh = await db.read(kept_and_recomputed)
+    assert kept == fresh and (member["id"], message["created_at"]) in kept
+    # Erasure cascades through every table without tripping over the user row it removes.
+    other = await create_user(client, admin, "client")
+    await assign(client, admin, trainer["id"], other["id"])
+    await client.post(
+        "/api/nutrition/meals", headers=bearer(other["token"]), json={"meal_name": "x"}
+    )
+    resp = await client.delete(f"/api/users/{other['id']}", headers=bearer(admin))
+    assert resp.status == 204, await resp.text()
+    kept, fresh = await db.read(kept_and_recomputed)
+    assert kept == fresh and other["id"] not in {user_id for user_id, _ in kept}
