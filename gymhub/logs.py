@@ -172,7 +172,8 @@ class LoopFlushedHandler(logging.StreamHandler):  # type: ignore[type-arg,unused
         """Append one preformatted line, flushed like a record's."""
         with self.lock:  # type: ignore[union-attr]
             self.stream.write(line + "\n")
-        self.flush()
+        if not self._scheduled:  # a flush is already on its way for the lines before
+            self.flush()
 
 
 # Where setup_logging sent the logs: the access log writes its lines there directly.

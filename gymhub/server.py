@@ -48,13 +48,13 @@ from gymhub.web import identity
 from gymhub.web.accesslog import AccessLogger
 from gymhub.web.appkeys import config_key, db_key, hashing_key, keys_key, limiter_key
 from gymhub.web.connections import Guard, GuardedSite, Limits
-from gymhub.web.errors import error_middleware
+from gymhub.web.front import front_middleware
 from gymhub.web.headers import security_headers
 from gymhub.web.hub_lifecycle import hub_ctx
 from gymhub.web.inflight import InFlight
 from gymhub.web.memory import release_after_falls
-from gymhub.web.metrics import metrics_middleware, stage_timing_middleware
-from gymhub.web.space import space_ctx, space_middleware
+from gymhub.web.metrics import stage_timing_middleware
+from gymhub.web.space import space_ctx
 from gymhub.web.storage_lifecycle import pool_ctx, storage_ctx
 from gymhub.web.viewlog_lifecycle import views_ctx
 
@@ -127,12 +127,10 @@ def make_app(config: Config) -> web.Application:
     """The whole gymhub application for this configuration (resources open on startup)."""
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     master = keys.load_or_create(config.key_path)
-    # Metrics outermost, so they see the final status of every response.
-    app = web.Application(
-        middlewares=[metrics_middleware, error_middleware], client_max_size=1024 * 1024
-    )
-    app[inflight_key] = InFlight()
-    app.middlewares.insert(0, app[inflight_key].middleware)
+    inflight = InFlight()
+    # One layer for gymhub's own concerns (web/front.py), then the session cookie's.
+    app = web.Application(middlewares=[front_middleware(inflight)], client_max_size=1024 * 1024)
+    app[inflight_key] = inflight
     app[config_key] = config
     app[keys_key] = keys.Keys.derive(master)
     app[limiter_key] = LoginLimiter(
@@ -150,10 +148,6 @@ def make_app(config: Config) -> web.Application:
             samesite="Lax",
         ),
     )
-    app.middlewares.append(identity.csrf_middleware)
-    # Inside the error middleware, so its 507 has the error shape; after CSRF, so a forged
-    # request learns nothing about the disk.
-    app.middlewares.append(space_middleware)
     app.on_response_prepare.append(security_headers)
     if config.stage_timing:
         app.middlewares.append(stage_timing_middleware)

@@ -19,7 +19,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import StreamReader, web
 
-from gymhub.web.errors import CLIENT_CLOSED_REQUEST, Handler, error_middleware
+from gymhub.config import Config
+from gymhub.web.appkeys import config_key
+from gymhub.web.errors import CLIENT_CLOSED_REQUEST, Handler
+from gymhub.web.front import front_middleware
+from gymhub.web.inflight import InFlight
+from gymhub.web.space import space_ctx
 
 CONNECTIONS = 30
 
@@ -29,14 +34,17 @@ def left(kind: type) -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(handler: Handler, statuses: list[int]) -> AsyncIterator[int]:
+async def serving(handler: Handler, statuses: list[int], config: Config) -> AsyncIterator[int]:
     @web.middleware
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
         statuses.append(response.status)
         return response
 
-    app = web.Application(middlewares=[record, error_middleware])
+    app = web.Application(middlewares=[record, front_middleware(InFlight())])
+    config.data_dir.mkdir()
+    app[config_key] = config  # the free-space guard of front_middleware reads its margin
+    app.cleanup_ctx.append(space_ctx)
     app.router.add_post("/upload", handler)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
@@ -83,9 +91,11 @@ async def cut_uploads(port: int, count: int) -> None:
 
 
 @pytest.mark.parametrize("handler", [read_whole, read_chunks])
-async def test_cut_uploads_leave_no_exception_behind(no_collector: None, handler: Handler) -> None:
+async def test_cut_uploads_leave_no_exception_behind(
+    no_collector: None, handler: Handler, config: Config
+) -> None:
     statuses: list[int] = []
-    async with serving(handler, statuses) as port:
+    async with serving(handler, statuses, config) as port:
         await cut_uploads(port, CONNECTIONS)
         async with asyncio.timeout(10):
             while len(statuses) < CONNECTIONS:

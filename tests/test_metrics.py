@@ -9,7 +9,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gymhub.metrics import REQUESTS
-from gymhub.web.metrics import metrics_middleware
+from gymhub.web.front import front_middleware
+from gymhub.web.inflight import InFlight
 from tests import imaging_samples as samples
 from tests.support import bearer, error_of
 from tests.test_files_kit import uploaded
@@ -72,14 +73,14 @@ async def test_request_middleware_counts_statuses(aiohttp_client: Any) -> None:
     async def boom(_: web.Request) -> web.Response:
         raise web.HTTPNotFound()
 
-    app = web.Application(middlewares=[metrics_middleware])
+    app = web.Application(middlewares=[front_middleware(InFlight())])
     app.router.add_get("/ok", ok)
     app.router.add_get("/boom", boom)
     client = await aiohttp_client(app)
-    before_ok = REQUESTS.labels("GET", "200")._value.get()
-    before_404 = REQUESTS.labels("GET", "404")._value.get()
+    before_ok = REQUESTS.counts.get(("GET", 200), 0)
+    before_404 = REQUESTS.counts.get(("GET", 404), 0)
     for _ in range(3):
         assert (await client.get("/ok")).status == 200
     assert (await client.get("/boom")).status == 404
-    assert REQUESTS.labels("GET", "200")._value.get() == before_ok + 3
-    assert REQUESTS.labels("GET", "404")._value.get() == before_404 + 1
+    assert REQUESTS.counts.get(("GET", 200), 0) == before_ok + 3
+    assert REQUESTS.counts.get(("GET", 404), 0) == before_404 + 1

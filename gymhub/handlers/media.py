@@ -105,23 +105,25 @@ def _disposition(found: Found) -> str:
 @routes.get(MEDIA_PATH)
 @documented("A stored original or variant (ETag, Last-Modified, Range, If-None-Match, HEAD)")
 async def serve_media(request: web.Request) -> web.StreamResponse:
-    name = _name(request)
-    claims = await claims_of(request)
-    db, memo = request.app[db_key], request.app[media_memo_key]
-    # Only a granted access is remembered, and only until the next write anywhere.
     info = request.match_info
-    memo_key = (claims.user_id, claims.ver, info["file_type"], info["filename"])
+    file_type, filename = info["file_type"], info["filename"]
+    claims = await claims_of(request)
+    app = request.app
+    db, memo = app[db_key], app[media_memo_key]
+    # Only a granted access is remembered, and only until the next write anywhere; the name
+    # it was granted for was parsed then, so a hit skips that too.
+    memo_key = (claims.user_id, claims.ver, file_type, filename)
     generation = db.generation
     found = memo.get(memo_key, generation)
     if found is None:
+        name = _name(request)
         found = await db.read(lambda conn: _lookup(conn, claims, name))
         memo.put(memo_key, found, generation)
     extra: dict[str, str] = {}
     if found.variant is None and found.category == DOCUMENTS:
         extra["Content-Disposition"] = _disposition(found)
-    storage = request.app[storage_key]
-    response = await send_media(request, storage, found, info["filename"], extra)
-    request.app[views_key].fetched(request.method, response.status, claims.user_id, found)
+    response = await send_media(request, app[storage_key], found, filename, extra)
+    app[views_key].fetched(request.method, response.status, claims.user_id, found)
     return response
 
 

@@ -139,27 +139,34 @@ def _unexpected(request: web.Request, exc: Exception, request_id: str) -> web.Re
     return response
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every failure into the JSON error shape; log unexpected ones with a request id."""
+def begin(request: web.Request) -> str:
+    """Give the request its id (the client's X-Request-Id, else a new one) and return it."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or new_request_id()
     request[request_id_key] = request_id
-    try:
+    if request.body_exists:
         _check_content_encoding(request)
-        response = await handler(request)
-    except ApiError as api_error:
-        response = error_response(api_error)
-    except web.HTTPException as exc:
+    return request_id
+
+
+def render(request: web.Request, exc: Exception, request_id: str) -> web.Response:
+    """The JSON error answer to a failure (an HTTPException below 400, a redirect, is raised
+    again); unexpected ones are logged with the request id."""
+    if isinstance(exc, ApiError):
+        return error_response(exc)
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         cls = _HTTP_CODES.get(exc.status)
         if cls is None:
             cls = InternalError if exc.status >= 500 else InvalidRequest
         response = error_response(cls())
         if exc.status == 405:
             response.headers["Allow"] = exc.headers.get("Allow", "")
-    except Exception as exc:
-        response = _unexpected(request, exc, request_id)
+        return response
+    return _unexpected(request, exc, request_id)
+
+
+def tag(response: web.StreamResponse, request_id: str) -> None:
+    """Name the request id in an answer not yet sent."""
     if not response.prepared:
         response.headers.setdefault("X-Request-Id", request_id)
-    return response

@@ -102,9 +102,8 @@ def origin_allowed(request: web.Request, origin: str) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc == request.host
 
 
-@web.middleware
-async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A cookie-authenticated unsafe request must come from our own page.
+def check_csrf(request: web.Request) -> None:
+    """A cookie-authenticated unsafe request must come from our own page (else CsrfFailed).
 
     Login and reset carry their credentials in the body, so they are checked only when a
     browser names a foreign origin (login CSRF); bearer requests are exempt.
@@ -118,7 +117,6 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
             source is None or not origin_allowed(request, source)
         ):
             raise CsrfFailed()
-    return await handler(request)
 
 
 def request_origin(request: web.Request) -> str | None:

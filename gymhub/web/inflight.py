@@ -8,11 +8,8 @@ listening, waits (bounded) for this count to reach zero, and only then lets aioh
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
-from aiohttp import web
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+IDLE_POLL = 0.02
 
 
 class InFlight:
@@ -20,27 +17,14 @@ class InFlight:
 
     def __init__(self) -> None:
         self.count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Count the request while its handler runs."""
-        if request.headers.get("Upgrade", "").lower() == "websocket":
-            return await handler(request)
-        self.count += 1
-        self._idle.clear()
-        try:
-            return await handler(request)
-        finally:
-            self.count -= 1
-            if self.count == 0:
-                self._idle.set()
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until no request is running, at most `timeout` seconds; False on time-out."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
+        # Polled, only while stopping: an Event set and cleared around every request cost
+        # more than the whole shutdown's polling.
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.count:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(IDLE_POLL)
         return True

@@ -27,10 +27,10 @@ async def space_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-@web.middleware
-async def space_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a write up front when the disk is short, counting a declared body as needed; let a
-    delete that found the disk full to the last byte through on the reserve."""
+async def guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Handle a write or delete: refuse a write up front when the disk is short, counting a
+    declared body as needed; let a delete that found the disk full to the last byte through on
+    the reserve. Other methods go straight to the handler."""
     space = request.app[space_key]
     if request.method == "DELETE":
         try:
