@@ -14,7 +14,6 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.web_exceptions import NotAppKeyWarning
-from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from gymhub import datadir, firstrun, sdnotify
@@ -49,7 +48,6 @@ from gymhub.web.accesslog import AccessLogger
 from gymhub.web.appkeys import config_key, db_key, hashing_key, keys_key, limiter_key
 from gymhub.web.connections import Guard, GuardedSite, Limits
 from gymhub.web.front import front_middleware
-from gymhub.web.headers import security_headers
 from gymhub.web.hub_lifecycle import hub_ctx
 from gymhub.web.inflight import InFlight
 from gymhub.web.memory import release_after_falls
@@ -127,28 +125,27 @@ def make_app(config: Config) -> web.Application:
     """The whole gymhub application for this configuration (resources open on startup)."""
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     master = keys.load_or_create(config.key_path)
+    derived = keys.Keys.derive(master)
+    sessions = EncryptedCookieStorage(
+        derived.cookie,
+        cookie_name=identity.SESSION_COOKIE,
+        max_age=config.token_ttl,
+        secure=config.secure_cookies,
+        httponly=True,
+        samesite="Lax",
+    )
     inflight = InFlight()
-    # One layer for gymhub's own concerns (web/front.py), then the session cookie's.
-    app = web.Application(middlewares=[front_middleware(inflight)], client_max_size=1024 * 1024)
+    # gymhub's own concerns and the session cookie in one layer (web/front.py).
+    app = web.Application(
+        middlewares=[front_middleware(inflight, sessions)], client_max_size=1024 * 1024
+    )
     app[inflight_key] = inflight
     app[config_key] = config
-    app[keys_key] = keys.Keys.derive(master)
+    app[keys_key] = derived
     app[limiter_key] = LoginLimiter(
         config.login_max_failures, config.login_window, config.login_max_failures_per_address
     )
     app[media.media_memo_key] = GenerationMemo(media.MEDIA_MEMO_SIZE)
-    setup_session(
-        app,
-        EncryptedCookieStorage(
-            app[keys_key].cookie,
-            cookie_name=identity.SESSION_COOKIE,
-            max_age=config.token_ttl,
-            secure=config.secure_cookies,
-            httponly=True,
-            samesite="Lax",
-        ),
-    )
-    app.on_response_prepare.append(security_headers)
     if config.stage_timing:
         app.middlewares.append(stage_timing_middleware)
     # Opened in this order, closed in reverse: the hub first, the hasher last.

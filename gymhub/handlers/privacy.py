@@ -16,6 +16,7 @@ from gymhub.services.accounts import Allowed, erase_user
 from gymhub.services.export import Snapshot, stream_zip
 from gymhub.views.privacy import access_page
 from gymhub.web.appkeys import db_key, hub_key, storage_key
+from gymhub.web.headers import secure
 from gymhub.web.identity import current_viewer
 from gymhub.web.viewlog_lifecycle import views_key
 
@@ -106,6 +107,7 @@ async def _export(request: web.Request, user_id: int | None) -> web.StreamRespon
             "Cache-Control": "no-store",
         }
     )
+    secure(response)
     await response.prepare(request)
     await stream_zip(snap, storage.layout, response.write)
     await response.write_eof()

@@ -40,6 +40,7 @@ from gymhub.schemas.notifications import (
 from gymhub.schemas.query import IntParam, StrParam
 from gymhub.web import identity
 from gymhub.web.appkeys import config_key, db_key, hub_key
+from gymhub.web.headers import secure
 
 routes = web.RouteTableDef()
 
@@ -209,6 +210,7 @@ async def _serve(
     since: int | None,
     turn: _Turn,
 ) -> web.StreamResponse:
+    secure(ws)
     await ws.prepare(request)
     transport = request.transport
     if transport is None:  # the peer left during the handshake

@@ -1,26 +1,33 @@
 """gymhub's one middleware in front of every handler: the requests in flight, the request
-counts, the JSON error shape with its request id, CSRF and the free-space guard, in that order
-(outermost first). One layer instead of five: each layer of aiohttp's chain is a coroutine per
-request, and on a cached thumbnail's GET the chain cost as much as the handler (bench/serve.py).
-The parts live beside what they guard (errors, metrics, identity, space, inflight)."""
+counts, the JSON error shape with its request id, the security headers, CSRF, the free-space
+guard and the session cookie, in that order (outermost first). One layer instead of seven: each
+layer of aiohttp's chain (and the on_response_prepare signal) is a coroutine per request, and on
+a cached thumbnail's GET they cost as much as the handler (bench/serve.py). The parts live beside
+what they guard (errors, metrics, headers, identity, space, inflight); the cookie is
+aiohttp-session's, its middleware's few lines done here."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from aiohttp_session import SESSION_KEY, STORAGE_KEY, AbstractStorage
 
 from gymhub.metrics import METHODS, count_request
 from gymhub.web import errors, identity, space
+from gymhub.web.headers import secure
 from gymhub.web.inflight import InFlight
 
 Handler = errors.Handler
 
 
-def front_middleware(inflight: InFlight) -> Middleware:
-    """The middleware, counting its requests in flight in `inflight`."""
+def front_middleware(inflight: InFlight, sessions: AbstractStorage | None = None) -> Middleware:
+    """The middleware, counting its requests in flight in `inflight`, its session cookies kept
+    by `sessions` (None: no sessions)."""
 
     @web.middleware
     async def front(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if sessions is not None:
+            request[STORAGE_KEY] = sessions  # where get_session() and new_session() look
         method = request.method
         # Unknown methods share one label, so a client cannot grow the label set at will.
         label = method if method in METHODS else "OTHER"
@@ -36,10 +43,15 @@ def front_middleware(inflight: InFlight) -> Middleware:
                     response = await space.guarded(request, handler)
                 else:
                     response = await handler(request)
+                await _keep_session(request, response, sessions)
             except Exception as exc:
                 response = errors.render(request, exc, request[errors.request_id_key])
-            errors.tag(response, request[errors.request_id_key])
+            if not response.prepared:
+                errors.tag(response, request[errors.request_id_key])
+                secure(response)
         except web.HTTPException as exc:  # a redirect, raised through
+            await _keep_session(request, exc, sessions)
+            secure(exc)
             count_request(label, exc.status)
             raise
         finally:
@@ -51,3 +63,15 @@ def front_middleware(inflight: InFlight) -> Middleware:
         return response
 
     return front
+
+
+async def _keep_session(
+    request: web.Request, response: web.StreamResponse, sessions: AbstractStorage | None
+) -> None:
+    """Write a session the handler changed into its answer's cookie (as aiohttp-session's
+    middleware does; a streamed answer has gone out already)."""
+    session = request.get(SESSION_KEY)
+    if sessions is None or session is None or not isinstance(response, web.Response):
+        return
+    if session._changed and not response.prepared:
+        await sessions.save_session(request, response, session)

@@ -12,8 +12,13 @@ PAGE_CSP = (
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """nosniff everywhere; a CSP that fits the content unless the handler set its own."""
+def secure(response: web.StreamResponse) -> None:
+    """nosniff everywhere; a CSP that fits the content unless the handler set its own.
+
+    web/front.py applies it to every answer it returns; the two handlers that start their own
+    response (the export's stream, the WebSocket handshake) call it before prepare(). A call,
+    not an on_response_prepare signal: the signal's dispatch was a coroutine per response.
+    """
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -27,11 +27,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def bearer_token(request: web.Request) -> str | None:
     """The token of an `Authorization: Bearer` header, if any."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+    header = request.headers.get("Authorization")
+    if header is None or header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip() or None
 
 
 async def claims_of(request: web.Request, token: str | None = None) -> tokens.Claims:

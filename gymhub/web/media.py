@@ -32,6 +32,9 @@ MEDIA_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     # Media is never a document of ours: no scripts, no same-origin, even if a browser renders it.
     "Content-Security-Policy": "sandbox",
+    # What web/headers.py adds to every answer, here so a cached file's headers hold them.
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
 }
 
 
@@ -56,7 +59,8 @@ def _matches(header: str, etag: str, weak: bool) -> bool:
     return "*" in tags or etag in tags or (weak and f"W/{etag}" in tags)
 
 
-# Headers that make an answer depend on the file's validators: looked up with one stat first.
+# Headers that make an answer depend on the file's validators: looked up with one stat first
+# (respond_cached spells them out too: a generator over these cost more than the lookups).
 _VALIDATING = (
     "Range",
     "If-Range",
@@ -176,7 +180,14 @@ def respond_cached(
     body = entry.body
     if extra is None and make is web.Response:
         asked = request.headers
-        if not any(name in asked for name in _VALIDATING):
+        if not (
+            "If-None-Match" in asked
+            or "If-Modified-Since" in asked
+            or "Range" in asked
+            or "If-Match" in asked
+            or "If-Unmodified-Since" in asked
+            or "If-Range" in asked
+        ):
             v = entry.validators
             return web.Response(body=body, headers=_plain_headers(v.etag, v.last_modified, mime))
     verdict = evaluate(request, entry.validators)
