@@ -7,6 +7,7 @@ import { isoFrom, localValue } from "./inputs.js";
 import { pendingDeletes, state } from "./item-actions.js";
 import { paths } from "./paths.js";
 import { checkNumber, explain } from "./say.js";
+import { lengthRange, lengthUnit, lengthValue, MEASUREMENTS, parseLength, parseWeight, weightRange, weightUnit, weightValue } from "./units.js";
 
 // --- the menu: a short list under "⋯"; a question before a delete, no browser dialog ---
 
@@ -106,8 +107,9 @@ export function deleteWithUndo({ key, title, hide, restore, send, done = () => {
 
 // --- meals and progress entries ---
 
-// What each kind shows in its edit form: [field, label, input attributes]. Only what the
-// create form has today; measurements may be added here later.
+// What each kind shows in its edit form: [field, label, input attributes]. A label may be a
+// function (it names the person's units); `measure` marks a weight or a length, shown and typed
+// in those units and sent in kg or cm, a length being one of the entry's measurements.
 const KINDS = {
   meal: {
     noun: "meal",
@@ -124,28 +126,74 @@ const KINDS = {
     path: (id) => paths.progressEntry(id),
     at: "recorded_at",
     fields: [
-      ["weight_kg", "Weight (kg)", { type: "number", inputMode: "decimal", min: 20, max: 400, step: "0.1", unit: "kg" }],
+      ["weight_kg", () => `Weight (${weightUnit()})`, { measure: "weight" }],
       ["body_fat_pct", "Body fat (%)", { type: "number", inputMode: "decimal", min: 1, max: 75, step: "0.1", unit: "%" }],
+      ...MEASUREMENTS.map(([key, name]) => [key, () => `${name} (${lengthUnit()})`, { measure: "length", name }]),
       ["recorded_at", "When", { type: "datetime-local" }],
       ["notes", "Notes", { tag: "textarea", rows: 2, maxLength: 2000 }],
     ],
   },
 };
 
+const labelOf = (label) => (typeof label === "function" ? label() : label);
+
+/** A weight or a length in the person's units, its first text kept to tell an edit. */
+function measureInput(item, name, label, measure) {
+  const kg = measure === "weight";
+  const v = kg ? weightValue(item[name]) : lengthValue(item.measurements?.[name]);
+  const el = h("input", { name, type: "text", inputMode: "decimal", autocomplete: "off", "aria-label": label });
+  el.placeholder = kg ? weightRange() : lengthRange();
+  el.value = v === null ? "" : String(v);
+  el.dataset.initial = el.value;
+  return el;
+}
+
 function input(item, [name, label, attrs]) {
+  if (attrs.measure) return measureInput(item, name, labelOf(label), attrs.measure);
   const { tag = "input", unit, ...rest } = attrs;
-  const el = h(tag, { name, ...rest, "aria-label": label });
+  const el = h(tag, { name, ...rest, "aria-label": labelOf(label) });
   const v = item[name];
   if (v !== null && v !== undefined) el.value = rest.type === "datetime-local" ? localValue(new Date(v)) : String(v);
   if (unit) el.dataset.unit = unit;
   return el;
 }
 
+/** The weight and measurements typed: {weight?, measurements?} of what changed, or a problem.
+ * Untouched texts keep their stored kg or cm exactly; measurements go whole, as the API wants. */
+function measured(spec, item, inputs) {
+  const out = {};
+  let lengthsChanged = false;
+  const lengths = {};
+  for (const [name, , attrs] of spec.fields) {
+    if (!attrs.measure) continue;
+    const el = inputs[name];
+    const touched = el.value.trim() !== el.dataset.initial;
+    const stored = attrs.measure === "weight" ? item[name] : item.measurements?.[name];
+    const { value, problem } = touched
+      ? attrs.measure === "weight" ? parseWeight(el.value) : parseLength(el.value, attrs.name)
+      : { value: stored ?? null };
+    if (problem) return { problem, focus: el };
+    if (attrs.measure === "weight") {
+      if (touched) out.weight = value;
+    } else {
+      lengthsChanged ||= touched;
+      if (value !== null) lengths[name] = value;
+    }
+  }
+  if (lengthsChanged) out.measurements = lengths;
+  return out;
+}
+
 /** The PATCH body from the form: only what changed; a sentence when something is wrong. */
 function changes(spec, item, inputs) {
+  const m = measured(spec, item, inputs);
+  if (m.problem) return m;
   const body = {};
+  if (m.weight !== undefined) body.weight_kg = m.weight;
+  if (m.measurements) body.measurements = m.measurements;
   for (const [name, label, attrs] of spec.fields) {
     const el = inputs[name];
+    if (attrs.measure) continue;
     if (attrs.type === "number") {
       const problem = checkNumber(el, label.replace(/ \(.*\)$/, ""), attrs.unit);
       if (problem) return { problem, focus: el };
@@ -165,6 +213,26 @@ function changes(spec, item, inputs) {
   return { body };
 }
 
+/** The form's fields, the measurements side by side in a grid as in the create form. */
+function fieldsOf(spec, inputs) {
+  const out = [];
+  let grid = null;
+  for (const [name, label, attrs] of spec.fields) {
+    const el = field(labelOf(label), inputs[name]);
+    if (attrs.measure !== "length") {
+      grid = null;
+      out.push(el);
+      continue;
+    }
+    if (!grid) {
+      grid = h("div", { class: "measure-grid" });
+      out.push(grid);
+    }
+    grid.appendChild(el);
+  }
+  return out;
+}
+
 function editForm(kind, item, li, close) {
   const spec = KINDS[kind];
   const inputs = {};
@@ -174,7 +242,7 @@ function editForm(kind, item, li, close) {
   const form = h(
     "form",
     { class: "stack item-edit", novalidate: true, "data-testid": "item-edit" },
-    spec.fields.map(([name, label]) => field(label, inputs[name])),
+    fieldsOf(spec, inputs),
     error,
     h("div", { class: "item-edit-buttons" }, save, h("button", { type: "button", class: "btn ghost small", text: "Cancel", onclick: close })),
   );

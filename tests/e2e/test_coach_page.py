@@ -225,6 +225,29 @@ def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admi
     assert abs(entry["weight_kg"] - 81.647) < 0.01
     assert abs(entry["measurements"]["waist_cm"] - 82.55) < 0.01
     expect(page.locator(".progress-chart figcaption")).to_contain_text(f"{MINUS}18.4 lb")
+    # Correcting the entry speaks pounds and inches too, and sends only what was retyped.
+    item = page.locator(".progress-list .tl-item").first
+    item.locator(".actions-trigger").click()
+    page.get_by_role("menuitem", name="Edit").click()
+    form = item.locator('[data-testid="item-edit"]')
+    expect(form).to_contain_text("Weight (lb)")
+    expect(form).to_contain_text("Waist (in)")
+    expect(form.locator('[name="weight_kg"]')).to_have_value("180")
+    expect(form.locator('[name="waist_cm"]')).to_have_value("32.5")
+    form.scroll_into_view_if_needed()
+    save_screenshot(page, "progress-edit-imperial-phone")
+    patches: list[str] = []
+    page.on("request", lambda r: patches.append(r.post_data or "") if r.method == "PATCH" else None)
+    form.locator('[name="weight_kg"]').fill("181")
+    form.locator('[name="neck_cm"]').fill("15,5")
+    form.get_by_role("button", name="Save").click()
+    expect(page.locator(".progress-list .stat").first).to_have_text("181 lb")
+    latest = client["api"].call("GET", f"/api/progress?client_id={client['id']}&limit=1", None, 200)
+    entry = latest["entries"][0]
+    assert abs(entry["weight_kg"] - 82.101) < 0.01
+    assert abs(entry["measurements"]["neck_cm"] - 39.37) < 0.01
+    assert entry["measurements"]["waist_cm"] == 82.55  # untouched: kept to the last decimal
+    assert len(patches) == 1 and "body_fat_pct" not in patches[0]
     assert watch.errors == []
     ctx.close()
     # The trainer, in metric, sees kilograms.
@@ -232,7 +255,7 @@ def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admi
     sign_in(tpage, trainer["username"])
     wait_live(tpage)
     expect(tpage.locator(f'[data-client-id="{client["id"]}"] [data-fact="weight"]')).to_have_text(
-        f"81.6 kg ({MINUS}8.4 kg in 30 days)"
+        f"82.1 kg ({MINUS}7.9 kg in 30 days)"
     )
     tctx.close()
 
