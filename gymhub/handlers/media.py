@@ -21,7 +21,7 @@ from gymhub.schemas.query import FlagParam
 from gymhub.storage import stats
 from gymhub.storage.layout import MediaName, parse_media_name
 from gymhub.web.appkeys import config_key, db_key, storage_key
-from gymhub.web.identity import claims_of, current_viewer, viewer_of
+from gymhub.web.identity import bearer_claims, claims_of, current_viewer, viewer_of
 from gymhub.web.media import Found, send_media
 from gymhub.web.storage_lifecycle import sweeper_key
 from gymhub.web.viewlog_lifecycle import views_key
@@ -107,7 +107,7 @@ def _disposition(found: Found) -> str:
 async def serve_media(request: web.Request) -> web.StreamResponse:
     info = request.match_info
     file_type, filename = info["file_type"], info["filename"]
-    claims = await claims_of(request)
+    claims = bearer_claims(request) or await claims_of(request)
     app = request.app
     db, memo = app[db_key], app[media_memo_key]
     # Only a granted access is remembered, and only until the next write anywhere; the name

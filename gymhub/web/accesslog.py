@@ -27,10 +27,16 @@ class AccessLogger(AbstractAccessLogger):
         logger = self.logger
         if not logger.isEnabledFor(logging.INFO):
             return
-        path_qs = request.path_qs
-        # Most request targets have no query and no JWT-looking part.
-        target = logs.redact(path_qs) if "?" in path_qs or "eyJ" in path_qs else path_qs
-        request_id = request.get(request_id_key, "")
+        raw = request.raw_path
+        if "?" in raw or "%" in raw or "eyJ" in raw or not raw.isascii():
+            # Judged on the normalised target (a percent-encoded token decoded first).
+            path_qs = request.path_qs
+            target = logs.redact(path_qs) if "?" in path_qs or "eyJ" in path_qs else path_qs
+        else:
+            # Most targets: a plain path with nothing to redact, logged as sent.
+            target = raw
+        # web/front.py names the id in every answer it returns; a streamed one keeps it aside.
+        request_id = response.headers.get("X-Request-Id") or request.get(request_id_key, "")
         remote, method, status = request.remote, request.method, response.status
         size, ms = response.body_length, time * 1000
         message = f'{remote} "{method} {target}" {status} {size} {ms:.1f}ms {request_id}'

@@ -89,7 +89,8 @@ def error_response(err: ApiError) -> web.Response:
 _DECODED_ENCODINGS = frozenset({"", "identity", "gzip", "deflate", "br", "zstd"})
 
 
-def _check_content_encoding(request: web.Request) -> None:
+def check_content_encoding(request: web.Request) -> None:
+    """Refuse a body in a Content-Encoding aiohttp does not decode (400)."""
     coding = request.headers.get("Content-Encoding", "").strip().lower()
     if coding not in _DECODED_ENCODINGS and request.body_exists:
         raise InvalidRequest(f"Content-Encoding {coding[:40]!r} is not one the server can decode.")
@@ -139,12 +140,10 @@ def _unexpected(request: web.Request, exc: Exception, request_id: str) -> web.Re
     return response
 
 
-def begin(request: web.Request) -> str:
+def name_request(request: web.Request) -> str:
     """Give the request its id (the client's X-Request-Id, else a new one) and return it."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or new_request_id()
     request[request_id_key] = request_id
-    if request.body_exists:
-        _check_content_encoding(request)
     return request_id
 
 
@@ -164,9 +163,3 @@ def render(request: web.Request, exc: Exception, request_id: str) -> web.Respons
             response.headers["Allow"] = exc.headers.get("Allow", "")
         return response
     return _unexpected(request, exc, request_id)
-
-
-def tag(response: web.StreamResponse, request_id: str) -> None:
-    """Name the request id in an answer not yet sent."""
-    if not response.prepared:
-        response.headers.setdefault("X-Request-Id", request_id)

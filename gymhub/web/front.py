@@ -18,6 +18,7 @@ from gymhub.web.headers import secure
 from gymhub.web.inflight import InFlight
 
 Handler = errors.Handler
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def front_middleware(inflight: InFlight, sessions: AbstractStorage | None = None) -> Middleware:
@@ -26,31 +27,38 @@ def front_middleware(inflight: InFlight, sessions: AbstractStorage | None = None
 
     @web.middleware
     async def front(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if sessions is not None:
-            request[STORAGE_KEY] = sessions  # where get_session() and new_session() look
-        method = request.method
+        method, headers = request.method, request.headers
+        # Only a request that may start a session (not a read) or carries one (its cookie) needs
+        # the store where get_session() and new_session() look.
+        with_session = sessions is not None and (method not in READS or "Cookie" in headers)
+        if with_session:
+            request[STORAGE_KEY] = sessions
         # Unknown methods share one label, so a client cannot grow the label set at will.
         label = method if method in METHODS else "OTHER"
         # A WebSocket is closed by the hub on shutdown, not waited for.
-        counted = request.headers.get("Upgrade", "").lower() != "websocket"
+        counted = "Upgrade" not in headers or headers["Upgrade"].lower() != "websocket"
         if counted:
             inflight.count += 1
+        request_id = errors.name_request(request)
         try:
             try:
-                errors.begin(request)
+                if request.body_exists:
+                    errors.check_content_encoding(request)
                 if method in identity.UNSAFE:
                     identity.check_csrf(request)
                     response = await space.guarded(request, handler)
                 else:
                     response = await handler(request)
-                await _keep_session(request, response, sessions)
+                if with_session:
+                    await _keep_session(request, response, sessions)
             except Exception as exc:
-                response = errors.render(request, exc, request[errors.request_id_key])
+                response = errors.render(request, exc, request_id)
             if not response.prepared:
-                errors.tag(response, request[errors.request_id_key])
+                response.headers.setdefault("X-Request-Id", request_id)
                 secure(response)
         except web.HTTPException as exc:  # a redirect, raised through
-            await _keep_session(request, exc, sessions)
+            if with_session:
+                await _keep_session(request, exc, sessions)
             secure(exc)
             count_request(label, exc.status)
             raise
