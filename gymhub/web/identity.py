@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -21,8 +20,6 @@ LOGIN_PATH = "/api/auth/login"
 CREDENTIAL_PATHS = frozenset({LOGIN_PATH, "/api/auth/reset"})
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 viewer_rkey = web.RequestKey("viewer", Viewer)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def bearer_token(request: web.Request) -> str | None:
