@@ -98,7 +98,11 @@ class TextFormatter(logging.Formatter):
         self, created: float, name: str, message: str, fields: dict[str, Any] | None
     ) -> str:
         """What format() gives for an INFO record of logger name, without building the record."""
-        return f"{self._asctime(created)} INFO {name}: {message}"
+        # _asctime spelt out: a line per request, and each call is a measurable part of one.
+        seconds = self._seconds
+        whole = int(created)
+        text = seconds.text if whole == seconds.second else seconds(created)
+        return f"{text},{int((created - whole) * 1000):03d} INFO {name}: {message}"
 
 
 class JsonFormatter(logging.Formatter):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from aiohttp.streams import StreamReader
+from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 
 from gymhub.config import Config
 
@@ -194,10 +194,16 @@ class GuardedRequestHandler(web.RequestHandler):
         super().data_received(data)
         if self._request_count != count:
             # A whole request line and headers arrived (or a 400 for them).
-            self._disarm_header_timer()
+            if self._header_handle is not None:
+                self._disarm_header_timer()
             if self._messages:
                 payload = self._messages[-1][1]
-                if isinstance(payload, StreamReader) and not payload.is_eof():
+                # A request without a body has aiohttp's one empty reader: nothing to watch.
+                if (
+                    payload is not EMPTY_PAYLOAD
+                    and isinstance(payload, StreamReader)
+                    and not payload.is_eof()
+                ):
                     self._watch_body(payload)
         elif between_requests and self._header_handle is None and not self._force_close:
             self._arm_header_timer()
