@@ -30,9 +30,9 @@ def front_middleware(inflight: InFlight, sessions: AbstractStorage | None = None
         method, headers = request.method, request.headers
         # Only a request that may start a session (not a read) or carries one (its cookie) needs
         # the store where get_session() and new_session() look.
-        with_session = sessions is not None and (method not in READS or "Cookie" in headers)
-        if with_session:
-            request[STORAGE_KEY] = sessions
+        store = sessions if method not in READS or "Cookie" in headers else None
+        if store is not None:
+            request[STORAGE_KEY] = store
         # Unknown methods share one label, so a client cannot grow the label set at will.
         label = method if method in METHODS else "OTHER"
         # A WebSocket is closed by the hub on shutdown, not waited for.
@@ -49,16 +49,16 @@ def front_middleware(inflight: InFlight, sessions: AbstractStorage | None = None
                     response = await space.guarded(request, handler)
                 else:
                     response = await handler(request)
-                if with_session:
-                    await _keep_session(request, response, sessions)
+                if store is not None:
+                    await _keep_session(request, response, store)
             except Exception as exc:
                 response = errors.render(request, exc, request_id)
             if not response.prepared:
                 response.headers.setdefault("X-Request-Id", request_id)
                 secure(response)
         except web.HTTPException as exc:  # a redirect, raised through
-            if with_session:
-                await _keep_session(request, exc, sessions)
+            if store is not None:
+                await _keep_session(request, exc, store)
             secure(exc)
             count_request(label, exc.status)
             raise
@@ -74,12 +74,12 @@ def front_middleware(inflight: InFlight, sessions: AbstractStorage | None = None
 
 
 async def _keep_session(
-    request: web.Request, response: web.StreamResponse, sessions: AbstractStorage | None
+    request: web.Request, response: web.StreamResponse, sessions: AbstractStorage
 ) -> None:
     """Write a session the handler changed into its answer's cookie (as aiohttp-session's
     middleware does; a streamed answer has gone out already)."""
     session = request.get(SESSION_KEY)
-    if sessions is None or session is None or not isinstance(response, web.Response):
+    if session is None or not isinstance(response, web.Response):
         return
     if session._changed and not response.prepared:
         await sessions.save_session(request, response, session)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from gymhub.errors import NotFound, PreconditionFailed, RangeNotSatisfiable
 from gymhub.storage.cache import MAX_ENTRY_BYTES, Cached, UnsafeMedia, Validators, open_media
@@ -59,16 +59,19 @@ def _matches(header: str, etag: str, weak: bool) -> bool:
     return "*" in tags or etag in tags or (weak and f"W/{etag}" in tags)
 
 
-# Headers that make an answer depend on the file's validators: looked up with one stat first
-# (respond_cached spells them out too: a generator over these cost more than the lookups).
-_VALIDATING = (
-    "Range",
-    "If-Range",
-    "If-None-Match",
-    "If-Modified-Since",
-    "If-Match",
-    "If-Unmodified-Since",
-)
+def _validating(headers: CIMultiDictProxy[str]) -> bool:
+    """Whether the request names a header that makes its answer depend on the file's validators
+    (spelt out: a generator over a tuple of names cost more than the lookups)."""
+    return (
+        "If-None-Match" in headers
+        or "If-Modified-Since" in headers
+        or "Range" in headers
+        or "If-Match" in headers
+        or "If-Unmodified-Since" in headers
+        or "If-Range" in headers
+    )
+
+
 _BYTE_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 
 
@@ -178,18 +181,9 @@ def respond_cached(
     """A file from RAM answered by `evaluate`: 304, 206, or the full body in a response built by
     `make` (412 and 416 raised as errors)."""
     body = entry.body
-    if extra is None and make is web.Response:
-        asked = request.headers
-        if not (
-            "If-None-Match" in asked
-            or "If-Modified-Since" in asked
-            or "Range" in asked
-            or "If-Match" in asked
-            or "If-Unmodified-Since" in asked
-            or "If-Range" in asked
-        ):
-            v = entry.validators
-            return web.Response(body=body, headers=_plain_headers(v.etag, v.last_modified, mime))
+    if extra is None and make is web.Response and not _validating(request.headers):
+        v = entry.validators
+        return web.Response(body=body, headers=_plain_headers(v.etag, v.last_modified, mime))
     verdict = evaluate(request, entry.validators)
     headers = {**_validator_headers(entry.validators), **(extra or {})}
     if verdict.status == 304:
@@ -264,7 +258,8 @@ async def _send(
     else:
         path = storage.layout.original(found.category, found.file_id, found.ext)
     read = request.method == "GET"
-    if any(h in request.headers for h in _VALIDATING):
+    # Those headers need the file's validators: looked up with one stat first.
+    if _validating(request.headers):
         validators = await storage.validators(path)
         if validators is not None:
             verdict = evaluate(request, validators)
