@@ -47,11 +47,11 @@ from gymhub.web import identity
 from gymhub.web.accesslog import AccessLogger
 from gymhub.web.appkeys import config_key, db_key, hashing_key, keys_key, limiter_key
 from gymhub.web.connections import Guard, GuardedSite, Limits
-from gymhub.web.front import front_middleware
+from gymhub.web.front import add_routes, front
 from gymhub.web.hub_lifecycle import hub_ctx
 from gymhub.web.inflight import InFlight
 from gymhub.web.memory import release_after_falls
-from gymhub.web.metrics import stage_timing_middleware
+from gymhub.web.metrics import stage_timed
 from gymhub.web.space import space_ctx
 from gymhub.web.storage_lifecycle import pool_ctx, storage_ctx
 from gymhub.web.viewlog_lifecycle import views_ctx
@@ -135,10 +135,7 @@ def make_app(config: Config) -> web.Application:
         samesite="Lax",
     )
     inflight = InFlight()
-    # gymhub's own concerns and the session cookie in one layer (web/front.py).
-    app = web.Application(
-        middlewares=[front_middleware(inflight, sessions)], client_max_size=1024 * 1024
-    )
+    app = web.Application(client_max_size=1024 * 1024)
     app[inflight_key] = inflight
     app[config_key] = config
     app[keys_key] = derived
@@ -146,16 +143,26 @@ def make_app(config: Config) -> web.Application:
         config.login_max_failures, config.login_window, config.login_max_failures_per_address
     )
     app[media.media_memo_key] = GenerationMemo(media.MEDIA_MEMO_SIZE)
-    if config.stage_timing:
-        app.middlewares.append(stage_timing_middleware)
     # Opened in this order, closed in reverse: the hub first, the hasher last.
     # The access log's recorder right after the database: its last batch is written before the
     # database closes.
     app.cleanup_ctx.extend(
-        [hashing_ctx, space_ctx, database_ctx, views_ctx, pool_ctx, storage_ctx, hub_ctx]
+        [
+            hashing_ctx,
+            space_ctx,
+            database_ctx,
+            views_ctx,
+            pool_ctx,
+            storage_ctx,
+            media.media_route_ctx,
+            hub_ctx,
+        ]
     )
-    for module in HANDLERS:
-        app.router.add_routes(module.routes)
+    # gymhub's own concerns and the session cookie in one layer around every handler
+    # (web/front.py), the benchmarks' stage timing inside it.
+    wrap_front = front(inflight, sessions)
+    wrap = (lambda h: wrap_front(stage_timed(h))) if config.stage_timing else wrap_front
+    add_routes(app, (module.routes for module in HANDLERS), wrap)
     return app
 
 

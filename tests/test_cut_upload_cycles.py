@@ -22,7 +22,7 @@ from aiohttp import StreamReader, web
 from gymhub.config import Config
 from gymhub.web.appkeys import config_key
 from gymhub.web.errors import CLIENT_CLOSED_REQUEST, Handler
-from gymhub.web.front import front_middleware
+from gymhub.web.front import front
 from gymhub.web.inflight import InFlight
 from gymhub.web.space import space_ctx
 
@@ -41,11 +41,11 @@ async def serving(handler: Handler, statuses: list[int], config: Config) -> Asyn
         statuses.append(response.status)
         return response
 
-    app = web.Application(middlewares=[record, front_middleware(InFlight())])
+    app = web.Application(middlewares=[record])
     config.data_dir.mkdir()
-    app[config_key] = config  # the free-space guard of front_middleware reads its margin
+    app[config_key] = config  # the free-space guard of web/front.py reads its margin
     app.cleanup_ctx.append(space_ctx)
-    app.router.add_post("/upload", handler)
+    app.router.add_post("/upload", front(InFlight())(handler))
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -16,6 +16,8 @@ from tests.support import bearer, create_user, error_of
     [
         ("GET", "/api/me", None, 401, "unauthenticated"),
         ("GET", "/api/nowhere", None, 404, "not_found"),
+        ("GET", "/nowhere/at/all", None, 404, "not_found"),
+        ("DELETE", "/api/nowhere", None, 404, "not_found"),
         ("GET", "/api/users/abc", None, 404, "not_found"),
         ("POST", "/api/auth/login", b"{not json", 400, "invalid_request"),
         ("POST", "/api/auth/login", b'{"username": "x"}', 400, "invalid_request"),
@@ -27,6 +29,7 @@ from tests.support import bearer, create_user, error_of
             "invalid_credentials",
         ),
         ("PUT", "/api/auth/login", b"{}", 405, "method_not_allowed"),
+        ("POST", "/api/files/media/meal_photos/x.jpg", b"{}", 405, "method_not_allowed"),
     ],
 )
 async def test_error_shape(
@@ -39,6 +42,24 @@ async def test_error_shape(
     assert message and "Traceback" not in message and "/" not in message.replace("/1", "")
     assert resp.headers["Content-Type"].startswith("application/json")
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert len(resp.headers["X-Request-Id"]) == 32
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/auth/login", {"POST"}),
+        ("POST", "/api/files/media/meal_photos/x.jpg", {"GET", "HEAD", "DELETE"}),
+        ("PUT", "/api/me", {"GET", "HEAD", "PATCH", "DELETE"}),
+    ],
+)
+async def test_405_names_the_methods_the_path_allows(
+    client: TestClient, method: str, path: str, allowed: set[str]
+) -> None:
+    # A path no route takes reaches web/front.py's catch-all, which answers as the router did.
+    resp = await client.request(method, path)
+    await error_of(resp, 405, "method_not_allowed")
+    assert set(resp.headers["Allow"].split(",")) == allowed
 
 
 async def test_invalid_utf8_in_json_is_400(client: TestClient, admin: str) -> None:

@@ -34,7 +34,7 @@ class GenerationMemo(Generic[K, V]):
 
     def get(self, key: K, generation: int) -> V | None:
         """The value remembered for key at this generation, or None."""
-        if not self._align(generation):
+        if generation != self.generation and not self._align(generation):
             return None
         value = self._entries.get(key)
         if value is not None:

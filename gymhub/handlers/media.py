@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from aiohttp import web
@@ -12,15 +14,18 @@ from gymhub.auth import policy
 from gymhub.auth.tokens import Claims
 from gymhub.data import files
 from gymhub.data.catalogue import DOCUMENTS
+from gymhub.data.db import Database
 from gymhub.data.memo import GenerationMemo
 from gymhub.errors import NotFound
 from gymhub.handlers.files import clean_name, delete_by_id
 from gymhub.schemas.common import documented, json_response
 from gymhub.schemas.files import CleanupReport, MediaStats
 from gymhub.schemas.query import FlagParam
+from gymhub.services.viewlog import ViewRecorder
 from gymhub.storage import stats
 from gymhub.storage.layout import MediaName, parse_media_name
-from gymhub.web.appkeys import config_key, db_key, storage_key
+from gymhub.storage.store import Storage
+from gymhub.web.appkeys import config_key, db_key, keys_key, storage_key
 from gymhub.web.identity import bearer_claims, claims_of, current_viewer, viewer_of
 from gymhub.web.media import Found, send_media
 from gymhub.web.storage_lifecycle import sweeper_key
@@ -34,6 +39,30 @@ MEDIA_MEMO_SIZE = 4096
 media_memo_key: web.AppKey[GenerationMemo[tuple[int, int, str, str], Found]] = web.AppKey(
     "media_memo"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRoute:
+    """What the media route uses on every request, looked up once at start-up: each lookup in
+    the app (and `request.app` itself) is a Python call, and this is the hottest path."""
+
+    db: Database
+    memo: GenerationMemo[tuple[int, int, str, str], Found]
+    storage: Storage
+    views: ViewRecorder
+    jwt_key: bytes
+
+
+media_route_key = web.AppKey("media_route", MediaRoute)
+
+
+async def media_route_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Gather the media route's resources (opened by the contexts before this one)."""
+    app[media_route_key] = MediaRoute(
+        app[db_key], app[media_memo_key], app[storage_key], app[views_key], app[keys_key].jwt
+    )
+    yield
+
 
 MEDIA_PATH = "/api/files/media/{file_type}/{filename}"
 DRY_RUN = FlagParam("dry_run", "1 (or true, yes) only reports what would be removed")
@@ -107,9 +136,9 @@ def _disposition(found: Found) -> str:
 async def serve_media(request: web.Request) -> web.StreamResponse:
     info = request.match_info
     file_type, filename = info["file_type"], info["filename"]
-    claims = bearer_claims(request) or await claims_of(request)
-    app = request.app
-    db, memo = app[db_key], app[media_memo_key]
+    route = request.app[media_route_key]
+    claims = bearer_claims(request, key=route.jwt_key) or await claims_of(request)
+    db, memo = route.db, route.memo
     # Only a granted access is remembered, and only until the next write anywhere; the name
     # it was granted for was parsed then, so a hit skips that too.
     memo_key = (claims.user_id, claims.ver, file_type, filename)
@@ -122,8 +151,8 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     extra: dict[str, str] = {}
     if found.variant is None and found.category == DOCUMENTS:
         extra["Content-Disposition"] = _disposition(found)
-    response = await send_media(request, app[storage_key], found, filename, extra)
-    app[views_key].fetched(request.method, response.status, claims.user_id, found)
+    response = await send_media(request, route.storage, found, filename, extra)
+    route.views.fetched(request.method, response.status, claims.user_id, found)
     return response
 
 

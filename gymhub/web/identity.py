@@ -30,14 +30,17 @@ def bearer_token(request: web.Request) -> str | None:
     return header[7:].strip() or None
 
 
-def bearer_claims(request: web.Request, token: str | None = None) -> tokens.Claims | None:
+def bearer_claims(
+    request: web.Request, token: str | None = None, key: bytes | None = None
+) -> tokens.Claims | None:
     """The claims of a token (given, or the bearer header), 401 if it is bad; None without one.
-    Not a coroutine: the media fast path asks it first, and only a cookie needs awaiting."""
+    Not a coroutine: the media fast path asks it first (with the app's JWT `key` at hand), and
+    only a cookie needs awaiting."""
     token = token or bearer_token(request)
     if token is None:
         return None
     try:
-        return tokens.verified.verify(request.app[keys_key].jwt, token)
+        return tokens.verified.verify(key or request.app[keys_key].jwt, token)
     except tokens.TokenError:
         raise Unauthenticated("The token is invalid or expired.") from None
 
