@@ -18,15 +18,19 @@ class AccessLogger(AbstractAccessLogger):
     nothing: the caller lookup (a stack walk) and %-formatting at emit time.
     """
 
+    def __init__(self, logger: logging.Logger, log_format: str) -> None:
+        super().__init__(logger, log_format)
+        # aiohttp makes one per connection, after setup_logging: the handler it installed, if
+        # the lines go there (nothing in between may filter or route them).
+        self._direct = logs.direct_handler() if logger.propagate and not logger.handlers else None
+
     @property
     def enabled(self) -> bool:
-        # aiohttp asks once per connection; when False it does not even time the requests.
+        # aiohttp asks once per connection; when False it never calls log(), nor times requests.
         return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         logger = self.logger
-        if not logger.isEnabledFor(logging.INFO):
-            return
         raw = request.raw_path
         if "?" in raw or "%" in raw or "eyJ" in raw or not raw.isascii():
             # Judged on the normalised target (a percent-encoded token decoded first).
@@ -40,7 +44,7 @@ class AccessLogger(AbstractAccessLogger):
         remote, method, status = request.remote, request.method, response.status
         size, ms = response.body_length, time * 1000
         message = f'{remote} "{method} {target}" {status} {size} {ms:.1f}ms {request_id}'
-        direct = logs.direct_handler() if logger.propagate and not logger.handlers else None
+        direct = self._direct
         fields = None
         if direct is None or direct[1].wants_fields:
             fields = {

@@ -29,6 +29,7 @@ from gymhub.errors import (
 log = logging.getLogger("gymhub.errors")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The id of a request whose answer was streamed, so could not carry it (web/front.py).
 request_id_key = web.RequestKey("request_id", str)
 
 # A request id only has to be unique in this server's logs: a random per-process prefix and a
@@ -138,13 +139,6 @@ def _unexpected(request: web.Request, exc: Exception, request_id: str) -> web.Re
             InternalError(f"An internal error occurred (request id {request_id}).")
         )
     return response
-
-
-def name_request(request: web.Request) -> str:
-    """Give the request its id (the client's X-Request-Id, else a new one) and return it."""
-    request_id = request.headers.get("X-Request-Id", "")[:64] or new_request_id()
-    request[request_id_key] = request_id
-    return request_id
 
 
 def render(request: web.Request, exc: Exception, request_id: str) -> web.Response:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from aiohttp import web
 from aiohttp_session import SESSION_KEY, STORAGE_KEY, AbstractStorage
 
-from gymhub.metrics import METHODS, count_request
+from gymhub.metrics import METHODS, REQUESTS, count_request
 from gymhub.web import errors, identity, space
 from gymhub.web.headers import secure
 from gymhub.web.inflight import InFlight
@@ -36,6 +36,8 @@ def front(inflight: InFlight, sessions: AbstractStorage | None = None) -> Wrap:
     """The wrapper of handlers, counting their requests in flight in `inflight`, their session
     cookies kept by `sessions` (None: no sessions)."""
 
+    counts = REQUESTS.counts
+
     def wrap(handler: Handler) -> Handler:
         async def fronted(request: web.Request) -> web.StreamResponse:
             method, headers = request.method, request.headers
@@ -50,7 +52,8 @@ def front(inflight: InFlight, sessions: AbstractStorage | None = None) -> Wrap:
             counted = "Upgrade" not in headers or headers["Upgrade"].lower() != "websocket"
             if counted:
                 inflight.count += 1
-            request_id = errors.name_request(request)
+            # The client's own id (bounded), else a new one.
+            request_id = headers.get("X-Request-Id", "")[:64] or errors.new_request_id()
             try:
                 try:
                     if request.body_exists:
@@ -64,20 +67,25 @@ def front(inflight: InFlight, sessions: AbstractStorage | None = None) -> Wrap:
                         await _keep_session(request, response, store)
                 except Exception as exc:
                     response = errors.render(request, exc, request_id)
-                if not response.prepared:
+                if response.prepared:
+                    # A streamed answer went out without it: the access log finds it here.
+                    request[errors.request_id_key] = request_id
+                else:
                     response.headers.setdefault("X-Request-Id", request_id)
                     secure(response)
             except web.HTTPException as exc:  # a redirect, raised through
                 if store is not None:
                     await _keep_session(request, exc, store)
+                exc.headers.setdefault("X-Request-Id", request_id)
                 secure(exc)
                 count_request(label, exc.status)
                 raise
             finally:
                 if counted:
                     inflight.count -= 1
-            # A WebSocketResponse's status is its handshake's 101.
-            count_request(label, response.status)
+            # A WebSocketResponse's status is its handshake's 101. count_request spelt out.
+            key = (label, response.status)
+            counts[key] = counts.get(key, 0) + 1
             return response
 
         # The route keeps the handler's name and what @documented attached to it.
