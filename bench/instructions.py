@@ -1,11 +1,11 @@
 """Instructions per cached-thumbnail GET, gymhub against the bare aiohttp app, under callgrind.
 
-bench/serve.py's req/s ratios move by up to 2x from round to round on a shared machine (other
-guests take the CPU: `st` in top). Instructions do not: valgrind's callgrind counts what each
-server executes in user space for the same requests. Both servers run under callgrind; after
-300 warm-up requests the counters are zeroed, one keep-alive client sends --requests GETs of a
-phone photo's ~1.7 KB thumbnail one at a time (with its bearer token; the bare app ignores it),
-and the count is dumped. Printed: thousands of instructions per request and their ratio. The
+bench/serve.py's req/s ratios move by up to 2x from round to round on a shared machine (other guests
+take the CPU: `st` in top). Instructions do not: valgrind's callgrind counts what each server
+executes in user space for the same requests. Both servers run under callgrind; after 300 warm-up
+requests the counters are zeroed, one keep-alive client sends --requests GETs of a phone photo's
+~1.7 KB thumbnail one at a time (with the bearer token of the client's trainer; the bare app ignores
+it), and the count is dumped. Printed: thousands of instructions per request and their ratio. The
 kernel's share (the socket calls) is not counted, so this ratio runs above serve.py's.
 
     python bench/instructions.py [--requests 1500]      (needs valgrind: apt-get install valgrind)
@@ -49,18 +49,14 @@ def drive(port: int, path: str, token: str, n: int) -> None:
 
 
 def prepare(tmp: Path) -> tuple[str, str]:
-    """A data dir with a client's photo (its thumbnail's URL and the client's token), and the
-    thumbnail's bytes under the same path in tmp/root for the bare app."""
+    """A data dir with a client's photo (its thumbnail's URL and the token of the client's
+    trainer, who fetches it), and the thumbnail's bytes under the same path in tmp/root for the
+    bare app."""
     gymhub = serve.Gymhub(tmp)
     try:
         base = gymhub.url
-        admin = serve.post_json(
-            base, "/api/auth/login", {"username": "admin", "password": serve.ADMIN_PASSWORD}
-        )
-        account = {"username": "bench", "password": "bench-password-1", "role": "client"}
-        serve.post_json(base, "/api/users", account, admin["access_token"])
-        token = serve.post_json(base, "/api/auth/login", account)["access_token"]
-        photo = serve.upload(base, token, serve.noise_jpeg(1200, 1600, 80))
+        client_token, token = serve.accounts(base)
+        photo = serve.upload(base, client_token, serve.noise_jpeg(1200, 1600, 80))
         path = photo["variants"]["thumbnail"]["url"]
         status, body = serve.http(base, "GET", path, headers={"Authorization": f"Bearer {token}"})
         assert status == 200

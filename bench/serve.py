@@ -1,18 +1,19 @@
 """Authenticated GETs per second: gymhub's media route vs nginx serving the same bytes.
 
 Starts gymhub (`python -m gymhub serve`, a temp data dir, port 0) and Debian's nginx
-(/usr/sbin/nginx, a generated config in a temp dir, one worker, loopback port), uploads a real
+(/usr/sbin/nginx, a generated config in a temp dir, one worker, loopback port), uploads real
 images (a phone photo's ~1.7 KB thumbnail, a ~30 KB variant) and a ~3 MB original, copies those
 exact bytes under the same path into nginx's root, and hammers every server with the same client,
-keep-alive, the same bearer header, in alternating rounds. A third server, the simplest aiohttp
-app serving the same bytes from RAM without auth (bench/_bare_aiohttp.py), is the framework's own
-ceiling on this machine. Prints req/s (median of the rounds) and the ratios against DESIGN.md's
-goals: each small file >= 0.6x the bare aiohttp app, the original >= 0.8x nginx. A fourth, the
-same app answering every file with a plain `web.FileResponse`, is the point the goal was
-calibrated on ("plain FileResponse reaches only ~0.07x"): it shows how this machine compares.
-With `--server-env NAME=VALUE` (repeatable) a second gymhub, started after the uploads on the same
-data dir with those variables added (`PYTHONMALLOC=malloc`, say), takes its turn too, and its
-rate is printed as a ratio to the first's: what the setting costs, measured in the same rounds.
+keep-alive, the same bearer header (the client's trainer's: gymhub checks the trainer may see the
+file and counts each view for the client's access log), in alternating rounds. A third server, the
+simplest aiohttp app serving the same bytes from RAM without auth (bench/_bare_aiohttp.py), is the
+framework's own ceiling on this machine. Prints req/s (median of the rounds) and the ratios against
+DESIGN.md's goals: each small file >= 0.6x the bare aiohttp app, the original >= 0.8x nginx. A
+fourth, the same app answering every file with a plain `web.FileResponse`, is the point the goal was
+calibrated on ("plain FileResponse reaches only ~0.07x"): it shows how this machine compares. With
+`--server-env NAME=VALUE` (repeatable) a second gymhub, started after the uploads on the same data
+dir with those variables added (`PYTHONMALLOC=malloc`, say), takes its turn too, and its rate is
+printed as a ratio to the first's: what the setting costs, measured in the same rounds.
 
 The client is wrk when installed (`apt-get install wrk`), else an aiohttp client in a separate
 process. Its CPU use is printed: on a 2-core machine it shares the cores with the server.
@@ -85,6 +86,24 @@ def post_json(base: str, path: str, data: dict, token: str | None = None) -> dic
     status, body = http(base, "POST", path, json.dumps(data).encode(), headers)
     assert status in (200, 201), (path, status, body[:200])
     return json.loads(body)
+
+
+def accounts(base: str) -> tuple[str, str]:
+    """A client and their trainer (made by the admin); returns (client token, trainer token).
+    The trainer is who fetches in the rounds: a trainer's page of a client's photos is the
+    common case, and the one where gymhub records each view in the client's access log."""
+    admin = post_json(base, "/api/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})
+    auth = {"Authorization": f"Bearer {admin['access_token']}"}
+    ids, tokens = {}, {}
+    for name, role in (("bench", "client"), ("coach", "trainer")):
+        account = {"username": name, "password": "bench-password-1", "role": role}
+        ids[role] = post_json(base, "/api/users", account, admin["access_token"])["id"]
+        tokens[role] = post_json(base, "/api/auth/login", account)["access_token"]
+    status, _ = http(
+        base, "PUT", f"/api/trainers/{ids['trainer']}/clients/{ids['client']}", None, auth
+    )
+    assert status == 204, status
+    return tokens["client"], tokens["trainer"]
 
 
 def upload(base: str, token: str, data: bytes, category: str = "meal_photos") -> dict[str, Any]:
@@ -324,30 +343,21 @@ def bench(
     client: str,
 ) -> int:
     base = gymhub.url
-    admin = post_json(base, "/api/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})
-    post_json(
-        base,
-        "/api/users",
-        {"username": "bench", "password": "bench-password-1", "role": "client"},
-        admin["access_token"],
-    )
-    token = post_json(
-        base, "/api/auth/login", {"username": "bench", "password": "bench-password-1"}
-    )["access_token"]
+    client_token, token = accounts(base)
     # A small variant near 30 KB: variants of a small noise picture keep its size (never
     # upscaled), so the picture's size sets the variant's bytes; the closest one is served.
     variants = [
         v
         for side in (200, 230, 260)
-        for v in upload(base, token, noise_jpeg(side, side * 3 // 4))["variants"].values()
+        for v in upload(base, client_token, noise_jpeg(side, side * 3 // 4))["variants"].values()
     ]
     thumb = min(variants, key=lambda v: abs(v["size"] - 30_000))
     # And the file a page of photos asks for most: a phone photo's real thumbnail (~1.7 KB).
-    phone = upload(base, token, noise_jpeg(1200, 1600, 80))["variants"]["thumbnail"]
+    phone = upload(base, client_token, noise_jpeg(1200, 1600, 80))["variants"]["thumbnail"]
     width = 1000
     while len(big := noise_jpeg(width, width * 3 // 4)) < 2_900_000:
         width = int(width * (3_000_000 / len(big)) ** 0.5) + 8
-    original = upload(base, token, big)["original_url"]
+    original = upload(base, client_token, big)["original_url"]
     targets = {"thumbnail": phone["url"], "small variant": thumb["url"], "original": original}
     for path in targets.values():
         status, body = http(base, "GET", path, headers={"Authorization": f"Bearer {token}"})

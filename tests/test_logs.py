@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from gymhub.logs import JsonFormatter, TextFormatter
+from gymhub.logs import JsonFormatter, TextFormatter, access_fields, access_message
 
 FIELDS = {
     "remote": "127.0.0.1",
@@ -22,14 +22,29 @@ FIELDS = {
 
 @pytest.mark.parametrize("created", [1764095012.0, 1764095012.0421, 1764095012.9996])
 @pytest.mark.parametrize("formatter", [TextFormatter(), JsonFormatter()])
-def test_access_line_matches_the_formatter(
+def test_access_lines_match_the_formatter(
     formatter: TextFormatter | JsonFormatter, created: float
 ) -> None:
     message = '127.0.0.1 "GET /api/me?token=[redacted]" 200 17 1.2ms abc'
+    entry = (
+        "aiohttp.access",
+        created,
+        "127.0.0.1",
+        "GET",
+        "/api/me?token=[redacted]",
+        200,
+        17,
+        0.00125,
+        "abc",
+    )
+    assert access_message(entry) == message and access_fields(entry) == FIELDS
     record = logging.LogRecord("aiohttp.access", logging.INFO, __file__, 0, message, (), None)
     record.created, record.msecs = created, (created - int(created)) * 1000
     record.fields = FIELDS
     expected = formatter.format(record)
-    assert formatter.access_line(created, "aiohttp.access", message, FIELDS) == expected
+    # A batch of lines: the second a second later, so the time text is made anew.
+    later = (entry[0], created + 1, *entry[2:])
+    record.created += 1
+    assert formatter.access_lines([entry, later]) == f"{expected}\n{formatter.format(record)}\n"
     if isinstance(formatter, JsonFormatter):
         assert json.loads(expected)["request_id"] == "abc"

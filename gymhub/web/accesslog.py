@@ -23,6 +23,7 @@ class AccessLogger(AbstractAccessLogger):
         # aiohttp makes one per connection, after setup_logging: the handler it installed, if
         # the lines go there (nothing in between may filter or route them).
         self._direct = logs.direct_handler() if logger.propagate and not logger.handlers else None
+        self._name = logger.name
 
     @property
     def enabled(self) -> bool:
@@ -30,7 +31,6 @@ class AccessLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        logger = self.logger
         raw = request.raw_path
         if "?" in raw or "%" in raw or "eyJ" in raw or not raw.isascii():
             # Judged on the normalised target (a percent-encoded token decoded first).
@@ -41,28 +41,32 @@ class AccessLogger(AbstractAccessLogger):
             target = raw
         # web/front.py names the id in every answer it returns; a streamed one keeps it aside.
         request_id = response.headers.get("X-Request-Id") or request.get(request_id_key, "")
-        remote, method, status = request.remote, request.method, response.status
-        size, ms = response.body_length, time * 1000
-        message = f'{remote} "{method} {target}" {status} {size} {ms:.1f}ms {request_id}'
+        entry = (
+            self._name,
+            logs.time_now(),
+            request.remote,
+            request.method,
+            target,
+            response.status,
+            response.body_length,
+            time,
+            request_id,
+        )
         direct = self._direct
-        fields = None
-        if direct is None or direct[1].wants_fields:
-            fields = {
-                "remote": remote,
-                "method": method,
-                "path": target,
-                "status": status,
-                "bytes": size,
-                "duration_ms": round(ms, 2),
-                "request_id": request_id,
-            }
         if direct is not None:
-            # A LogRecord costs more than the rest of a small cached response: a line per request
-            # goes straight to the handler setup_logging installed, formatted as it would.
-            handler, formatter = direct
-            handler.write_line(formatter.access_line(logs.time_now(), logger.name, message, fields))
+            # A LogRecord costs more than the rest of a small cached response: the line goes
+            # straight to the handler setup_logging installed, formatted as it would be.
+            direct.add_access(entry)
             return
+        logger = self.logger
         record = logger.makeRecord(
-            logger.name, logging.INFO, __file__, 0, message, (), None, extra={"fields": fields}
+            logger.name,
+            logging.INFO,
+            __file__,
+            0,
+            logs.access_message(entry),
+            (),
+            None,
+            extra={"fields": logs.access_fields(entry)},
         )
         logger.handle(record)
