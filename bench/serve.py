@@ -1,19 +1,20 @@
 """Authenticated GETs per second: gymhub's media route vs nginx serving the same bytes.
 
 Starts gymhub (`python -m gymhub serve`, a temp data dir, port 0) and Debian's nginx
-(/usr/sbin/nginx, a generated config in a temp dir, one worker, loopback port), uploads real
-images (a phone photo's ~1.7 KB thumbnail, a ~30 KB variant) and a ~3 MB original, copies those
-exact bytes under the same path into nginx's root, and hammers every server with the same client,
-keep-alive, the same bearer header (the client's trainer's: gymhub checks the trainer may see the
-file and counts each view for the client's access log), in alternating rounds. A third server, the
-simplest aiohttp app serving the same bytes from RAM without auth (bench/_bare_aiohttp.py), is the
-framework's own ceiling on this machine. Prints req/s (median of the rounds) and the ratios against
-DESIGN.md's goals: each small file >= 0.6x the bare aiohttp app, the original >= 0.8x nginx. A
-fourth, the same app answering every file with a plain `web.FileResponse`, is the point the goal was
-calibrated on ("plain FileResponse reaches only ~0.07x"): it shows how this machine compares. With
-`--server-env NAME=VALUE` (repeatable) a second gymhub, started after the uploads on the same data
-dir with those variables added (`PYTHONMALLOC=malloc`, say), takes its turn too, and its rate is
-printed as a ratio to the first's: what the setting costs, measured in the same rounds.
+(/usr/sbin/nginx, a generated config in a temp dir, one worker, loopback port), uploads real images
+(a phone photo's ~1.7 KB thumbnail, a ~30 KB variant) and a ~3 MB original, copies those exact bytes
+under the same path into nginx's root, and hammers every server with the same client, keep-alive,
+the same bearer header (for the variants the client's trainer's: gymhub checks the trainer may see
+the file and counts each view for the client's access log; for the original its owner's), in
+alternating rounds. A third server, the simplest aiohttp app serving the same bytes from RAM without
+auth (bench/_bare_aiohttp.py), is the framework's own ceiling on this machine. Prints req/s (median
+of the rounds) and the ratios against DESIGN.md's goals: each small file >= 0.6x the bare aiohttp
+app, the original >= 0.8x nginx. A fourth, the same app answering every file with a plain
+`web.FileResponse`, is the point the goal was calibrated on ("plain FileResponse reaches only
+~0.07x"): it shows how this machine compares. With `--server-env NAME=VALUE` (repeatable) a second
+gymhub, started after the uploads on the same data dir with those variables added
+(`PYTHONMALLOC=malloc`, say), takes its turn too, and its rate is printed as a ratio to the first's:
+what the setting costs, measured in the same rounds.
 
 The client is wrk when installed (`apt-get install wrk`), else an aiohttp client in a separate
 process. Its CPU use is printed: on a 2-core machine it shares the cores with the server.
@@ -343,7 +344,7 @@ def bench(
     client: str,
 ) -> int:
     base = gymhub.url
-    client_token, token = accounts(base)
+    client_token, trainer_token = accounts(base)
     # A small variant near 30 KB: variants of a small noise picture keep its size (never
     # upscaled), so the picture's size sets the variant's bytes; the closest one is served.
     variants = [
@@ -359,7 +360,11 @@ def bench(
         width = int(width * (3_000_000 / len(big)) ** 0.5) + 8
     original = upload(base, client_token, big)["original_url"]
     targets = {"thumbnail": phone["url"], "small variant": thumb["url"], "original": original}
-    for path in targets.values():
+    # Variants as the trainer's page asks for them; the original as its owner downloads it (a
+    # meal photo's original is the client's own: API.md gives trainers its variants).
+    fetcher = {"thumbnail": trainer_token, "small variant": trainer_token, "original": client_token}
+    for kind, path in targets.items():
+        token = fetcher[kind]
         status, body = http(base, "GET", path, headers={"Authorization": f"Bearer {token}"})
         assert status == 200
         nginx.publish(path, body)
@@ -375,10 +380,9 @@ def bench(
         servers["gymhub"] = gymhub
         servers[ENV_GYMHUB] = Gymhub(tmp, args.server_env, log="gymhub-env")
         servers.update(others)
-        for path in targets.values():
-            status, _ = http(
-                servers[ENV_GYMHUB].url, "GET", path, headers={"Authorization": f"Bearer {token}"}
-            )
+        for kind, path in targets.items():
+            auth = {"Authorization": f"Bearer {fetcher[kind]}"}
+            status, _ = http(servers[ENV_GYMHUB].url, "GET", path, headers=auth)
             assert status == 200, status
 
     print(
@@ -398,7 +402,9 @@ def bench(
             for name, server in ((name, server.url) for name, server in servers.items()):
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 s0 = cpu_seconds(pids[name])
-                rates[name].append(measure(server + path, token, args.seconds, args.connections))
+                rates[name].append(
+                    measure(server + path, fetcher[kind], args.seconds, args.connections)
+                )
                 server_cpu[name] += cpu_seconds(pids[name]) - s0
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 client_cpu[name] += (after.ru_utime + after.ru_stime) - (
