@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -16,6 +15,8 @@ REQUIRED = ["sub", "role", "ver", "iat", "exp", "iss"]
 # database's word (viewer_from on every request; a remembered media decision until the next
 # write, or within a second of a CLI change), so caching never extends a token's life.
 CACHE_SIZE = 4096
+# Signing keys remembered at once: one per app (tests run several in one process).
+KEYS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -76,37 +77,41 @@ def _decode(key: bytes, token: str) -> tuple[Claims, float]:
 
 
 class VerifiedTokens:
-    """A bounded LRU of tokens whose signature and claims were checked once.
+    """A bounded memory of tokens whose signature and claims were checked once.
 
-    pyjwt's decode costs ~60 µs; a hit costs a dict lookup and the expiry test. Keyed by the
-    signing key too, so a rotated key (or another app in the process) never reuses an entry.
+    pyjwt's decode costs ~60 µs; a hit costs two dict lookups and the expiry test (an LRU's
+    reordering cost as much again, on every authenticated request). Entries are per signing
+    key, so a rotated key (or another app in the process) never reuses one; when full, the
+    oldest verified goes first.
     """
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
-        self._entries: OrderedDict[tuple[bytes, str], tuple[Claims, float]] = OrderedDict()
+        self._by_key: dict[bytes, dict[str, tuple[Claims, float]]] = {}
 
     def verify(self, key: bytes, token: str) -> Claims:
         """The token's claims once decoded and checked (TokenError if not), remembered until it
         expires."""
-        cache_key = (key, token)
-        entry = self._entries.get(cache_key)
+        entries = self._by_key.get(key)
+        if entries is None:
+            if len(self._by_key) >= KEYS_KEPT:
+                self._by_key.clear()
+            entries = self._by_key[key] = {}
+        entry = entries.get(token)
         if entry is None:
             entry = _decode(key, token)
-            self._entries[cache_key] = entry
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(cache_key)
+            if len(entries) >= self.size:
+                del entries[next(iter(entries))]
+            entries[token] = entry
         claims, exp = entry
         # pyjwt's own rule (leeway 0): expired once now >= exp.
         if exp <= time.time():
-            del self._entries[cache_key]
+            entries.pop(token, None)
             raise TokenError("Signature has expired")
         return claims
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(entries) for entries in self._by_key.values())
 
 
 verified = VerifiedTokens()

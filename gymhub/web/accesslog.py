@@ -9,6 +9,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from gymhub import logs
 from gymhub.web.errors import request_id_key
+from gymhub.web.headers import REQUEST_ID
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -40,7 +41,7 @@ class AccessLogger(AbstractAccessLogger):
             # Most targets: a plain path with nothing to redact, logged as sent.
             target = raw
         # web/front.py names the id in every answer it returns; a streamed one keeps it aside.
-        request_id = response.headers.get("X-Request-Id") or request.get(request_id_key, "")
+        request_id = response.headers.get(REQUEST_ID) or request.get(request_id_key, "")
         entry = (
             self._name,
             logs.time_now(),

@@ -35,12 +35,13 @@ request_id_key = web.RequestKey("request_id", str)
 # A request id only has to be unique in this server's logs: a random per-process prefix and a
 # counter (32 hex characters like a uuid4) cost no urandom call per request.
 _ID_PREFIX = secrets.token_hex(8)
-_ID_COUNTER = itertools.count(1)
+# From 2**63: hex() gives 16 digits for the next 2**63 ids, without a format spec to parse.
+_ID_COUNTER = itertools.count(2**63)
 
 
 def new_request_id() -> str:
     """A fresh 32-hex-character id for a request that did not bring its own."""
-    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+    return _ID_PREFIX + hex(next(_ID_COUNTER))[2:]
 
 
 def _drop_tracebacks(exc: BaseException) -> None:

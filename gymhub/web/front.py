@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp_session import SESSION_KEY, STORAGE_KEY, AbstractStorage
 
 from gymhub.metrics import METHODS, REQUESTS, count_request
 from gymhub.web import errors, identity, space
-from gymhub.web.headers import secure
+from gymhub.web.headers import REQUEST_ID, secure
 from gymhub.web.inflight import InFlight
 
 Handler = errors.Handler
@@ -43,17 +43,17 @@ def front(inflight: InFlight, sessions: AbstractStorage | None = None) -> Wrap:
             method, headers = request.method, request.headers
             # Only a request that may start a session (not a read) or carries one (its cookie)
             # needs the store where get_session() and new_session() look.
-            store = sessions if method not in READS or "Cookie" in headers else None
+            store = sessions if method not in READS or hdrs.COOKIE in headers else None
             if store is not None:
                 request[STORAGE_KEY] = store
             # Unknown methods share one label, so a client cannot grow the label set at will.
             label = method if method in METHODS else "OTHER"
             # A WebSocket is closed by the hub on shutdown, not waited for.
-            counted = "Upgrade" not in headers or headers["Upgrade"].lower() != "websocket"
+            counted = hdrs.UPGRADE not in headers or headers[hdrs.UPGRADE].lower() != "websocket"
             if counted:
                 inflight.count += 1
             # The client's own id (bounded), else a new one.
-            request_id = headers.get("X-Request-Id", "")[:64] or errors.new_request_id()
+            request_id = headers.get(REQUEST_ID, "")[:64] or errors.new_request_id()
             try:
                 try:
                     if request.body_exists:
@@ -71,12 +71,12 @@ def front(inflight: InFlight, sessions: AbstractStorage | None = None) -> Wrap:
                     # A streamed answer went out without it: the access log finds it here.
                     request[errors.request_id_key] = request_id
                 else:
-                    response.headers.setdefault("X-Request-Id", request_id)
+                    response.headers.setdefault(REQUEST_ID, request_id)
                     secure(response)
             except web.HTTPException as exc:  # a redirect, raised through
                 if store is not None:
                     await _keep_session(request, exc, store)
-                exc.headers.setdefault("X-Request-Id", request_id)
+                exc.headers.setdefault(REQUEST_ID, request_id)
                 secure(exc)
                 count_request(label, exc.status)
                 raise

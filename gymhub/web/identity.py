@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp_session import get_session, new_session
 
 from gymhub.auth import tokens
@@ -24,8 +24,8 @@ viewer_rkey = web.RequestKey("viewer", Viewer)
 
 def bearer_token(request: web.Request) -> str | None:
     """The token of an `Authorization: Bearer` header, if any."""
-    header = request.headers.get("Authorization")
-    if header is None or header[:7].lower() != "bearer ":
+    header = request.headers.get(hdrs.AUTHORIZATION)
+    if header is None or not (header.startswith("Bearer ") or header[:7].lower() == "bearer "):
         return None
     return header[7:].strip() or None
 

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from gymhub.errors import NotFound, PreconditionFailed, RangeNotSatisfiable
@@ -63,12 +63,12 @@ def _validating(headers: CIMultiDictProxy[str]) -> bool:
     """Whether the request names a header that makes its answer depend on the file's validators
     (spelt out: a generator over a tuple of names cost more than the lookups)."""
     return (
-        "If-None-Match" in headers
-        or "If-Modified-Since" in headers
-        or "Range" in headers
-        or "If-Match" in headers
-        or "If-Unmodified-Since" in headers
-        or "If-Range" in headers
+        hdrs.IF_NONE_MATCH in headers
+        or hdrs.IF_MODIFIED_SINCE in headers
+        or hdrs.RANGE in headers
+        or hdrs.IF_MATCH in headers
+        or hdrs.IF_UNMODIFIED_SINCE in headers
+        or hdrs.IF_RANGE in headers
     )
 
 
