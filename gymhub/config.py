@@ -55,7 +55,7 @@ class Config:
     login_window: int = _setting(900, "login rate-limit window, seconds")
     media_cache_bytes: int = _setting(32 * MB, "RAM for small immutable variants")
     media_read_bytes: int = _setting(
-        64 * MB, "RAM for files up to 8 MiB read whole to send; past it they go by sendfile"
+        0, "RAM for files up to 8 MiB read whole to send; past it (and at 0) they go by sendfile"
     )
     shutdown_timeout: float = _setting(20.0, "seconds running requests get on SIGTERM")
     log_format: str = _setting("text", "access and app log format: text or json")

@@ -270,12 +270,17 @@ async def response_head(reader: asyncio.StreamReader) -> tuple[str, CIMultiDict[
 
 
 async def test_a_whole_read_is_counted_until_sent_and_agrees_with_sendfile(
-    client: TestClient, app: web.Application, people: dict[str, Any], tmp_path: Path
+    aiohttp_client: AiohttpClient, config: Config, tmp_path: Path
 ) -> None:
-    """A plain GET reads the original whole: its size is counted against the read budget while
-    unsent and given back once sent (connection still open) or once the client is gone. HEAD
-    and Range go by FileResponse: the bytes and the validators agree."""
-    token = people["client"]["token"]
+    """With a read budget (off by default), a plain GET reads the original whole: its size is
+    counted against the budget while unsent and given back once sent (connection still open) or
+    once the client is gone. HEAD and Range go by FileResponse: the bytes and the validators
+    agree."""
+    app = make_app(dataclasses.replace(config, media_read_bytes=64 * 1024 * 1024))
+    client = await aiohttp_client(app)
+    token = (await support.create_user(client, await support.admin_token(client), "client"))[
+        "token"
+    ]
     f = await big_original(client, token, tmp_path)
     url, budget, size = f["original_url"], app[storage_key].read_budget, f["size"]
     head = await client.head(url, headers=bearer(token))

@@ -127,9 +127,10 @@ class ReadBudget:
         self.capacity = capacity
         self.used = 0
 
-    def take(self, size: int) -> bool:
-        """Count size against the budget, or refuse (False) when it does not fit (always, at 0)."""
-        if self.capacity == 0 or self.used + size > self.capacity:
+    def take(self, size: int, beyond: bool = False) -> bool:
+        """Count size against the budget, or refuse (False) when it does not fit (always, at 0,
+        unless `beyond`: counted past the capacity)."""
+        if not beyond and (self.capacity == 0 or self.used + size > self.capacity):
             return False
         self.used += size
         return True

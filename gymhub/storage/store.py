@@ -333,11 +333,14 @@ class Storage:
         """The ETag, mtime and size FileResponse will send for path; None when it is missing."""
         return await asyncio.to_thread(validators_of, path)
 
-    async def read_whole(self, path: Path, size: int) -> tuple[Cached, Callable[[], None]] | None:
+    async def read_whole(
+        self, path: Path, size: int, beyond_budget: bool = False
+    ) -> tuple[Cached, Callable[[], None]] | None:
         """A file of `size` bytes (at most MAX_WHOLE_BYTES) read in one thread hop, and the call
         that gives its size back to the read budget once the bytes are sent; None, with nothing
-        counted, when it is bigger, missing, not that size, or the budget is spent."""
-        if size > MAX_WHOLE_BYTES or not self.read_budget.take(size):
+        counted, when it is bigger, missing, not that size, or the budget is spent (unless
+        `beyond_budget`: counted all the same)."""
+        if size > MAX_WHOLE_BYTES or not self.read_budget.take(size, beyond_budget):
             return None
         release = partial(self.read_budget.release, size)
         try:

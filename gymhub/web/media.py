@@ -257,7 +257,7 @@ async def _send(
         path = storage.layout.variant(found.file_id, found.variant, found.ext)
     else:
         path = storage.layout.original(found.category, found.file_id, found.ext)
-    read = request.method == "GET"
+    read, ignored_range = request.method == "GET", False
     # Those headers need the file's validators: looked up with one stat first.
     if _validating(request.headers):
         validators = await storage.validators(path)
@@ -266,10 +266,12 @@ async def _send(
             if verdict.status == 304:
                 return web.Response(status=304, headers={**_validator_headers(validators), **extra})
             # FileResponse sends a 206 as evaluate does. A Range to be ignored (a stale
-            # If-Range, another unit, a list, a HEAD) it would still apply: read that one whole.
-            read = verdict.status == 200 and (read or "Range" in request.headers)
+            # If-Range, another unit, a list, a HEAD) it would still apply: read that one
+            # whole, past the budget if need be (such requests are rare).
+            ignored_range = verdict.status == 200 and hdrs.RANGE in request.headers
+            read = verdict.status == 200 and (read or ignored_range)
     if read:
-        whole = await storage.read_whole(path, found.size)
+        whole = await storage.read_whole(path, found.size, beyond_budget=ignored_range)
         if whole is not None:
             entry, release = whole
             return respond_cached(request, entry, found.mime, extra, partial(SentOnce, release))
