@@ -20,7 +20,7 @@ The client is wrk when installed (`apt-get install wrk`), else an aiohttp client
 process. Its CPU use is printed: on a 2-core machine it shares the cores with the server.
 Everything stays on 127.0.0.1; counts and time are bounded by --seconds and --rounds.
 
-    python bench/serve.py [--seconds 5] [--rounds 3] [--connections 32] [--server-env NAME=VALUE]
+    python bench/serve.py [--seconds 5] [--rounds 5] [--connections 32] [--server-env NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -305,7 +305,7 @@ def cpu_seconds(pid: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per server")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
     parser.add_argument(
         "--server-env",
