@@ -208,11 +208,15 @@ class LoopFlushedHandler(logging.StreamHandler):  # type: ignore[type-arg,unused
 
     def _write_access(self) -> None:
         access = self._access
+        if not access:
+            return
         formatter = self.formatter
-        if access and isinstance(formatter, TextFormatter | JsonFormatter):
-            with self.lock:  # type: ignore[union-attr]
-                entries = [access.popleft() for _ in range(len(access))]
+        with self.lock:  # type: ignore[union-attr]
+            entries = [access.popleft() for _ in range(len(access))]
+            if isinstance(formatter, TextFormatter | JsonFormatter):
                 self.stream.write(formatter.access_lines(entries))
+            else:  # a formatter set by hand: the lines still go, as messages
+                self.stream.write("".join(access_message(e) + "\n" for e in entries))
 
     def emit(self, record: logging.LogRecord) -> None:
         self._write_access()
