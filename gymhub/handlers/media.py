@@ -27,7 +27,7 @@ from gymhub.storage.layout import MediaName, parse_media_name
 from gymhub.storage.store import Storage
 from gymhub.web.appkeys import config_key, db_key, keys_key, storage_key
 from gymhub.web.identity import bearer_claims, claims_of, current_viewer, viewer_of
-from gymhub.web.media import Found, respond_cached, send_media
+from gymhub.web.media import Found, answer_cached, send_media
 from gymhub.web.storage_lifecycle import sweeper_key
 from gymhub.web.viewlog_lifecycle import views_key
 
@@ -148,17 +148,12 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
         name = _name(request)
         found = await db.read(lambda conn: _lookup(conn, claims, name))
         memo.put(memo_key, found, generation)
-    storage = route.storage
-    # A small variant in RAM (the cache holds nothing else under a variant's name) is answered
-    # here, without send_media's two calls: most of a page of thumbnails is such hits.
-    entry = None if found.variant is None else storage.cache.get(filename)
-    if entry is not None:
-        response: web.StreamResponse = respond_cached(request, entry, found.mime)
-    else:
+    response: web.StreamResponse | None = answer_cached(request, route.storage, found, filename)
+    if response is None:
         extra: dict[str, str] = {}
         if found.variant is None and found.category == DOCUMENTS:
             extra["Content-Disposition"] = _disposition(found)
-        response = await send_media(request, storage, found, filename, extra)
+        response = await send_media(request, route.storage, found, filename, extra)
     route.views.fetched(request.method, response.status, claims.user_id, found)
     return response
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from aiohttp import hdrs, web
 from aiohttp_session import SESSION_KEY, STORAGE_KEY, AbstractStorage
 
-from gymhub.metrics import METHODS, REQUESTS, count_request
+from gymhub.metrics import METHODS, count_request
 from gymhub.web import errors, identity, space
 from gymhub.web.headers import REQUEST_ID, secure
 from gymhub.web.inflight import InFlight
@@ -35,8 +35,6 @@ UNMATCHED_PATH = "/{unmatched:.*}"
 def front(inflight: InFlight, sessions: AbstractStorage | None = None) -> Wrap:
     """The wrapper of handlers, counting their requests in flight in `inflight`, their session
     cookies kept by `sessions` (None: no sessions)."""
-
-    counts = REQUESTS.counts
 
     def wrap(handler: Handler) -> Handler:
         async def fronted(request: web.Request) -> web.StreamResponse:
@@ -83,9 +81,8 @@ def front(inflight: InFlight, sessions: AbstractStorage | None = None) -> Wrap:
             finally:
                 if counted:
                     inflight.count -= 1
-            # A WebSocketResponse's status is its handshake's 101. count_request spelt out.
-            key = (label, response.status)
-            counts[key] = counts.get(key, 0) + 1
+            # A WebSocketResponse's status is its handshake's 101.
+            count_request(label, response.status)
             return response
 
         # The route keeps the handler's name and what @documented attached to it.
@@ -112,10 +109,12 @@ def add_routes(
 async def unmatched(request: web.Request) -> web.StreamResponse:
     """What the router answers a path none of its routes take: 405 with the methods the path's
     routes allow, else 404 (raised, and rendered as every error is)."""
-    own = request.match_info.route.resource
+    own, path = request.match_info.route.resource, request.rel_url.path
     allowed: set[str] = set()
     for resource in request.app.router.resources():
-        if resource is not own:
+        # Only a route whose fixed start the path has can take it: a flood of 404s does not
+        # run every route's pattern.
+        if resource is not own and path.startswith(resource.canonical.partition("{")[0]):
             _, methods = await resource.resolve(request)
             allowed |= methods
     if allowed:

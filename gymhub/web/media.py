@@ -230,6 +230,17 @@ def _check_regular(path: Path) -> None:
     os.close(open_media(path))
 
 
+def answer_cached(
+    request: web.Request, storage: Storage, found: Found, key: str
+) -> web.Response | None:
+    """The answer for a small variant already in the LRU under `key`, without a coroutine or a
+    path (most of a page of thumbnails); None for anything else, which send_media answers."""
+    if found.variant is None:
+        return None
+    entry = storage.cache.get(key)
+    return None if entry is None else respond_cached(request, entry, found.mime)
+
+
 async def send_media(
     request: web.Request, storage: Storage, found: Found, key: str, extra: dict[str, str]
 ) -> web.StreamResponse:
@@ -247,14 +258,12 @@ async def _send(
     request: web.Request, storage: Storage, found: Found, key: str, extra: dict[str, str]
 ) -> web.StreamResponse:
     if found.variant is not None:
+        # answer_cached() took the LRU's hits before: this reads a small variant into it.
+        path = storage.layout.variant(found.file_id, found.variant, found.ext)
         if found.size <= MAX_ENTRY_BYTES:
-            # A hit needs no path: building one is a measurable part of a cached response.
-            entry = storage.cache.get(key) or await storage.cached(
-                key, storage.layout.variant(found.file_id, found.variant, found.ext)
-            )
+            entry = await storage.cached(key, path)
             if entry is not None:
                 return respond_cached(request, entry, found.mime)
-        path = storage.layout.variant(found.file_id, found.variant, found.ext)
     else:
         path = storage.layout.original(found.category, found.file_id, found.ext)
     read, ignored_range = request.method == "GET", False
