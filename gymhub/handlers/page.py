@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,11 @@ from aiohttp import web
 
 from gymhub.errors import NotFound
 from gymhub.schemas.common import documented
+from gymhub.views import bundle
 from gymhub.web.headers import PAGE_CSP
 
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 CONTENT_TYPES = {
@@ -78,26 +81,33 @@ def _worker(template: bytes, found: dict[str, Asset]) -> Asset:
     return _asset(WORKER, text.encode())
 
 
-SCRIPT = re.compile(rb'<script type="module"(?: async)? src="/static/([^"]+)"></script>')
-STATIC_IMPORT = re.compile(rb'^import [^;]* from "\./([^"]+)";$', re.MULTILINE)
+SCRIPT = re.compile(rb'<script type="module"( async)? src="/static/([^"]+)"></script>\n?\s*')
 
 
-def _preloaded(html: bytes, files: dict[str, bytes]) -> bytes:
-    """The page with a modulepreload link for every module its scripts import statically: the
-    browser asks for all of them at once instead of one import level per round trip."""
-    seen: list[bytes] = []
-    for script in SCRIPT.findall(html):
-        # One script's graph after the other: early.js and its paths.js come first.
-        todo = [script]
-        while todo:
-            name = todo.pop(0)
-            if name in seen or name.decode() not in files:
-                continue
-            seen.append(name)
-            todo.extend(STATIC_IMPORT.findall(files[name.decode()]))
-    links = b"".join(b'<link rel="modulepreload" href="/static/' + n + b'">\n  ' for n in seen)
-    first = html.find(b'<script type="module"')
-    return html if first < 0 else html[:first] + links + html[first:]
+def _joined(files: dict[str, bytes]) -> tuple[str, ...]:
+    """Joins the modules the page loads in order (not the async early.js) into the first one's
+    name, drops the others' script tags, and points later modules' imports at the joined one.
+    Returns the files folded into another; if the modules cannot be joined they are served as
+    they are."""
+    html = files["index.html"]
+    scripts = [(m.group(0), m.group(2).decode()) for m in SCRIPT.finditer(html) if not m.group(1)]
+    if not scripts:
+        return ()
+    texts = {n: b.decode() for n, b in files.items() if n.endswith(".js")}
+    try:
+        joined = bundle.join([name for _, name in scripts], texts)
+    except bundle.BundleError as err:
+        log.warning("page modules served one by one: %s", err)
+        return ()
+    first = scripts[0][1]
+    for name, text in texts.items():
+        if name not in joined.members:
+            files[name] = bundle.redirect(text, joined.members, first).encode()
+    files[first] = joined.text.encode()
+    for tag, _ in scripts[1:]:
+        html = html.replace(tag, b"")
+    files["index.html"] = html
+    return tuple(name for name in joined.members if name != first)
 
 
 def _load_all(directory: Path) -> dict[str, Asset]:
@@ -106,12 +116,13 @@ def _load_all(directory: Path) -> dict[str, Asset]:
         for path in sorted(directory.iterdir())
         if path.is_file() and ASSET_NAME.match(path.name) and path.name != WORKER
     }
-    if "index.html" in files:
-        files["index.html"] = _preloaded(files["index.html"], files)
+    folded = _joined(files) if "index.html" in files else ()
     found = {name: _asset(name, body) for name, body in files.items()}
     template = directory / WORKER
     if template.is_file():
-        found[WORKER] = _worker(template.read_bytes(), found)
+        # The worker keeps the joined module, not the files it was made of.
+        kept = {n: a for n, a in found.items() if n not in folded}
+        found[WORKER] = _worker(template.read_bytes(), kept)
     return found
 
 

@@ -34,7 +34,11 @@ export function whenSignedOut(fn) {
 /** The answer early.js asked for at start, once; any write (a sign-in) makes them all stale. */
 function early(path) {
   const answers = globalThis.gymhubEarly;
-  if (!answers) return null;
+  if (!answers) {
+    // early.js is async: if it has not run yet, it finds this and asks for nothing twice.
+    globalThis.gymhubEarly = new Map();
+    return null;
+  }
   const answer = answers.get(path);
   answers.delete(path);
   return answer || null;

@@ -6,7 +6,7 @@ import { apiWithHeaders } from "./api.js";
 import { card, empty, errorLine, fill, field, formError, h, toast } from "./dom.js";
 import { Attempt, dateTimeInput, filesSignature, isoFrom } from "./inputs.js";
 import { paths } from "./paths.js";
-import { PhotoPicker, UploadBar } from "./picker.js";
+import { DRAWABLE, PhotoPicker, UploadBar } from "./picker.js";
 import { pendingList, sendOrKeep } from "./queue-view.js";
 import { explain } from "./say.js";
 import { mealItem } from "./timeline.js";
@@ -18,8 +18,6 @@ const MAX_PHOTOS = 6;
 // thumbnails are in the browser's cache, so the picture never blinks empty in between. Kept in
 // this module: one more module would cost the first load a round trip on a slow link.
 
-// What an <img> draws everywhere (HEIC only in Safari): other photos wait for the server's.
-const DRAWABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
 // On a weak signal the swap does not wait longer than this for the server's thumbnails.
 const WAIT_MS = 3000;
 

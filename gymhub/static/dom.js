@@ -218,6 +218,8 @@ export function tabs(root, panes, onChange = () => {}) {
 }
 
 const ICONS = {
+  clock: [["circle", { cx: 12, cy: 12, r: 8 }], ["polyline", { points: "12 7.5 12 12 15 14" }]],
+  alert: [["path", { d: "M12 3.5 21.5 20h-19z" }], ["path", { d: "M12 10v4.5M12 17.4v.1" }]],
   camera: [["path", { d: "M4 8h3.2l1.8-2.6h6l1.8 2.6H20v11H4z" }], ["circle", { cx: 12, cy: 13, r: 3.6 }]],
   meal: [["circle", { cx: 12, cy: 12, r: 5.5 }], ["path", { d: "M3 4v5a2 2 0 0 0 2 2v9M5 4v5M21 4c-1.6 0-2.5 2-2.5 5s1 3 2.5 3v8" }]],
   chart: [["path", { d: "M4 19h16" }], ["polyline", { points: "4 15 9 10 13 13 20 6" }]],

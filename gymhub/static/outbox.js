@@ -6,6 +6,7 @@
 
 import { api, ApiError, postForm } from "./api.js";
 import { paths } from "./paths.js";
+import { shrinkPhoto } from "./resize.js";
 
 const DB_NAME = "gymhub-outbox";
 const STORE = "items";
@@ -141,9 +142,7 @@ export class Outbox extends EventTarget {
    * its photos then go as they are, since other bytes under that key would be a 409 conflict.
    */
   async add(kind, body, files = [], key = null) {
-    // Loaded when a photo is first sent, not with the first screen.
-    const { shrinkPhoto } = files.length && key === null ? await import("./resize.js") : {};
-    const small = shrinkPhoto ? await Promise.all(files.map((f) => shrinkPhoto(f))) : files;
+    const small = files.length && key === null ? await Promise.all(files.map((f) => shrinkPhoto(f))) : files;
     const item = {
       key: key ?? uuid(),
       user_id: this.userId,

@@ -7,7 +7,7 @@ import { fill, formError, h, icon } from "./dom.js";
 import { CATEGORIES, checkFile } from "./say.js";
 
 // What every browser draws in an <img>; HEIC/HEIF only Safari, so it gets a tile everywhere.
-const DRAWABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
+export const DRAWABLE = new Set(["image/jpeg", "image/png", "image/webp", "image/gif"]);
 const ACCEPT = {
   documents: ".pdf,.doc,.docx,application/pdf,application/msword,application/vnd.openxmlformats-officedocument.wordprocessingml.document",
   photos: "image/*,.heic,.heif",

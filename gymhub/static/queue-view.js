@@ -3,7 +3,7 @@
 // way to fix or discard it, and the setting that shrinks photos before they are sent.
 
 import { bytes } from "./api.js";
-import { $, fill, h, num, s, toast, when } from "./dom.js";
+import { $, fill, h, icon, num, toast, when } from "./dom.js";
 import { outbox } from "./outbox.js";
 import { allowShrink, shrinkAllowed } from "./resize.js";
 import { explain } from "./say.js";
@@ -11,7 +11,7 @@ import { explain } from "./say.js";
 // Which photos a queued write carries, for the sentence of a refusal.
 const PHOTO_CATEGORY = { meal: "meal_photos", progress: "progress_photos" };
 
-const FIELDS = {
+const QUEUED_FIELDS = {
   meal: [
     ["meal_name", "Meal", "text"],
     ["notes", "Notes", "area"],
@@ -25,16 +25,6 @@ const FIELDS = {
   comment: [["body", "Comment", "area"]],
 };
 
-const ICONS = {
-  clock: [["circle", { cx: 12, cy: 12, r: 8 }], ["polyline", { points: "12 7.5 12 12 15 14" }]],
-  alert: [["path", { d: "M12 3.5 21.5 20h-19z" }], ["path", { d: "M12 10v4.5M12 17.4v.1" }]],
-};
-
-function icon(name) {
-  const attrs = { viewBox: "0 0 24 24", class: `icon icon-${name}`, "aria-hidden": "true", fill: "none", stroke: "currentColor", "stroke-width": 1.8, "stroke-linecap": "round", "stroke-linejoin": "round" };
-  return s("svg", attrs, ICONS[name].map(([tag, a]) => s(tag, a)));
-}
-
 function summary(item) {
   const b = item.body;
   if (item.kind === "meal") return b.meal_name;
@@ -47,7 +37,7 @@ function summary(item) {
   return b.body;
 }
 
-function status(item) {
+function queueStatus(item) {
   if (item.state === "refused") return h("p", { class: "queue-reason", role: "alert", text: `Not sent: ${explain(item.error, { category: PHOTO_CATEGORY[item.kind] })}` });
   const text = outbox.sending?.seq === item.seq ? "Sending…" : "Waiting to send";
   return h("span", { class: "queue-state" }, icon("clock"), text);
@@ -90,14 +80,14 @@ function fixForm(item, urls, done) {
   const form = h(
     "form",
     { class: "queue-fix stack", novalidate: true },
-    FIELDS[item.kind].map((f) => input(item, f)),
+    QUEUED_FIELDS[item.kind].map((f) => input(item, f)),
     photos,
     h("div", { class: "queue-actions" }, h("button", { type: "submit", class: "btn primary small", text: "Send again" }), h("button", { type: "button", class: "btn ghost small", text: "Cancel", onclick: done })),
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const body = { ...item.body };
-    for (const [name, , type] of FIELDS[item.kind]) {
+    for (const [name, , type] of QUEUED_FIELDS[item.kind]) {
       const v = form.elements[name].value.trim();
       if (v === "") delete body[name];
       else body[name] = type === "number" ? Number(v) : v;
@@ -129,7 +119,7 @@ function row(item, urls, editing, redraw) {
       h("div", { class: "tl-head" }, h("strong", { text: summary(item) }), h("time", { datetime: item.created_at, text: when(item.created_at) })),
       item.kind !== "message" && item.body.notes ? h("p", { class: "tl-notes", text: item.body.notes }) : null,
       editing === item.seq ? fixForm(item, urls, () => redraw(null)) : photoStrip(item.files, urls),
-      status(item),
+      queueStatus(item),
       editing === item.seq ? null : actions,
     ),
   );

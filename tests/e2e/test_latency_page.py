@@ -169,7 +169,7 @@ def one_run(cpage: Any, tpage: Any, server: Server, photo: Path, n: int) -> dict
 
 SHRINK = """
 async () => {
-  const { shrinkPhoto } = await import("/static/resize.js");
+  const { shrinkPhoto } = await import("/static/app.js");
   const file = document.getElementById("latency-probe").files[0];
   const started = performance.now();
   const small = await shrinkPhoto(file);

@@ -124,7 +124,7 @@ def refused_then_fixed(browser: Any, server: Server) -> None:
     server.stop()
     # The form refuses 500 kg itself; an item written by an older page can still hold it.
     page.evaluate(
-        "async () => (await import('/static/outbox.js')).outbox.add('progress', {weight_kg: 500})"
+        "async () => (await import('/static/app.js')).outbox.add('progress', {weight_kg: 500})"
     )
     queued = page.locator('[data-queue="progress"] .queued')
     expect(queued).to_contain_text("Waiting to send")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from gymhub.views.bundle import join
 from gymhub.web.headers import PAGE_CSP
 from tests.e2e.helpers import (
     DESKTOP,
@@ -76,11 +77,13 @@ def test_page_and_assets_carry_strict_headers(server: Server) -> None:
 
 
 def test_every_module_the_page_imports_is_served(server: Server) -> None:
-    """The server serves the flat files of gymhub/static/: each module reached from the page's
-    scripts must be one of them (no sub-folders), with the bytes on disk."""
-    html = (STATIC / "index.html").read_text()
-    todo, seen = re.findall(r'<script type="module"(?: async)? src="/static/([^"]+)">', html), set()
-    assert "app.js" in todo
+    """The page loads early.js and one joined module; the modules it loads later are the flat
+    files of gymhub/static/, their shared imports pointed at the joined module. Every module on
+    disk is either in the joined one or reached from it: nothing is dead code."""
+    html = fetch(server, "/").body.decode()
+    todo = re.findall(r'<script type="module"(?: async)? src="/static/([^"]+)">', html)
+    assert todo == ["early.js", "app.js"]
+    seen: set[str] = set()
     while todo:
         name = todo.pop()
         if name in seen:
@@ -89,16 +92,50 @@ def test_every_module_the_page_imports_is_served(server: Server) -> None:
         asset = fetch(server, f"/static/{name}")
         assert asset.status == 200, name
         assert asset.headers["Content-Type"].startswith("text/javascript"), name
-        assert asset.body == (STATIC / name).read_bytes(), name
         todo.extend(a or b for a, b in IMPORT.findall(asset.body.decode()))
-    # Every module is used; a new panel that nothing imports would be dead code. The service
-    # worker is the exception: served at /sw.js (scope /), it is not a module of the page.
-    assert seen == {p.name for p in STATIC.glob("*.js")} - {"sw.js"}
+    disk = {p.name: p.read_text() for p in STATIC.glob("*.js")}
+    joined = join(["app.js", "pwa.js"], disk)
+    assert not seen & set(joined.members) - {"app.js"}
+    # The service worker is the exception: served at /sw.js (scope /), not a module of the page.
+    assert seen | set(joined.members) == set(disk) - {"sw.js"}
+
+
+def test_no_joined_name_hides_a_browser_global(browser: Any, server: Server) -> None:
+    """The joined modules share one scope: a top-level name of one module that is also a global
+    (`open`, `status`, `name`) would change what another module's use of that global means."""
+    context, page, watch = open_page(browser, server, PHONE)
+    globals_ = set(page.evaluate("Object.getOwnPropertyNames(globalThis)"))
+    context.close()
+    disk = {p.name: p.read_text() for p in STATIC.glob("*.js")}
+    assert not set(join(["app.js", "pwa.js"], disk).declared) & globals_
+    assert watch.errors == []
+
+
+def test_the_first_screen_asks_for_its_data_once(
+    browser: Any, server: Server, admin_api: Api
+) -> None:
+    """early.js spells out the first three paths (an import would hold them back): each must be
+    one the page then asks for, so that it takes early.js's answer instead of asking again."""
+    user = admin_api.user("client", "Robin")
+    context, page, watch = open_page(browser, server, PHONE)
+    sign_in(page, user["username"])
+    wait_live(page)
+    page.reload()
+    wait_live(page)
+    page.wait_for_selector("#meal-form button[type=submit]")
+    asked = page.evaluate(
+        "performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)"
+    )
+    for path in ["/api/me", "/api/notifications", "/api/users"]:
+        assert asked.count(path) == 1, (path, asked)
+    context.close()
+    assert watch.errors == []
 
 
 def test_api_paths_are_written_only_in_paths_js() -> None:
     for path in STATIC.glob("*.js"):
-        if path.name != "paths.js":
+        # early.js asks for the first screen's data before any module arrives (tested above).
+        if path.name not in {"paths.js", "early.js"}:
             assert "/api/" not in path.read_text(), f"{path.name}: use paths.js"
 
 

@@ -154,7 +154,7 @@ def test_errors_are_sentences_and_forms_check_before_sending(
     wait_live(page)
     said = page.evaluate(
         """async (samples) => {
-            const { explain } = await import('/static/say.js');
+            const { explain } = await import('/static/app.js');
             return samples.map(([e, category]) => explain({ status: 400, ...e }, { category }));
         }""",
         SAMPLES,
