@@ -116,3 +116,19 @@ def test_joined_modules_keep_order_reexports_and_side_effect_imports() -> None:
     assert redirect('import { w } from "./d.js";\n', joined.members, "a.js") == (
         'import { w } from "./a.js";\n'
     )
+
+
+def test_modules_that_cannot_join_are_served_one_by_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "index.html").write_text(
+        '<script type="module" src="/static/a.js"></script>\n'
+        '<script type="module" src="/static/b.js"></script>\n'
+    )
+    (tmp_path / "a.js").write_text("const row = 1;\n")
+    (tmp_path / "b.js").write_text("const row = 2;\n")
+    with caplog.at_level("WARNING", logger="gymhub.handlers.page"):
+        assets = page._load_all(tmp_path)
+    assert "'row' is declared by both a.js and b.js" in caplog.text
+    assert assets["index.html"].body.decode().count("<script") == 2
+    assert assets["a.js"].body == b"const row = 1;\n"
