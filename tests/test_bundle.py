@@ -84,9 +84,12 @@ def test_a_name_declared_twice_is_refused() -> None:
         'import * as b from "./b.js";',
         'import { x as y } from "./b.js";',
         'import { x } from "/static/b.js";',
+        'import { x } from "./b.js";\nexport default x;',
+        'export * from "./b.js";',
+        'export { x } from "./b.js";',
     ],
 )
-def test_import_forms_the_join_cannot_keep_are_refused(line: str) -> None:
+def test_import_and_export_forms_the_join_cannot_keep_are_refused(line: str) -> None:
     files = {"a.js": line + "\n", "b.js": "export const x = 1;\n"}
     with pytest.raises(BundleError):
         join(["a.js"], files)

@@ -2,7 +2,7 @@
 
 import { accessLogButton } from "./access-log.js";
 import { api } from "./api.js";
-import { card, confirmButton, errorLine, fill, field, formError, h, toast, when } from "./dom.js";
+import { card, confirmButton, errorLine, fill, field, formError, h, toast, timeText } from "./dom.js";
 import { paths } from "./paths.js";
 import { resetCodeButton } from "./reset-code.js";
 import { explain } from "./say.js";
@@ -53,7 +53,7 @@ function userRow(u, me, setDisabled) {
     { class: u.disabled ? "disabled" : "" },
     h("td", {}, h("strong", { text: u.display_name }), h("div", { class: "muted", text: `@${u.username}${u.disabled ? " · disabled" : ""}` }), accessLogButton(u)),
     h("td", {}, h("span", { class: `role role-${u.role}`, text: u.role })),
-    h("td", { class: "muted since", text: when(u.created_at) }),
+    h("td", { class: "muted since", text: timeText(u.created_at) }),
     h(
       "td",
       { class: "actions" },

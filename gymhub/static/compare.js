@@ -3,7 +3,7 @@
 // units. Phone first; only the two `large` variants on show are loaded.
 
 import { commentsFor } from "./comments.js";
-import { fill, h, shortDate, when } from "./dom.js";
+import { fill, h, shortDate, timeText } from "./dom.js";
 import { fmtLength, fmtLengthDelta, fmtWeight, fmtWeightDelta, MEASUREMENTS, round1 } from "./units.js";
 
 const POSE_NAMES = { front: "Front", side: "Side", back: "Back", other: "Other" };
@@ -25,7 +25,7 @@ const photoOf = (entry, pose) => entry.photos.find((p) => poseOf(p) === pose) ||
 /** The date of an entry; with its time only when another entry has the same date. */
 function optionText(list, i) {
   const day = dayText(list[i].recorded_at);
-  return list.some((e, j) => j !== i && dayText(e.recorded_at) === day) ? when(list[i].recorded_at) : day;
+  return list.some((e, j) => j !== i && dayText(e.recorded_at) === day) ? timeText(list[i].recorded_at) : day;
 }
 
 function dateSelect(list, chosen, label, onchange) {

@@ -59,7 +59,7 @@ const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 const dateOnly = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
 
 /** A short human time: "14:05" today, "3 Mar 2025, 14:05" otherwise. */
-export function when(iso) {
+export function timeText(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
@@ -72,9 +72,9 @@ export function shortDate(iso) {
   return Number.isNaN(d.getTime()) ? "" : dateOnly.format(d);
 }
 
-/** A <time> element showing when(iso). */
+/** A <time> element showing timeText(iso). */
 export function timeEl(iso) {
-  return h("time", { datetime: iso, title: iso, text: when(iso) });
+  return h("time", { datetime: iso, title: iso, text: timeText(iso) });
 }
 
 let toastBox = null;

@@ -2,7 +2,8 @@
 // the open page ("New version — Reload"), and says when the page shows what the device saved.
 
 import { network } from "./api.js";
-import { $ } from "./dom.js";
+import { $, toast } from "./dom.js";
+import { explain, MODULE_FAILED } from "./say.js";
 import { watchCounter } from "./queue-view.js";
 
 let reloading = false;
@@ -67,6 +68,10 @@ function watchConnection() {
 
 watchConnection();
 watchCounter();
+// A later module that failed to load where no caller said so: the person still gets a sentence.
+window.addEventListener("unhandledrejection", (event) => {
+  if (MODULE_FAILED.test(String(event.reason?.message))) toast("Something did not load", explain(event.reason), "error");
+});
 // After the first screen: the shell's download must not compete with it on a slow link.
 if (document.readyState === "complete") register();
 else window.addEventListener("load", () => register(), { once: true });

@@ -3,7 +3,7 @@
 // way to fix or discard it, and the setting that shrinks photos before they are sent.
 
 import { bytes } from "./api.js";
-import { $, fill, h, icon, num, toast, when } from "./dom.js";
+import { $, fill, h, icon, num, toast, timeText } from "./dom.js";
 import { outbox } from "./outbox.js";
 import { allowShrink, shrinkAllowed } from "./resize.js";
 import { explain } from "./say.js";
@@ -116,7 +116,7 @@ function row(item, urls, editing, redraw) {
     h(
       "div",
       { class: "tl-body" },
-      h("div", { class: "tl-head" }, h("strong", { text: summary(item) }), h("time", { datetime: item.created_at, text: when(item.created_at) })),
+      h("div", { class: "tl-head" }, h("strong", { text: summary(item) }), h("time", { datetime: item.created_at, text: timeText(item.created_at) })),
       item.kind !== "message" && item.body.notes ? h("p", { class: "tl-notes", text: item.body.notes }) : null,
       editing === item.seq ? fixForm(item, urls, () => redraw(null)) : photoStrip(item.files, urls),
       queueStatus(item),

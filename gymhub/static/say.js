@@ -173,6 +173,7 @@ export function explain(err, opts = {}) {
   if (!err) return "";
   const code = err.code || "";
   if (CODES[code]) return CODES[code](err, opts);
+  if (!code && MODULE_FAILED.test(String(err.message))) return "Part of this page could not be loaded. Check the connection, then reload the page.";
   if (code === "invalid_request") return fieldSentence(err.message) || plain(err.message);
   if (code === "conflict") return opts.conflict || plain(err.message);
   if (err.status >= 500) return "Something went wrong on the server. Try again; if it keeps happening, tell your gym.";
@@ -191,6 +192,10 @@ function extension(name) {
   const m = /\.([A-Za-z0-9]+)$/.exec(name || "");
   return m ? m[1].toLowerCase() : "";
 }
+
+// A module the page loads later failed (Chromium, Firefox, Safari wordings): no connection, or
+// a page left open across an upgrade whose new files no longer fit the ones it holds.
+export const MODULE_FAILED = /dynamically imported module|does not provide an export|importing a module script failed/i;
 
 /** Why a chosen file cannot be sent in category, in words; null when it may be. */
 export function checkFile(file, category) {

@@ -27,7 +27,8 @@ DESTRUCTURED = re.compile(r"^(?:export\s+)?(?:const|let|var)\s*[{\[]([^}\]]*)[}\
 EXPORTED = re.compile(
     r"^export\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)", re.M
 )
-EXPORT_LIST = re.compile(r"^export\s*\{([^}]*)\};?[ \t]*\n?", re.M)
+EXPORT_LIST = re.compile(r"^export\s*\{([^}]*)\};[ \t]*(?:\n|$)", re.M)
+ANY_EXPORT = re.compile(r"^export\b", re.M)
 EXPORT_WORD = re.compile(r"^export\s+(?=(?:async\s+)?(?:function|const|let|var|class)\b)", re.M)
 NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
 
@@ -113,6 +114,8 @@ def join(entries: list[str], files: dict[str, str]) -> Bundle:
             if missing:
                 raise BundleError(f"{name}: {target} does not export {sorted(missing)}")
         body = EXPORT_WORD.sub("", EXPORT_LIST.sub("", IMPORT.sub("", source)))
+        if ANY_EXPORT.search(body):
+            raise BundleError(f"{name}: a default export, `export *` or an export from a module")
         parts.append(f"// {name}\n{body.strip()}\n")
     text = "\n".join(parts)
     everything = sorted(set().union(*exports.values()))

@@ -104,7 +104,15 @@ def test_no_joined_name_hides_a_browser_global(browser: Any, server: Server) -> 
     """The joined modules share one scope: a top-level name of one module that is also a global
     (`open`, `status`, `name`) would change what another module's use of that global means."""
     context, page, watch = open_page(browser, server, PHONE)
-    globals_ = set(page.evaluate("Object.getOwnPropertyNames(globalThis)"))
+    # Up the prototype chain too: `window.when` would come from EventTarget's prototype.
+    globals_ = set(
+        page.evaluate(
+            """() => { const names = [];
+              for (let o = globalThis; o; o = Object.getPrototypeOf(o))
+                names.push(...Object.getOwnPropertyNames(o));
+              return names; }"""
+        )
+    )
     context.close()
     disk = {p.name: p.read_text() for p in STATIC.glob("*.js")}
     assert not set(join(["app.js", "pwa.js"], disk).declared) & globals_
@@ -130,6 +138,33 @@ def test_the_first_screen_asks_for_its_data_once(
         assert asked.count(path) == 1, (path, asked)
     context.close()
     assert watch.errors == []
+
+
+def test_a_module_that_fails_to_load_is_explained(
+    browser: Any, server: Server, admin_api: Api
+) -> None:
+    """A later module can fail (no connection; a page open across an upgrade, whose old joined
+    module lacks a name the new file imports): the person reads a sentence, caught or not."""
+    user = admin_api.user("client", "Kim")
+    context, page, _watch = open_page(browser, server, PHONE)
+    sign_in(page, user["username"])
+    wait_live(page)
+    caught = page.evaluate(
+        """async () => {
+          const { explain } = await import("/static/app.js");
+          try { await import("/static/no-such-module.js"); } catch (err) { return explain(err); }
+        }"""
+    )
+    assert (
+        caught
+        == "Part of this page could not be loaded. Check the connection, then reload the page."
+    )
+    clear_toasts(page)
+    page.evaluate("() => { import('/static/another-missing-module.js'); }")
+    toast = page.locator(".toast.error")
+    expect(toast).to_contain_text("Something did not load")
+    expect(toast).to_contain_text("Check the connection, then reload the page.")
+    context.close()
 
 
 def test_api_paths_are_written_only_in_paths_js() -> None:
