@@ -26,12 +26,19 @@ class Server:
         extra_env: dict[str, str] | None = None,
         data_dir: Path | None = None,
         root: Path = ROOT,
+        idle: bool = True,
     ):
         """`data_dir` serves an existing data dir (left in place by stop()) instead of a new one;
-        `root` is the checkout whose gymhub runs (another one measures a baseline)."""
+        `root` is the checkout whose gymhub runs (another one measures a baseline); `idle` puts
+        its image workers in the idle scheduling class (the default)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="gymhub-bench-")
         self.data_dir = data_dir or Path(self.tmp.name) / "data"
-        env = {**os.environ, "GYMHUB_ADMIN_PASSWORD": PASSWORD, "GYMHUB_WORKER_NICE": str(nice)}
+        env = {
+            **os.environ,
+            "GYMHUB_ADMIN_PASSWORD": PASSWORD,
+            "GYMHUB_WORKER_NICE": str(nice),
+            "GYMHUB_WORKER_IDLE": "true" if idle else "false",
+        }
         env.update(extra_env or {})
         cmd = [
             sys.executable,

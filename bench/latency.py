@@ -1,15 +1,15 @@
 """Benchmark: one 12 MP photo from the client's request to the trainer holding its thumbnail.
 
-Usage: python bench/latency.py [--uploads 20] [--nice N]
+Usage: python bench/latency.py [--uploads 20] [--nice N] [--no-idle]
 
-A server (one image worker at the configured niceness) runs with GYMHUB_STAGE_TIMING=1, so each
-upload's 201 carries a Server-Timing header of its stages. A client uploads a fresh 12 MP phone
-JPEG, one at a time; its trainer holds a WebSocket and, the moment the FILE_UPLOADED frame
-arrives, fetches the thumbnail named in it. Between two uploads the pipeline alone
-(imaging.process_image on the same kind of photo, in a warm pool of one worker at the same
-niceness) is timed, so the machine's changing load falls on both alike. Prints each stage's
-median and p95, and the two goals (DESIGN.md and issue #18): request to 201 against the pipeline
-alone, and request to the trainer holding the thumbnail's bytes against it.
+A server (one image worker at the configured niceness and scheduling class) runs with
+GYMHUB_STAGE_TIMING=1, so each upload's 201 carries a Server-Timing header of its stages. A
+client uploads a fresh 12 MP phone JPEG, one at a time; its trainer holds a WebSocket and, the
+moment the FILE_UPLOADED frame arrives, fetches the thumbnail named in it. Between two uploads
+the pipeline alone (imaging.process_image on the same kind of photo, in a warm pool of one worker
+at the same priority) is timed, so the machine's changing load falls on both alike. Prints each
+stage's median and p95, and the two goals (DESIGN.md and issue #18): request to 201 against the
+pipeline alone, and request to the trainer holding the thumbnail's bytes against it.
 Traffic goes to 127.0.0.1 only; counts and durations are bounded.
 """
 
@@ -208,10 +208,12 @@ async def run(args: argparse.Namespace, base: bytes) -> list[Target]:
     targets = []
     try:
         if args.baseline is not None:
-            targets.append(Target("baseline", Server(1, args.nice, env, root=args.baseline)))
-        targets.append(Target("this tree", Server(1, args.nice, env)))
+            targets.append(
+                Target("baseline", Server(1, args.nice, env, root=args.baseline, idle=args.idle))
+            )
+        targets.append(Target("this tree", Server(1, args.nice, env, idle=args.idle)))
         with ProcessPoolExecutor(
-            1, mp_context=ctx, initializer=imaging.init_worker, initargs=(args.nice,)
+            1, mp_context=ctx, initializer=imaging.init_worker, initargs=(args.nice, args.idle)
         ) as pool:
             pipeline_once(pool, tmp, variant_of(base, 900_000), 0)  # warm its worker
             async with aiohttp.ClientSession() as http:
@@ -262,6 +264,12 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
     parser.add_argument(
+        "--idle",
+        action=argparse.BooleanOptionalAction,
+        default=Config().worker_idle,
+        help="the worker in the idle scheduling class",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         default=None,
@@ -273,7 +281,8 @@ def main() -> None:
     targets = asyncio.run(run(args, base))
     print(
         f"{args.uploads} uploads of a 12 MP JPEG ({len(base) / 1e6:.1f} MB) per server, one at "
-        f"a time, one image worker at nice {args.nice}; the pipeline alone timed between them"
+        f"a time, one image worker at nice {args.nice}"
+        f"{' in the idle class' if args.idle else ''}; the pipeline alone timed between them"
     )
     for target in targets:
         report(target)

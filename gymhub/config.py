@@ -45,6 +45,9 @@ class Config:
     quota_bytes: int = _setting(2_000 * MB, "storage per owner, originals and variants")
     workers: int = _setting(0, "image worker processes (0: one per spare core, at least one)")
     worker_nice: int = _setting(19, "niceness of image workers, so requests stay prompt")
+    worker_idle: bool = _setting(
+        True, "on Linux, image workers run in the idle scheduling class: requests preempt them"
+    )
     orphan_max_age: int = _setting(3600, "age in seconds after which a file with no row is swept")
     sweep_interval: int = _setting(3600, "seconds between orphan sweeps")
     notification_retention_days: int = _setting(30, "days notifications are kept")

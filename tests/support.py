@@ -34,6 +34,9 @@ def make_config(root: Path, **overrides: Any) -> Config:
         "admin_password": ADMIN_PASSWORD,
         "workers": 1,
         "worker_nice": 0,
+        # Two xdist processes and Chromium share two cores here: an idle-class worker would wait
+        # behind them, so the suite runs its worker like any process (the class has its own test).
+        "worker_idle": False,
         **CHEAP_ARGON2,
     }
     return Config(**{**settings, **overrides})

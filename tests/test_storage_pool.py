@@ -12,8 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gymhub.web.appkeys import storage_key
+from gymhub.web.storage_lifecycle import make_pool
 from tests import imaging_samples as samples
-from tests.support import create_user, error_of, until
+from tests.support import create_user, error_of, make_config, until
 from tests.test_files_kit import table_count, tree_files, upload
 
 
@@ -28,6 +29,19 @@ def jpeg(size: tuple[int, int], seed: int) -> bytes:
 def worker_pids(client: TestClient) -> list[int]:
     # The executor's own table of its live workers (the test kills one of them).
     return list(client.app[storage_key].pool._processes)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux's scheduling classes only")
+@pytest.mark.parametrize("idle", [True, False])
+def test_workers_run_at_the_configured_priority(tmp_path: Path, idle: bool) -> None:
+    config = make_config(tmp_path, workers=1, worker_nice=4, worker_idle=idle)
+    niced = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 4)
+    with make_pool(config) as pool:
+        policy = pool.submit(os.sched_getscheduler, 0).result()
+        nice = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
+    assert policy == (os.SCHED_IDLE if idle else os.SCHED_OTHER)
+    assert nice == niced
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the server itself is untouched
 
 
 async def test_worker_killed_while_idle_next_upload_succeeds(

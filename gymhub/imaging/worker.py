@@ -13,12 +13,27 @@ from .images import ensure_heif
 DEFAULT_MAX_PIXELS = 50_000_000
 
 
-def init_worker(nice: int = 0) -> None:
+def init_worker(nice: int = 0, idle: bool = False) -> None:
     """Prepare a pool process: HEIF opener, lower priority, Pillow's bomb and truncation guards."""
     ensure_heif()
     if nice > 0:
         # A busy worker must not starve the event loop's process of the shared cores.
         os.nice(nice)
+    if idle:
+        lower_to_idle()
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
     ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+def lower_to_idle() -> bool:
+    """Move this process to Linux's idle scheduling class; False where that is not possible."""
+    # A niced task still keeps the core until its slice ends when a request's task wakes; an idle
+    # one is preempted at once, so the event loop answers without waiting behind a resize.
+    if not hasattr(os, "SCHED_IDLE"):
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except OSError:
+        return False
+    return True

@@ -37,12 +37,12 @@ def worker_count(config: Config) -> int:
 
 
 def make_pool(config: Config) -> ProcessPoolExecutor:
-    """The image pool: forkserver (the server has threads), workers at the configured nice."""
+    """The image pool: forkserver (the server has threads), workers at the configured priority."""
     return ProcessPoolExecutor(
         max_workers=worker_count(config),
         mp_context=multiprocessing.get_context("forkserver"),
         initializer=imaging.init_worker,
-        initargs=(config.worker_nice,),
+        initargs=(config.worker_nice, config.worker_idle),
     )
 
 

@@ -1,0 +1,157 @@
+"""Benchmark: what a busy image worker costs a bare aiohttp server's cheap GETs, by priority.
+
+Usage: python bench/contention.py [--rounds 4] [--seconds 3] [--nice 19]
+
+No gymhub server: the simplest aiohttp app answering a small JSON (its own process) takes a
+closed-loop GET load from GET_CLIENTS clients (another process), first with nothing else
+running, then while one pool worker (imaging.init_worker, as gymhub starts it) resizes 12 MP
+phone JPEGs back to back. The worker is niced only, or niced and in Linux's idle scheduling
+class (gymhub's `worker_idle`); the two kinds of round take turns in one run. Prints each
+round's busy/idle throughput and the median per kind: the ceiling over bench/upload.py's
+cheap-GET figure (goal >= 0.8x idle) on this machine, with none of gymhub's own work in it.
+Traffic goes to 127.0.0.1 only; counts and durations are bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from _server import phone_jpeg, variant_of  # type: ignore[import-not-found]
+from aiohttp import web
+
+from gymhub import imaging
+
+GET_CLIENTS = 4
+
+
+def _serve(ports: Any) -> None:
+    async def me(request: web.Request) -> web.Response:
+        return web.json_response({"id": 1, "username": "admin", "role": "admin"})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/api/me", me)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ports.put(runner.addresses[0][1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def _gets(url: str, seconds: float) -> tuple[float, float]:
+    lat: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def one(http: aiohttp.ClientSession) -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            async with http.get(url) as r:
+                await r.read()
+            lat.append(time.perf_counter() - started)
+
+    async with aiohttp.ClientSession() as http:
+        await asyncio.gather(*(one(http) for _ in range(GET_CLIENTS)))
+    lat.sort()
+    return len(lat) / seconds, lat[int(len(lat) * 0.99) - 1]
+
+
+def _get_process(url: str, seconds: float, results: Any) -> None:
+    results.put(asyncio.run(_gets(url, seconds)))
+
+
+def measure(url: str, seconds: float) -> tuple[float, float]:
+    """GETs/s and p99 of the closed-loop load, from a process of its own."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    proc = ctx.Process(target=_get_process, args=(url, seconds, results))
+    proc.start()
+    rate, p99 = results.get()
+    proc.join()
+    return float(rate), float(p99)
+
+
+def busy_round(url: str, pool: ProcessPoolExecutor, paths: list[str], seconds: float) -> float:
+    """Busy/idle GET throughput: idle first, then with the worker resizing back to back."""
+    idle, _ = measure(url, seconds)
+    stop = threading.Event()
+
+    def churn() -> None:
+        n = 0
+        while not stop.is_set():
+            path = paths[n % len(paths)]
+            out = str(Path(path).parent)
+            mimes = imaging.IMAGE_MIMES
+            pool.submit(imaging.process_image, path, out, f"c{n}", 50_000_000, mimes).result()
+            n += 1
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        time.sleep(0.3)  # the worker is mid-photo before the load starts
+        busy, _ = measure(url, seconds)
+    finally:
+        stop.set()
+        thread.join()
+    return busy / idle
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of each kind")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--nice", type=int, default=19)
+    args = parser.parse_args()
+    ctx = multiprocessing.get_context("spawn")
+    ports = ctx.Queue()
+    server = ctx.Process(target=_serve, args=(ports,), daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{ports.get()}/api/me"
+    tmp = Path(tempfile.mkdtemp(prefix="gymhub-contention-"))
+    base = phone_jpeg()
+    paths = []
+    for i in range(6):
+        p = tmp / f"{i}.jpg"
+        p.write_bytes(variant_of(base, i))
+        paths.append(str(p))
+    ratios: dict[bool, list[float]] = {True: [], False: []}
+    forkserver = multiprocessing.get_context("forkserver")
+    try:
+        for n in range(args.rounds * 2):
+            idle_class = n % 2 == 0
+            with ProcessPoolExecutor(
+                1,
+                mp_context=forkserver,
+                initializer=imaging.init_worker,
+                initargs=(args.nice, idle_class),
+            ) as pool:
+                pool.submit(imaging.process_image, paths[0], str(tmp), "w", 50_000_000,
+                            imaging.IMAGE_MIMES).result()  # fmt: skip
+                ratio = busy_round(url, pool, paths, args.seconds)
+            ratios[idle_class].append(ratio)
+            kind = "idle class" if idle_class else "nice only"
+            print(f"round {n // 2 + 1}, worker at nice {args.nice}, {kind}: {ratio:.2f}x idle")
+    finally:
+        server.terminate()
+    for idle_class, values in ratios.items():
+        kind = "idle class" if idle_class else "nice only "
+        print(
+            f"{kind}: cheap GETs while the worker resizes = {statistics.median(values):.2f}x "
+            f"idle (median of {len(values)}; bench/upload.py's goal for gymhub: >= 0.8x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
