@@ -1,14 +1,16 @@
 """Benchmark: end-to-end 12 MP uploads/s vs the bare pool; a cheap GET during the burst vs idle.
 
 Usage: python bench/upload.py [--uploads N] [--clients C] [--workers 1 2] [--rounds R] [--nice 10]
+       [--no-idle]
 
-For each worker count (workers at --nice, default the configured worker_nice), in one run: the
-bare ProcessPoolExecutor's images/s on the same photos; the server's uploads/s over HTTP with C
-concurrent clients and nothing else running (the pipeline's own cost against the pool's); then a
-second burst of other photos while GET_CLIENTS clients hammer a cheap authenticated GET
-(/api/me), whose throughput and p99 are compared with the same GET load while idle just before;
-R such idle-then-burst rounds, and the median of their ratios is the figure. The two are
-measured apart because closed-loop GET clients on 2 cores take the CPU the niced worker needs.
+For each worker count (workers at --nice, default the configured worker_nice, and in the idle
+scheduling class unless --no-idle), in one run: the bare ProcessPoolExecutor's images/s on the
+same photos; the server's uploads/s over HTTP with C concurrent clients and nothing else running
+(the pipeline's own cost against the pool's); then a second burst of other photos while
+GET_CLIENTS clients (a process of their own) hammer a cheap authenticated GET (/api/me), whose
+throughput and p99 are compared with the same GET load while idle just before; R such
+idle-then-burst rounds, and the median of their ratios is the figure. The two are measured
+apart because closed-loop GET clients on 2 cores take the CPU the niced worker needs.
 Goals (DESIGN.md): uploads >= 80% of the pool; GET >= 0.8x idle throughput, p99 <= 3x idle.
 Traffic goes to 127.0.0.1 only; counts and durations are bounded.
 """
@@ -24,6 +26,7 @@ import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,7 @@ from gymhub.config import Config
 GET_CLIENTS = 4
 
 
-def bare_pool(photos: list[bytes], workers: int, nice: int) -> float:
+def bare_pool(photos: list[bytes], workers: int, nice: int, idle: bool) -> float:
     """Images/s of process_image on these photos, straight from the pool."""
     tmp = Path(tempfile.mkdtemp(prefix="gymhub-pool-"))
     paths = []
@@ -47,7 +50,7 @@ def bare_pool(photos: list[bytes], workers: int, nice: int) -> float:
         paths.append(str(p))
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=imaging.init_worker, initargs=(nice,)
+        workers, mp_context=ctx, initializer=imaging.init_worker, initargs=(nice, idle)
     ) as pool:
         list(
             pool.map(
@@ -86,31 +89,66 @@ async def cheap_gets(
     return out
 
 
+async def _get_load(url: str, token: str, ready: Any, stop: Any) -> tuple[float, float, float]:
+    halt = asyncio.Event()
+    async with aiohttp.ClientSession() as http:
+        tasks = [
+            asyncio.create_task(cheap_gets(http, url, token, halt)) for _ in range(GET_CLIENTS)
+        ]
+        started, cpu0 = time.perf_counter(), _own_cpu()
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.01)
+        halt.set()
+        lat = sorted([x for t in tasks for x in await t])
+        elapsed = time.perf_counter() - started
+    return len(lat) / elapsed, lat[int(len(lat) * 0.99) - 1], _own_cpu() - cpu0
+
+
+def _own_cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
+def _get_process(url: str, token: str, ready: Any, stop: Any, results: Any) -> None:
+    results.put(asyncio.run(_get_load(url, token, ready, stop)))
+
+
+async def timed_cpu(pid: int, work: Awaitable[object], out: dict[str, float]) -> None:
+    """Await work; put the CPU cores each party used meanwhile, and its seconds, in out."""
+    cpu0, started = cpu_snapshot(pid), time.perf_counter()
+    await work
+    took = time.perf_counter() - started
+    cpu1 = cpu_snapshot(pid)
+    out.update({k: (cpu1[k] - cpu0[k]) / took for k in cpu0}, took=took)
+
+
 async def measure_gets(
-    http: aiohttp.ClientSession,
-    url: str,
-    token: str,
-    during: asyncio.Future[object] | None,
-    seconds: float,
-) -> tuple[float, float]:
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(cheap_gets(http, url, token, stop)) for _ in range(GET_CLIENTS)]
-    started = time.perf_counter()
-    if during is None:
-        await asyncio.sleep(seconds)
-    else:
+    url: str, token: str, during: Awaitable[object]
+) -> tuple[float, float, float]:
+    """GET throughput, p99 and the GET clients' CPU seconds while `during` runs.
+
+    The GET clients have their own process: in the uploading client's event loop, a GET's
+    time would include the client's own wait behind the upload bodies it is sending."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
+    proc = ctx.Process(target=_get_process, args=(url, token, ready, stop, results))
+    proc.start()
+    try:
+        await asyncio.to_thread(ready.wait)
         await during
-    stop.set()
-    lat = [x for t in tasks for x in await t]
-    elapsed = time.perf_counter() - started
-    lat.sort()
-    return len(lat) / elapsed, lat[int(len(lat) * 0.99) - 1]
+        stop.set()
+        rate, p99, cpu = await asyncio.to_thread(results.get)
+    finally:
+        stop.set()
+        await asyncio.to_thread(proc.join)
+    return rate, p99, cpu
 
 
 async def run(
-    workers: int, photos: list[bytes], clients: int, nice: int, rounds_n: int
+    workers: int, photos: list[bytes], clients: int, nice: int, idle: bool, rounds_n: int
 ) -> dict[str, Any]:
-    server = Server(workers, nice)
+    server = Server(workers, nice, idle=idle)
     try:
         async with aiohttp.ClientSession() as http:
             url = server.url
@@ -122,30 +160,28 @@ async def run(
             warm = variant_of(photos[0], 10_000 + workers)
             await upload(http, url, token, [warm])
             alone_started = time.perf_counter()
-            await burst_all(http, url, token, list(photos), clients, None)
+            await burst_all(http, url, token, list(photos), clients)
             alone = len(photos) / (time.perf_counter() - alone_started)
             # Paired rounds, idle then burst, each burst on new photos: on a shared machine a
             # round's load hits both halves, so the median of the rounds' ratios is the figure.
             rounds: list[dict[str, float]] = []
             for n in range(rounds_n):
-                idle0, idle_started = cpu_snapshot(server.proc.pid), time.perf_counter()
-                idle_rate, idle_p99 = await measure_gets(http, url, token, None, 3.0)
-                idle1, idle_took = cpu_snapshot(server.proc.pid), time.perf_counter() - idle_started
+                rested: dict[str, float] = {}
+                rest = timed_cpu(server.proc.pid, asyncio.sleep(3.0), rested)
+                idle_rate, idle_p99, idle_gets_cpu = await measure_gets(url, token, rest)
                 queue = [variant_of(p, 20_000 + 1_000 * n + i) for i, p in enumerate(photos)]
-                cpu0 = cpu_snapshot(server.proc.pid)
-                started = time.perf_counter()
-                burst: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-                burst_task = asyncio.create_task(burst_all(http, url, token, queue, clients, burst))
-                busy_rate, busy_p99 = await measure_gets(http, url, token, burst, 0)
-                elapsed = time.perf_counter() - started
-                cpu1 = cpu_snapshot(server.proc.pid)
-                await burst_task
+                busy: dict[str, float] = {}
+                burst = burst_all(http, url, token, queue, clients)
+                busy_rate, busy_p99, busy_gets_cpu = await measure_gets(
+                    url, token, timed_cpu(server.proc.pid, burst, busy)
+                )
                 rounds.append(
                     {
-                        **{k: (cpu1[k] - cpu0[k]) / elapsed for k in cpu0},
-                        "mixed_uploads_s": len(photos) / elapsed,
-                        "idle_server": (idle1["cpu_server"] - idle0["cpu_server"]) / idle_took,
-                        "idle_client": (idle1["cpu_client"] - idle0["cpu_client"]) / idle_took,
+                        **{k: busy[k] for k in ("cpu_server", "cpu_pool", "cpu_client")},
+                        "cpu_gets": busy_gets_cpu / busy["took"],
+                        "mixed_uploads_s": len(photos) / busy["took"],
+                        "idle_server": rested["cpu_server"],
+                        "idle_gets": idle_gets_cpu / rested["took"],
                         "idle_rate": idle_rate,
                         "idle_p99": idle_p99,
                         "busy_rate": busy_rate,
@@ -190,7 +226,6 @@ def _descendants(pid: int) -> list[int]:
 
 def cpu_snapshot(server_pid: int) -> dict[str, float]:
     """CPU seconds so far: the server's process, its pool (all descendants), this client."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
     pool = 0.0
     for pid in _descendants(server_pid):
         try:
@@ -200,23 +235,14 @@ def cpu_snapshot(server_pid: int) -> dict[str, float]:
     return {
         "cpu_server": _cpu_of(server_pid),
         "cpu_pool": pool,
-        "cpu_client": me.ru_utime + me.ru_stime,
+        "cpu_client": _own_cpu(),
     }
 
 
 async def burst_all(
-    http: aiohttp.ClientSession,
-    url: str,
-    token: str,
-    queue: list[bytes],
-    clients: int,
-    done: asyncio.Future[object] | None,
+    http: aiohttp.ClientSession, url: str, token: str, queue: list[bytes], clients: int
 ) -> None:
-    try:
-        await asyncio.gather(*(upload(http, url, token, queue) for _ in range(clients)))
-    finally:
-        if done is not None and not done.done():
-            done.set_result(None)
+    await asyncio.gather(*(upload(http, url, token, queue) for _ in range(clients)))
 
 
 async def upload(http: aiohttp.ClientSession, url: str, token: str, queue: list[bytes]) -> None:
@@ -239,6 +265,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=3, help="paired idle/burst rounds")
     parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
+    parser.add_argument(
+        "--idle",
+        action=argparse.BooleanOptionalAction,
+        default=Config().worker_idle,
+        help="workers in the idle scheduling class",
+    )
     args = parser.parse_args()
     base = phone_jpeg()
     photos = [variant_of(base, i) for i in range(min(args.uploads, 40))]
@@ -247,10 +279,11 @@ def main() -> None:
         f"{args.clients} upload clients, {GET_CLIENTS} cheap-GET clients"
     )
     for workers in args.workers:
-        pool_rate = bare_pool(photos, workers, args.nice)
-        r = asyncio.run(run(workers, photos, args.clients, args.nice, args.rounds))
+        pool_rate = bare_pool(photos, workers, args.nice, args.idle)
+        r = asyncio.run(run(workers, photos, args.clients, args.nice, args.idle, args.rounds))
         print(
-            f"workers={workers} (nice {args.nice}): bare pool {pool_rate:.2f} img/s, "
+            f"workers={workers} (nice {args.nice}{', idle class' if args.idle else ''}): "
+            f"bare pool {pool_rate:.2f} img/s, "
             f"HTTP {r['uploads_s']:.2f} uploads/s = {r['uploads_s'] / pool_rate:.2f}x pool "
             f"(goal >= 0.80)"
         )
@@ -269,9 +302,9 @@ def main() -> None:
         )
         print(
             f"  CPU during the burst (cores): server process {r['cpu_server']:.2f}, "
-            f"pool workers {r['cpu_pool']:.2f}, bench client (uploads + GETs) "
-            f"{r['cpu_client']:.2f}; while idle: server {r['idle_server']:.2f}, "
-            f"client {r['idle_client']:.2f}"
+            f"pool workers {r['cpu_pool']:.2f}, upload client {r['cpu_client']:.2f}, "
+            f"GET clients {r['cpu_gets']:.2f}; while idle: server {r['idle_server']:.2f}, "
+            f"GET clients {r['idle_gets']:.2f}"
         )
 
 
