@@ -2,13 +2,15 @@
 
 Usage: python bench/contention.py [--rounds 4] [--seconds 3] [--nice 19]
 
-No gymhub server: the simplest aiohttp app answering a small JSON (its own process) takes a
-closed-loop GET load from GET_CLIENTS clients (another process), first with nothing else
-running, then while one pool worker (imaging.init_worker, as gymhub starts it) resizes 12 MP
-phone JPEGs back to back. The worker is niced only, or niced and in Linux's idle scheduling
-class (gymhub's `worker_idle`); the two kinds of round take turns in one run. Prints each
-round's busy/idle throughput and the median per kind: the ceiling over bench/upload.py's
-cheap-GET figure (goal >= 0.8x idle) on this machine, with none of gymhub's own work in it.
+Two servers, each in its own process: the simplest aiohttp app answering a small JSON, and
+gymhub answering its admin's authenticated `GET /api/me` (no upload goes through it). Each takes
+a closed-loop GET load from GET_CLIENTS clients (another process), first with nothing else
+running, then while one pool worker (imaging.init_worker, as gymhub starts it, but a pool of
+this script's own) resizes 12 MP phone JPEGs back to back. The worker is niced only, or niced
+and in Linux's idle scheduling class (gymhub's `worker_idle`); the kinds of round take turns in
+one run. Prints each round's busy/idle throughput and the median per server and kind: the
+ceiling over bench/upload.py's cheap-GET figure (goal >= 0.8x idle) on this machine, the busy
+worker's cost without the uploads' own work on the server.
 Traffic goes to 127.0.0.1 only; counts and durations are bounded.
 """
 
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _server import phone_jpeg, variant_of  # type: ignore[import-not-found]
+from _server import PASSWORD, Server, phone_jpeg, variant_of  # type: ignore[import-not-found]
 from aiohttp import web
 
 from gymhub import imaging
@@ -51,14 +53,14 @@ def _serve(ports: Any) -> None:
     asyncio.run(main())
 
 
-async def _gets(url: str, seconds: float) -> tuple[float, float]:
+async def _gets(url: str, headers: dict[str, str], seconds: float) -> tuple[float, float]:
     lat: list[float] = []
     deadline = time.perf_counter() + seconds
 
     async def one(http: aiohttp.ClientSession) -> None:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            async with http.get(url) as r:
+            async with http.get(url, headers=headers) as r:
                 await r.read()
             lat.append(time.perf_counter() - started)
 
@@ -68,24 +70,26 @@ async def _gets(url: str, seconds: float) -> tuple[float, float]:
     return len(lat) / seconds, lat[int(len(lat) * 0.99) - 1]
 
 
-def _get_process(url: str, seconds: float, results: Any) -> None:
-    results.put(asyncio.run(_gets(url, seconds)))
+def _get_process(url: str, headers: dict[str, str], seconds: float, results: Any) -> None:
+    results.put(asyncio.run(_gets(url, headers, seconds)))
 
 
-def measure(url: str, seconds: float) -> tuple[float, float]:
+def measure(url: str, headers: dict[str, str], seconds: float) -> tuple[float, float]:
     """GETs/s and p99 of the closed-loop load, from a process of its own."""
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    proc = ctx.Process(target=_get_process, args=(url, seconds, results))
+    proc = ctx.Process(target=_get_process, args=(url, headers, seconds, results))
     proc.start()
     rate, p99 = results.get()
     proc.join()
     return float(rate), float(p99)
 
 
-def busy_round(url: str, pool: ProcessPoolExecutor, paths: list[str], seconds: float) -> float:
+def busy_round(
+    url: str, headers: dict[str, str], pool: ProcessPoolExecutor, paths: list[str], seconds: float
+) -> float:
     """Busy/idle GET throughput: idle first, then with the worker resizing back to back."""
-    idle, _ = measure(url, seconds)
+    idle, _ = measure(url, headers, seconds)
     stop = threading.Event()
 
     def churn() -> None:
@@ -101,7 +105,7 @@ def busy_round(url: str, pool: ProcessPoolExecutor, paths: list[str], seconds: f
     thread.start()
     try:
         time.sleep(0.3)  # the worker is mid-photo before the load starts
-        busy, _ = measure(url, seconds)
+        busy, _ = measure(url, headers, seconds)
     finally:
         stop.set()
         thread.join()
@@ -126,9 +130,15 @@ def main() -> None:
         p = tmp / f"{i}.jpg"
         p.write_bytes(variant_of(base, i))
         paths.append(str(p))
-    ratios: dict[bool, list[float]] = {True: [], False: []}
+    gymhub = Server(1, args.nice)
+    ratios: dict[tuple[str, bool], list[float]] = {}
     forkserver = multiprocessing.get_context("forkserver")
     try:
+        me = {"Authorization": f"Bearer {_token(gymhub.url)}"}
+        targets: dict[str, tuple[str, dict[str, str]]] = {
+            "bare aiohttp": (url, {}),
+            "gymhub /api/me": (f"{gymhub.url}/api/me", me),
+        }
         for n in range(args.rounds * 2):
             idle_class = n % 2 == 0
             with ProcessPoolExecutor(
@@ -139,18 +149,31 @@ def main() -> None:
             ) as pool:
                 pool.submit(imaging.process_image, paths[0], str(tmp), "w", 50_000_000,
                             imaging.IMAGE_MIMES).result()  # fmt: skip
-                ratio = busy_round(url, pool, paths, args.seconds)
-            ratios[idle_class].append(ratio)
-            kind = "idle class" if idle_class else "nice only"
-            print(f"round {n // 2 + 1}, worker at nice {args.nice}, {kind}: {ratio:.2f}x idle")
+                for name, (target, headers) in targets.items():
+                    ratio = busy_round(target, headers, pool, paths, args.seconds)
+                    ratios.setdefault((name, idle_class), []).append(ratio)
+                    kind = "idle class" if idle_class else "nice only"
+                    print(f"round {n // 2 + 1}, {name}, worker {kind}: {ratio:.2f}x idle")
     finally:
         server.terminate()
-    for idle_class, values in ratios.items():
+        gymhub.stop()
+    for (name, idle_class), values in sorted(ratios.items()):
         kind = "idle class" if idle_class else "nice only "
         print(
-            f"{kind}: cheap GETs while the worker resizes = {statistics.median(values):.2f}x "
-            f"idle (median of {len(values)}; bench/upload.py's goal for gymhub: >= 0.8x)"
+            f"{name}, worker at nice {args.nice}, {kind}: cheap GETs while it resizes = "
+            f"{statistics.median(values):.2f}x idle (median of {len(values)}; bench/upload.py's "
+            f"goal for gymhub: >= 0.8x)"
         )
+
+
+def _token(url: str) -> str:
+    async def login() -> str:
+        async with aiohttp.ClientSession() as http:
+            body = {"username": "admin", "password": PASSWORD}
+            async with http.post(f"{url}/api/auth/login", json=body) as r:
+                return str((await r.json())["access_token"])
+
+    return asyncio.run(login())
 
 
 if __name__ == "__main__":
