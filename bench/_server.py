@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -90,3 +92,32 @@ def variant_of(jpeg: bytes, n: int) -> bytes:
     """The same picture with a different COM segment: new sha256, same decoding cost."""
     payload = f"bench copy {n}".encode()
     return jpeg[:2] + b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]
+
+
+def result_of(proc: Any, results: Any) -> Any:
+    """What a bench's child process put on `results`; raises if it failed or died first."""
+    while True:
+        try:
+            got = results.get(timeout=0.5)
+        except queue.Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"{proc.name} died (exit code {proc.exitcode})") from None
+            continue
+        if isinstance(got, BaseException):
+            raise RuntimeError(f"{proc.name} failed: {got!r}")
+        return got
+
+
+def wait_ready(proc: Any, ready: Any) -> None:
+    """Wait for a child's ready event; raises if the child ended without setting it."""
+    while not ready.wait(0.5):
+        if not proc.is_alive():
+            raise RuntimeError(f"{proc.name} ended before it was ready (exit {proc.exitcode})")
+
+
+def report_failure(results: Any, work: Any) -> None:
+    """In a bench's child process: put work()'s result on `results`, or what it raised."""
+    try:
+        results.put(work())
+    except BaseException as exc:  # the parent raises it, with the child's reason
+        results.put(RuntimeError(f"{type(exc).__name__}: {exc}"))

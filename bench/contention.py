@@ -1,4 +1,4 @@
-"""Benchmark: what a busy image worker costs a bare aiohttp server's cheap GETs, by priority.
+"""Benchmark: what a busy image worker costs cheap GETs (bare aiohttp and gymhub), by priority.
 
 Usage: python bench/contention.py [--rounds 4] [--seconds 3] [--nice 19]
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import shutil
 import statistics
 import tempfile
 import threading
@@ -28,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _server import PASSWORD, Server, phone_jpeg, variant_of  # type: ignore[import-not-found]
+from _server import (  # type: ignore[import-not-found]
+    PASSWORD,
+    Server,
+    phone_jpeg,
+    report_failure,
+    result_of,
+    variant_of,
+)
 from aiohttp import web
 
 from gymhub import imaging
@@ -71,17 +79,21 @@ async def _gets(url: str, headers: dict[str, str], seconds: float) -> tuple[floa
 
 
 def _get_process(url: str, headers: dict[str, str], seconds: float, results: Any) -> None:
-    results.put(asyncio.run(_gets(url, headers, seconds)))
+    report_failure(results, lambda: asyncio.run(_gets(url, headers, seconds)))
 
 
 def measure(url: str, headers: dict[str, str], seconds: float) -> tuple[float, float]:
     """GETs/s and p99 of the closed-loop load, from a process of its own."""
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
-    proc = ctx.Process(target=_get_process, args=(url, headers, seconds, results))
+    proc = ctx.Process(
+        target=_get_process, args=(url, headers, seconds, results), name="GET clients"
+    )
     proc.start()
-    rate, p99 = results.get()
-    proc.join()
+    try:
+        rate, p99 = result_of(proc, results)
+    finally:
+        proc.join()
     return float(rate), float(p99)
 
 
@@ -91,15 +103,19 @@ def busy_round(
     """Busy/idle GET throughput: idle first, then with the worker resizing back to back."""
     idle, _ = measure(url, headers, seconds)
     stop = threading.Event()
+    failed: list[BaseException] = []
 
     def churn() -> None:
         n = 0
-        while not stop.is_set():
-            path = paths[n % len(paths)]
-            out = str(Path(path).parent)
-            mimes = imaging.IMAGE_MIMES
-            pool.submit(imaging.process_image, path, out, f"c{n}", 50_000_000, mimes).result()
-            n += 1
+        try:
+            while not stop.is_set():
+                path = paths[n % len(paths)]
+                out = str(Path(path).parent)
+                mimes = imaging.IMAGE_MIMES
+                pool.submit(imaging.process_image, path, out, f"c{n}", 50_000_000, mimes).result()
+                n += 1
+        except BaseException as exc:  # a round without its load would read as no cost
+            failed.append(exc)
 
     thread = threading.Thread(target=churn)
     thread.start()
@@ -109,6 +125,8 @@ def busy_round(
     finally:
         stop.set()
         thread.join()
+    if failed:
+        raise RuntimeError("the worker stopped resizing during the round") from failed[0]
     return busy / idle
 
 
@@ -157,6 +175,7 @@ def main() -> None:
     finally:
         server.terminate()
         gymhub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     for (name, idle_class), values in sorted(ratios.items()):
         kind = "idle class" if idle_class else "nice only "
         print(

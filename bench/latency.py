@@ -274,7 +274,8 @@ def main() -> None:
         type=Path,
         default=None,
         help="another checkout (e.g. a worktree of main) served too, its uploads taking turns "
-        "with this tree's: its table is the 'before' of the same run",
+        "with this tree's: its table is the 'before' of the same run (a checkout older than "
+        "worker_idle runs its worker niced only: compare it with --no-idle)",
     )
     args = parser.parse_args()
     base = phone_jpeg()

@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _server import Server, phone_jpeg, variant_of  # type: ignore[import-not-found]
+from _server import (  # type: ignore[import-not-found]
+    Server,
+    phone_jpeg,
+    report_failure,
+    result_of,
+    variant_of,
+    wait_ready,
+)
 
 from gymhub import imaging
 from gymhub.config import Config
@@ -102,7 +109,8 @@ async def _get_load(url: str, token: str, ready: Any, stop: Any) -> tuple[float,
         halt.set()
         lat = sorted([x for t in tasks for x in await t])
         elapsed = time.perf_counter() - started
-    return len(lat) / elapsed, lat[int(len(lat) * 0.99) - 1], _own_cpu() - cpu0
+    # CPU in cores over the load's own window (from ready to the last answer).
+    return len(lat) / elapsed, lat[int(len(lat) * 0.99) - 1], (_own_cpu() - cpu0) / elapsed
 
 
 def _own_cpu() -> float:
@@ -111,7 +119,7 @@ def _own_cpu() -> float:
 
 
 def _get_process(url: str, token: str, ready: Any, stop: Any, results: Any) -> None:
-    results.put(asyncio.run(_get_load(url, token, ready, stop)))
+    report_failure(results, lambda: asyncio.run(_get_load(url, token, ready, stop)))
 
 
 async def timed_cpu(pid: int, work: Awaitable[object], out: dict[str, float]) -> None:
@@ -126,23 +134,25 @@ async def timed_cpu(pid: int, work: Awaitable[object], out: dict[str, float]) ->
 async def measure_gets(
     url: str, token: str, during: Awaitable[object]
 ) -> tuple[float, float, float]:
-    """GET throughput, p99 and the GET clients' CPU seconds while `during` runs.
+    """GET throughput, p99 and the GET clients' CPU (cores) while `during` runs.
 
     The GET clients have their own process: in the uploading client's event loop, a GET's
     time would include the client's own wait behind the upload bodies it is sending."""
     ctx = multiprocessing.get_context("spawn")
     ready, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
-    proc = ctx.Process(target=_get_process, args=(url, token, ready, stop, results))
+    proc = ctx.Process(
+        target=_get_process, args=(url, token, ready, stop, results), name="GET clients"
+    )
     proc.start()
     try:
-        await asyncio.to_thread(ready.wait)
+        await asyncio.to_thread(wait_ready, proc, ready)
         await during
         stop.set()
-        rate, p99, cpu = await asyncio.to_thread(results.get)
+        rate, p99, cores = await asyncio.to_thread(result_of, proc, results)
     finally:
         stop.set()
         await asyncio.to_thread(proc.join)
-    return rate, p99, cpu
+    return rate, p99, cores
 
 
 async def run(
@@ -178,10 +188,10 @@ async def run(
                 rounds.append(
                     {
                         **{k: busy[k] for k in ("cpu_server", "cpu_pool", "cpu_client")},
-                        "cpu_gets": busy_gets_cpu / busy["took"],
+                        "cpu_gets": busy_gets_cpu,
                         "mixed_uploads_s": len(photos) / busy["took"],
                         "idle_server": rested["cpu_server"],
-                        "idle_gets": idle_gets_cpu / rested["took"],
+                        "idle_gets": idle_gets_cpu,
                         "idle_rate": idle_rate,
                         "idle_p99": idle_p99,
                         "busy_rate": busy_rate,
@@ -258,12 +268,19 @@ async def upload(http: aiohttp.ClientSession, url: str, token: str, queue: list[
             assert r.status == 201, await r.text()
 
 
+def _at_least_one(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--uploads", type=int, default=12)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=3, help="paired idle/burst rounds")
+    parser.add_argument("--rounds", type=_at_least_one, default=3, help="paired idle/burst rounds")
     parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
     parser.add_argument(
         "--idle",

@@ -36,12 +36,12 @@ def worker_pids(client: TestClient) -> list[int]:
 def test_workers_run_at_the_configured_priority(tmp_path: Path, idle: bool) -> None:
     config = make_config(tmp_path, workers=1, worker_nice=4, worker_idle=idle)
     niced = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 4)
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # else the worker inherits another class
     with make_pool(config) as pool:
         policy = pool.submit(os.sched_getscheduler, 0).result()
         nice = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
     assert policy == (os.SCHED_IDLE if idle else os.SCHED_OTHER)
     assert nice == niced
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the server itself is untouched
 
 
 async def test_worker_killed_while_idle_next_upload_succeeds(

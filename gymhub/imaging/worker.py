@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 
@@ -19,8 +20,11 @@ def init_worker(nice: int = 0, idle: bool = False) -> None:
     if nice > 0:
         # A busy worker must not starve the event loop's process of the shared cores.
         os.nice(nice)
-    if idle:
-        lower_to_idle()
+    if idle and not lower_to_idle():
+        # Not fatal (the niceness still applies), but the operator asked for the idle class.
+        logging.getLogger("gymhub.imaging").warning(
+            "image worker: the idle scheduling class was refused; it runs at its niceness only"
+        )
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
     ImageFile.LOAD_TRUNCATED_IMAGES = False
