@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from PIL import Image
@@ -407,3 +408,29 @@ async def test_quota_counts_originals_and_variants(
     assert "used" in message and "allowed" in message and str(len(data) + 1000) in message
     assert tree_files(client.app) == []
     assert table_count(client.app, "files") == 0
+
+
+@pytest.mark.parametrize(
+    ("content_type", "accepted"),
+    [
+        ("Multipart/Form-Data; boundary=B0undary", True),
+        (" multipart/form-data ; boundary=B0undary", True),
+        ("multipart/mixed; boundary=B0undary", False),
+        ("multipart/form-data/x; boundary=B0undary", False),
+        ("application/octet-stream", False),
+    ],
+)
+async def test_the_body_type_is_read_from_the_header_in_any_case(
+    client: TestClient, people: dict[str, Any], tmp_path: Path, content_type: str, accepted: bool
+) -> None:
+    jpeg = samples.make_jpeg(tmp_path / "a.jpg", size=(320, 240), gps=False).read_bytes()
+    body = raw_multipart([('form-data; name="file"; filename="a.jpg"', jpeg)], "B0undary")
+    resp = await client.post(
+        "/api/files/upload?category=meal_photos",
+        data=body,
+        headers={**bearer(people["client"]["token"]), "Content-Type": content_type},
+    )
+    if accepted:
+        assert resp.status == 201, await resp.text()
+    else:
+        assert "multipart/form-data" in await error_of(resp, 400, "invalid_request")

@@ -39,6 +39,7 @@ from gymhub.services.uploads import (
 from gymhub.storage.layout import FILE_ID
 from gymhub.views.files import render_files, render_one
 from gymhub.web.appkeys import config_key, db_key, hub_key, storage_key
+from gymhub.web.forms import is_multipart_form
 from gymhub.web.idempotency import body_read, idempotent, note_part
 from gymhub.web.identity import current_viewer
 
@@ -160,7 +161,7 @@ async def read_form(request: web.Request, body: Body) -> None:
     """Read the multipart body part by part into body (the file part streamed, not buffered).
 
     What it received is the service's to remove when this fails."""
-    if request.content_type != "multipart/form-data":
+    if not is_multipart_form(request):
         raise InvalidRequest(f"{FILE_REQUIRED}; the body must be multipart/form-data.")
     parts = 0
     try:

@@ -16,6 +16,7 @@ from gymhub.services.meal_upload import log_meal_with_photos
 from gymhub.services.meals import NewMeal, delete_meal, edit_meal, log_meal
 from gymhub.views.meals import meals_view
 from gymhub.web.appkeys import db_key, hub_key, storage_key
+from gymhub.web.forms import is_multipart_form
 from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 
@@ -44,7 +45,7 @@ async def create_meal(request: web.Request) -> web.Response:
     viewer = await current_viewer(request)
     policy.logs_own_data(viewer, "meals")
     app = request.app
-    if request.content_type == "multipart/form-data":
+    if is_multipart_form(request):
         meal = await log_meal_with_photos(
             uploads_of(app), viewer, lambda body: read_meal_form(request, body)
         )

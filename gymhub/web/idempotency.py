@@ -23,6 +23,7 @@ from gymhub.schemas.common import IDEMPOTENT_ATTR, read_raw_json
 from gymhub.services import idempotency
 from gymhub.services.idempotency import Answer, Once, Replayed
 from gymhub.web.appkeys import db_key
+from gymhub.web.forms import is_multipart_form
 from gymhub.web.identity import current_viewer
 
 KEY_HEADER = "Idempotency-Key"
@@ -100,7 +101,7 @@ def idempotent(handler: Handler) -> Handler:
         viewer = await current_viewer(request)
         once = Once(viewer.id, key)
         fingerprint = Fingerprint(request)
-        if request.content_type == "multipart/form-data":
+        if is_multipart_form(request):
             request[print_key] = fingerprint
         else:
             fingerprint.add("json", await read_raw_json(request))
