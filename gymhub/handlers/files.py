@@ -173,12 +173,13 @@ async def read_form(request: web.Request, body: Body) -> None:
             parts += 1
             if not isinstance(part, BodyPartReader):
                 raise InvalidRequest("Nested multipart bodies are not accepted.")
-            if part.name is None:
+            name = part.name  # aiohttp parses the Content-Disposition anew on every access
+            if name is None:
                 raise InvalidRequest(
                     f"{FILE_REQUIRED}; a part has no name (Content-Disposition: form-data; "
                     'name="...").'
                 )
-            note_part(request, part.name, await _read_part(part, part.name, body))
+            note_part(request, name, await _read_part(part, name, body))
         else:
             raise InvalidRequest(f"The body has more than {MAX_PARTS} parts.")
     except MALFORMED:
