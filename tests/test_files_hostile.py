@@ -160,3 +160,47 @@ async def test_oversized_body_gets_413_without_being_read_whole(
     assert sent < total, "the server read the whole 30 MB before answering"
     clean(client.app)
     assert (await client.get("/healthz")).status == 200
+
+
+NESTED = (
+    b"--gymhubtestboundary\r\n"
+    b'Content-Disposition: form-data; name="file"\r\n'
+    b"Content-Type: multipart/mixed; boundary=inner\r\n\r\n"
+    b'--inner\r\nContent-Disposition: attachment; filename="a.txt"\r\n\r\nhi\r\n--inner--\r\n'
+    b"\r\n--gymhubtestboundary--\r\n"
+)
+
+
+@pytest.mark.parametrize("path", ["/api/files/upload?category=meal_photos", "/api/nutrition/meals"])
+@pytest.mark.parametrize(
+    ("shape", "says"),
+    [("nested", "Nested multipart"), ("unnamed", "has no name"), ("too many", "more than")],
+)
+async def test_both_forms_refuse_the_same_bad_parts(
+    client: TestClient,
+    app: web.Application,
+    people: dict[str, Any],
+    tmp_path: Path,
+    path: str,
+    shape: str,
+    says: str,
+) -> None:
+    png = samples.make_png(tmp_path / "x.png", size=(20, 20)).read_bytes()
+    photo = ('form-data; name="file"; filename="x.png"', png)
+    bodies = {
+        "nested": NESTED,
+        "unnamed": raw_multipart([photo, ('form-data; filename="y.png"', png)]),
+        # Past both limits: the file form takes 8 parts, the meal form its photos, fields and 4.
+        "too many": raw_multipart([photo] + [('form-data; name="n"', b"x")] * 40),
+    }
+    resp = await client.post(
+        path,
+        data=bodies[shape],
+        headers={
+            **bearer(people["client"]["token"]),
+            "Content-Type": "multipart/form-data; boundary=gymhubtestboundary",
+        },
+    )
+    assert says in await error_of(resp, 400, "invalid_request")
+    clean(app)
+    assert table_count(app, "meals") == 0

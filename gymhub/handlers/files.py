@@ -6,6 +6,8 @@ import re
 import sqlite3
 import time
 import unicodedata
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
 from aiohttp import BodyPartReader, hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -80,6 +82,25 @@ MALFORMED = (
     UnicodeError,
     HttpProcessingError,
 )
+
+
+async def named_parts(
+    request: web.Request, max_parts: int, unnamed: str
+) -> AsyncGenerator[tuple[str, BodyPartReader], None]:
+    """Each part of the request's multipart form with its name; 400 for a nested body, a part
+    without a name (`unnamed` is the message) or more than `max_parts` parts."""
+    reader = await request.multipart()
+    for _ in range(max_parts + 1):
+        part = await reader.next()
+        if part is None:
+            return
+        if not isinstance(part, BodyPartReader):
+            raise InvalidRequest("Nested multipart bodies are not accepted.")
+        name = part.name  # read once: aiohttp parses the Content-Disposition on every access
+        if name is None:
+            raise InvalidRequest(unnamed)
+        yield name, part
+    raise InvalidRequest(f"The body has more than {max_parts} parts.")
 
 
 _QUOTED_FILENAME = re.compile(r'filename="((?:[^"\\]|\\.)*)"', re.IGNORECASE)
@@ -164,24 +185,12 @@ async def read_form(request: web.Request, body: Body) -> None:
     if not is_multipart_form(request):
         raise InvalidRequest(f"{FILE_REQUIRED}; the body must be multipart/form-data.")
     parts = 0
+    unnamed = f'{FILE_REQUIRED}; a part has no name (Content-Disposition: form-data; name="...").'
     try:
-        reader = await request.multipart()
-        for _ in range(MAX_PARTS + 1):
-            part = await reader.next()
-            if part is None:
-                break
-            parts += 1
-            if not isinstance(part, BodyPartReader):
-                raise InvalidRequest("Nested multipart bodies are not accepted.")
-            name = part.name  # aiohttp parses the Content-Disposition anew on every access
-            if name is None:
-                raise InvalidRequest(
-                    f"{FILE_REQUIRED}; a part has no name (Content-Disposition: form-data; "
-                    'name="...").'
-                )
-            note_part(request, name, await _read_part(part, name, body))
-        else:
-            raise InvalidRequest(f"The body has more than {MAX_PARTS} parts.")
+        async with aclosing(named_parts(request, MAX_PARTS, unnamed)) as named:
+            async for name, part in named:
+                parts += 1
+                note_part(request, name, await _read_part(part, name, body))
     except MALFORMED:
         # An empty body, or one without a single readable part (aiohttp finds no starting
         # boundary), is the common client mistake: name the missing field for it.

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any
 
 import msgspec
 from aiohttp import BodyPartReader, web
 
 from gymhub.errors import InvalidRequest
-from gymhub.handlers.files import MALFORMED, clean_name, file_print, form_field, part_filename
+from gymhub.handlers.files import (
+    MALFORMED,
+    clean_name,
+    file_print,
+    form_field,
+    named_parts,
+    part_filename,
+)
 from gymhub.schemas.coaching import MealCreate, api_time
 from gymhub.schemas.common import decode
 from gymhub.schemas.query import FormBody
@@ -49,22 +57,12 @@ async def read_meal_form(request: web.Request, body: MealBody) -> None:
     meal validated once every part is in (the fields may come after the photos)."""
     fields: dict[str, str] = {}
     parts = 0
+    unnamed = 'A part has no name (Content-Disposition: form-data; name="...").'
     try:
-        reader = await request.multipart()
-        for _ in range(MAX_PARTS + 1):
-            part = await reader.next()
-            if part is None:
-                break
-            parts += 1
-            if not isinstance(part, BodyPartReader):
-                raise InvalidRequest("Nested multipart bodies are not accepted.")
-            if part.name is None:
-                raise InvalidRequest(
-                    'A part has no name (Content-Disposition: form-data; name="...").'
-                )
-            note_part(request, part.name, await _read_part(part, part.name, body, fields))
-        else:
-            raise InvalidRequest(f"The body has more than {MAX_PARTS} parts.")
+        async with aclosing(named_parts(request, MAX_PARTS, unnamed)) as named:
+            async for name, part in named:
+                parts += 1
+                note_part(request, name, await _read_part(part, name, body, fields))
     except MALFORMED:
         if parts == 0:
             raise InvalidRequest("meal_name: required; the body has no readable part.") from None
