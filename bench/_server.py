@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import os
 import queue
 import re
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -94,7 +100,7 @@ def variant_of(jpeg: bytes, n: int) -> bytes:
     return jpeg[:2] + b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]
 
 
-def result_of(proc: Any, results: Any) -> Any:
+def _result_of(proc: Any, results: Any) -> Any:
     """What a bench's child process put on `results`; raises if it failed or died first."""
     while True:
         try:
@@ -108,16 +114,91 @@ def result_of(proc: Any, results: Any) -> Any:
         return got
 
 
-def wait_ready(proc: Any, ready: Any) -> None:
+def _wait_ready(proc: Any, ready: Any) -> None:
     """Wait for a child's ready event; raises if the child ended without setting it."""
     while not ready.wait(0.5):
         if not proc.is_alive():
             raise RuntimeError(f"{proc.name} ended before it was ready (exit {proc.exitcode})")
 
 
-def report_failure(results: Any, work: Any) -> None:
+def _report_failure(results: Any, work: Any) -> None:
     """In a bench's child process: put work()'s result on `results`, or what it raised."""
     try:
         results.put(work())
     except BaseException as exc:  # the parent raises it, with the child's reason
         results.put(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+# Closed-loop clients of the cheap-GET load (bench/upload.py, bench/contention.py).
+GET_CLIENTS = 4
+
+
+def own_cpu() -> float:
+    """CPU seconds this process has used."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
+async def _cheap_gets(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str], stop: asyncio.Event
+) -> list[float]:
+    out: list[float] = []
+    while not stop.is_set():
+        started = time.perf_counter()
+        async with http.get(url, headers=headers) as r:
+            await r.read()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+async def _get_load(
+    url: str, headers: dict[str, str], ready: Any, stop: Any
+) -> tuple[float, float, float]:
+    halt = asyncio.Event()
+    async with aiohttp.ClientSession() as http:
+        tasks = [
+            asyncio.create_task(_cheap_gets(http, url, headers, halt)) for _ in range(GET_CLIENTS)
+        ]
+        started, cpu0 = time.perf_counter(), own_cpu()
+        ready.set()
+        while not stop.is_set() and not any(t.done() for t in tasks):  # done early: failed
+            await asyncio.sleep(0.01)
+        halt.set()
+        answers = await asyncio.gather(*tasks, return_exceptions=True)
+        elapsed = time.perf_counter() - started
+    lat: list[float] = []
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+        lat += answer
+    lat.sort()
+    # CPU in cores over the load's own window (from ready to the last answer).
+    return len(lat) / elapsed, lat[int(len(lat) * 0.99) - 1], (own_cpu() - cpu0) / elapsed
+
+
+def _get_process(url: str, headers: dict[str, str], ready: Any, stop: Any, results: Any) -> None:
+    _report_failure(results, lambda: asyncio.run(_get_load(url, headers, ready, stop)))
+
+
+async def measure_gets(
+    url: str, headers: dict[str, str], during: Awaitable[object]
+) -> tuple[float, float, float]:
+    """GETs/s of url, their p99 and the GET clients' CPU (cores) while `during` runs.
+
+    The GET clients have a process of their own: in an uploading client's event loop, a GET's
+    time would include the client's own wait behind the upload bodies it is sending."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
+    proc = ctx.Process(
+        target=_get_process, args=(url, headers, ready, stop, results), name="GET clients"
+    )
+    proc.start()
+    try:
+        await asyncio.to_thread(_wait_ready, proc, ready)
+        await during
+        stop.set()
+        rate, p99, cores = await asyncio.to_thread(_result_of, proc, results)
+    finally:
+        stop.set()
+        await asyncio.to_thread(proc.join)
+    return rate, p99, cores

@@ -32,16 +32,13 @@ import aiohttp
 from _server import (  # type: ignore[import-not-found]
     PASSWORD,
     Server,
+    measure_gets,
     phone_jpeg,
-    report_failure,
-    result_of,
     variant_of,
 )
 from aiohttp import web
 
 from gymhub import imaging
-
-GET_CLIENTS = 4
 
 
 def _serve(ports: Any) -> None:
@@ -61,47 +58,17 @@ def _serve(ports: Any) -> None:
     asyncio.run(main())
 
 
-async def _gets(url: str, headers: dict[str, str], seconds: float) -> tuple[float, float]:
-    lat: list[float] = []
-    deadline = time.perf_counter() + seconds
-
-    async def one(http: aiohttp.ClientSession) -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            async with http.get(url, headers=headers) as r:
-                await r.read()
-            lat.append(time.perf_counter() - started)
-
-    async with aiohttp.ClientSession() as http:
-        await asyncio.gather(*(one(http) for _ in range(GET_CLIENTS)))
-    lat.sort()
-    return len(lat) / seconds, lat[int(len(lat) * 0.99) - 1]
-
-
-def _get_process(url: str, headers: dict[str, str], seconds: float, results: Any) -> None:
-    report_failure(results, lambda: asyncio.run(_gets(url, headers, seconds)))
-
-
-def measure(url: str, headers: dict[str, str], seconds: float) -> tuple[float, float]:
-    """GETs/s and p99 of the closed-loop load, from a process of its own."""
-    ctx = multiprocessing.get_context("spawn")
-    results = ctx.Queue()
-    proc = ctx.Process(
-        target=_get_process, args=(url, headers, seconds, results), name="GET clients"
-    )
-    proc.start()
-    try:
-        rate, p99 = result_of(proc, results)
-    finally:
-        proc.join()
-    return float(rate), float(p99)
+def measure(url: str, headers: dict[str, str], seconds: float) -> float:
+    """GETs/s of the closed-loop load over `seconds`."""
+    rate, _, _ = asyncio.run(measure_gets(url, headers, asyncio.sleep(seconds)))
+    return float(rate)
 
 
 def busy_round(
     url: str, headers: dict[str, str], pool: ProcessPoolExecutor, paths: list[str], seconds: float
 ) -> float:
     """Busy/idle GET throughput: idle first, then with the worker resizing back to back."""
-    idle, _ = measure(url, headers, seconds)
+    idle = measure(url, headers, seconds)
     stop = threading.Event()
     failed: list[BaseException] = []
 
@@ -121,7 +88,7 @@ def busy_round(
     thread.start()
     try:
         time.sleep(0.3)  # the worker is mid-photo before the load starts
-        busy, _ = measure(url, headers, seconds)
+        busy = measure(url, headers, seconds)
     finally:
         stop.set()
         thread.join()

@@ -22,7 +22,6 @@ import asyncio
 import io
 import multiprocessing
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -33,18 +32,16 @@ from typing import Any
 
 import aiohttp
 from _server import (  # type: ignore[import-not-found]
+    GET_CLIENTS,
     Server,
+    measure_gets,
+    own_cpu,
     phone_jpeg,
-    report_failure,
-    result_of,
     variant_of,
-    wait_ready,
 )
 
 from gymhub import imaging
 from gymhub.config import Config
-
-GET_CLIENTS = 4
 
 
 def bare_pool(photos: list[bytes], workers: int, nice: int, idle: bool) -> float:
@@ -84,44 +81,6 @@ def bare_pool(photos: list[bytes], workers: int, nice: int, idle: bool) -> float
     return len(paths) / elapsed
 
 
-async def cheap_gets(
-    http: aiohttp.ClientSession, url: str, token: str, stop: asyncio.Event
-) -> list[float]:
-    out: list[float] = []
-    while not stop.is_set():
-        started = time.perf_counter()
-        async with http.get(f"{url}/api/me", headers={"Authorization": f"Bearer {token}"}) as r:
-            await r.read()
-        out.append(time.perf_counter() - started)
-    return out
-
-
-async def _get_load(url: str, token: str, ready: Any, stop: Any) -> tuple[float, float, float]:
-    halt = asyncio.Event()
-    async with aiohttp.ClientSession() as http:
-        tasks = [
-            asyncio.create_task(cheap_gets(http, url, token, halt)) for _ in range(GET_CLIENTS)
-        ]
-        started, cpu0 = time.perf_counter(), _own_cpu()
-        ready.set()
-        while not stop.is_set():
-            await asyncio.sleep(0.01)
-        halt.set()
-        lat = sorted([x for t in tasks for x in await t])
-        elapsed = time.perf_counter() - started
-    # CPU in cores over the load's own window (from ready to the last answer).
-    return len(lat) / elapsed, lat[int(len(lat) * 0.99) - 1], (_own_cpu() - cpu0) / elapsed
-
-
-def _own_cpu() -> float:
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    return me.ru_utime + me.ru_stime
-
-
-def _get_process(url: str, token: str, ready: Any, stop: Any, results: Any) -> None:
-    report_failure(results, lambda: asyncio.run(_get_load(url, token, ready, stop)))
-
-
 async def timed_cpu(pid: int, work: Awaitable[object], out: dict[str, float]) -> None:
     """Await work; put the CPU cores each party used meanwhile, and its seconds, in out."""
     cpu0, started = cpu_snapshot(pid), time.perf_counter()
@@ -129,30 +88,6 @@ async def timed_cpu(pid: int, work: Awaitable[object], out: dict[str, float]) ->
     took = time.perf_counter() - started
     cpu1 = cpu_snapshot(pid)
     out.update({k: (cpu1[k] - cpu0[k]) / took for k in cpu0}, took=took)
-
-
-async def measure_gets(
-    url: str, token: str, during: Awaitable[object]
-) -> tuple[float, float, float]:
-    """GET throughput, p99 and the GET clients' CPU (cores) while `during` runs.
-
-    The GET clients have their own process: in the uploading client's event loop, a GET's
-    time would include the client's own wait behind the upload bodies it is sending."""
-    ctx = multiprocessing.get_context("spawn")
-    ready, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
-    proc = ctx.Process(
-        target=_get_process, args=(url, token, ready, stop, results), name="GET clients"
-    )
-    proc.start()
-    try:
-        await asyncio.to_thread(wait_ready, proc, ready)
-        await during
-        stop.set()
-        rate, p99, cores = await asyncio.to_thread(result_of, proc, results)
-    finally:
-        stop.set()
-        await asyncio.to_thread(proc.join)
-    return rate, p99, cores
 
 
 async def run(
@@ -178,12 +113,13 @@ async def run(
             for n in range(rounds_n):
                 rested: dict[str, float] = {}
                 rest = timed_cpu(server.proc.pid, asyncio.sleep(3.0), rested)
-                idle_rate, idle_p99, idle_gets_cpu = await measure_gets(url, token, rest)
+                me, auth = f"{url}/api/me", {"Authorization": f"Bearer {token}"}
+                idle_rate, idle_p99, idle_gets_cpu = await measure_gets(me, auth, rest)
                 queue = [variant_of(p, 20_000 + 1_000 * n + i) for i, p in enumerate(photos)]
                 busy: dict[str, float] = {}
                 burst = burst_all(http, url, token, queue, clients)
                 busy_rate, busy_p99, busy_gets_cpu = await measure_gets(
-                    url, token, timed_cpu(server.proc.pid, burst, busy)
+                    me, auth, timed_cpu(server.proc.pid, burst, busy)
                 )
                 rounds.append(
                     {
@@ -245,7 +181,7 @@ def cpu_snapshot(server_pid: int) -> dict[str, float]:
     return {
         "cpu_server": _cpu_of(server_pid),
         "cpu_pool": pool,
-        "cpu_client": _own_cpu(),
+        "cpu_client": own_cpu(),
     }
 
 
