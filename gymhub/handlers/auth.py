@@ -78,10 +78,7 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/api/me")
 @documented("The caller's own account", response=User)
 async def me(request: web.Request) -> web.Response:
-    viewer = await identity.current_viewer(request)
-    row = await request.app[db_key].read(lambda c: users.get_user(c, viewer.id))
-    assert row is not None
-    return json_response(user_view(row))
+    return json_response(user_view(await identity.current_user(request)))
 
 
 @routes.post("/api/me/password")
