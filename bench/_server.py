@@ -83,6 +83,34 @@ class Server:
         self.tmp.cleanup()
 
 
+class BareUploadServer:
+    """bench/_bare_upload.py on a free port: the ceiling of bench/upload.py's cheap-GET figure."""
+
+    def __init__(self, workers: int, nice: int, idle: bool):
+        self.tmp = tempfile.TemporaryDirectory(prefix="gymhub-bare-upload-")
+        port_file = Path(self.tmp.name) / "port"
+        files = Path(self.tmp.name) / "files"
+        files.mkdir()
+        script = Path(__file__).resolve().parent / "_bare_upload.py"
+        args = [str(port_file), str(files), str(workers), str(nice), "1" if idle else "0"]
+        self.proc = subprocess.Popen([sys.executable, str(script), *args])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if port_file.exists() and port_file.read_text():
+                self.url = f"http://127.0.0.1:{port_file.read_text()}"
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bare upload app exited ({self.proc.returncode})")
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("bare upload app did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.tmp.cleanup()
+
+
 def phone_jpeg(seed: int = 1) -> bytes:
     """A 12 MP phone-like JPEG (4032x3024, EXIF orientation 6, GPS)."""
     from tests import imaging_samples
