@@ -41,6 +41,8 @@ def open_as(browser: Any, server: Server, user: dict[str, Any], viewport: dict[s
     return page
 
 
+# Long: it waits out two real 5 s Undo windows (20 s on 2 cores).
+@pytest.mark.long
 def test_meal_edit_and_delete_with_undo_update_the_trainer_live(
     browser: Any, server: Server, admin_api: Api
 ) -> None:
@@ -117,6 +119,8 @@ def test_meal_edit_and_delete_with_undo_update_the_trainer_live(
     assert page.watch.errors == [] and coach.watch.errors == []
 
 
+# Long: it waits out a real 5 s Undo window.
+@pytest.mark.long
 def test_message_edit_and_delete_show_on_both_sides(
     browser: Any, server: Server, admin_api: Api
 ) -> None:
