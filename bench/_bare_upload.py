@@ -10,7 +10,7 @@ gymhub's loop spends per `/api/me` beyond this app's own, so the loop is as busy
 under the same GET load: what it keeps during the burst is what any aiohttp app doing this work
 keeps on this machine. No auth, no middleware, no access log.
 
-    python bench/_bare_upload.py PORT_FILE TMP_DIR WORKERS NICE IDLE(0|1)
+    python bench/_bare_upload.py PORT TMP_DIR WORKERS NICE IDLE(0|1)
 
 Its temp files go to TMP_DIR, which the caller removes.
 """
@@ -116,7 +116,7 @@ def make_app(pool: ProcessPoolExecutor, tmp: Path) -> web.Application:
     return app
 
 
-async def main(port_file: Path, tmp: Path, workers: int, nice: int, idle: bool) -> None:
+async def main(port: int, tmp: Path, workers: int, nice: int, idle: bool) -> None:
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=imaging.init_worker, initargs=(nice, idle)
@@ -126,9 +126,7 @@ async def main(port_file: Path, tmp: Path, workers: int, nice: int, idle: bool) 
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         runner = web.AppRunner(make_app(pool, tmp), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port_file.write_text(str(runner.addresses[0][1]))
+        await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
             await stop.wait()
         finally:
@@ -136,6 +134,5 @@ async def main(port_file: Path, tmp: Path, workers: int, nice: int, idle: bool) 
 
 
 if __name__ == "__main__":
-    port_file, tmp, workers, nice, idle = sys.argv[1:6]
-    args = (int(workers), int(nice), idle == "1")
-    asyncio.run(main(Path(port_file), Path(tmp), *args))
+    port, tmp, workers, nice, idle = sys.argv[1:6]
+    asyncio.run(main(int(port), Path(tmp), int(workers), int(nice), idle == "1"))

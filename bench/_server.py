@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import multiprocessing
 import os
 import queue
 import re
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -83,27 +85,61 @@ class Server:
         self.tmp.cleanup()
 
 
+def free_port() -> int:
+    """A loopback port free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(proc: subprocess.Popen[bytes], port: int, name: str, timeout: float) -> str:
+    """The base URL once proc accepts connections on port; its stderr if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"{name} exited: {err}") from None
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start")
+
+
+async def login(
+    http: aiohttp.ClientSession, url: str, username: str = "admin", password: str = PASSWORD
+) -> str:
+    """A bearer token for the account (the admin by default)."""
+    body = {"username": username, "password": password}
+    async with http.post(f"{url}/api/auth/login", json=body) as r:
+        assert r.status == 200, await r.text()
+        return str((await r.json())["access_token"])
+
+
+def idle_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """--idle/--no-idle: pool workers in Linux's idle scheduling class (default: the Config's)."""
+    from gymhub.config import Config
+
+    parser.add_argument(
+        "--idle", action=argparse.BooleanOptionalAction, default=Config().worker_idle, help=help
+    )
+
+
 class BareUploadServer:
     """bench/_bare_upload.py on a free port: the ceiling of bench/upload.py's cheap-GET figure."""
 
     def __init__(self, workers: int, nice: int, idle: bool):
         self.tmp = tempfile.TemporaryDirectory(prefix="gymhub-bare-upload-")
-        port_file = Path(self.tmp.name) / "port"
-        files = Path(self.tmp.name) / "files"
-        files.mkdir()
+        port = free_port()
         script = Path(__file__).resolve().parent / "_bare_upload.py"
-        args = [str(port_file), str(files), str(workers), str(nice), "1" if idle else "0"]
+        args = [str(port), self.tmp.name, str(workers), str(nice), "1" if idle else "0"]
         self.proc = subprocess.Popen([sys.executable, str(script), *args])
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if port_file.exists() and port_file.read_text():
-                self.url = f"http://127.0.0.1:{port_file.read_text()}"
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"bare upload app exited ({self.proc.returncode})")
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("bare upload app did not start")
+        try:
+            self.url = wait_listening(self.proc, port, "bare upload app", 30)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         self.proc.terminate()

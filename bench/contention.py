@@ -30,8 +30,8 @@ from typing import Any
 
 import aiohttp
 from _server import (  # type: ignore[import-not-found]
-    PASSWORD,
     Server,
+    login,
     measure_gets,
     phone_jpeg,
     variant_of,
@@ -153,13 +153,11 @@ def main() -> None:
 
 
 def _token(url: str) -> str:
-    async def login() -> str:
+    async def admin() -> str:
         async with aiohttp.ClientSession() as http:
-            body = {"username": "admin", "password": PASSWORD}
-            async with http.post(f"{url}/api/auth/login", json=body) as r:
-                return str((await r.json())["access_token"])
+            return await login(http, url)
 
-    return asyncio.run(login())
+    return asyncio.run(admin())
 
 
 if __name__ == "__main__":

@@ -27,7 +27,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import aiohttp
-from _server import PASSWORD, Server, phone_jpeg, variant_of  # type: ignore[import-not-found]
+from _server import (  # type: ignore[import-not-found]
+    Server,
+    idle_option,
+    login,
+    phone_jpeg,
+    variant_of,
+)
 
 from gymhub import imaging
 from gymhub.config import Config
@@ -79,13 +85,7 @@ def parse_timing(header: str) -> dict[str, float]:
 async def make_users(http: aiohttp.ClientSession, url: str) -> tuple[str, str]:
     """A trainer and a client of theirs; returns (client token, trainer token)."""
 
-    async def login(name: str, password: str) -> str:
-        async with http.post(
-            f"{url}/api/auth/login", json={"username": name, "password": password}
-        ) as r:
-            return str((await r.json())["access_token"])
-
-    admin = {"Authorization": f"Bearer {await login('admin', PASSWORD)}"}
+    admin = {"Authorization": f"Bearer {await login(http, url)}"}
     ids = {}
     for name, role in (("coach", "trainer"), ("athlete", "client")):
         body = {"username": name, "password": USER_PASSWORD, "role": role}
@@ -95,7 +95,10 @@ async def make_users(http: aiohttp.ClientSession, url: str) -> tuple[str, str]:
     path = f"{url}/api/trainers/{ids['trainer']}/clients/{ids['client']}"
     async with http.put(path, headers=admin) as r:
         assert r.status == 204, await r.text()
-    return await login("athlete", USER_PASSWORD), await login("coach", USER_PASSWORD)
+    return (
+        await login(http, url, "athlete", USER_PASSWORD),
+        await login(http, url, "coach", USER_PASSWORD),
+    )
 
 
 class Trainer:
@@ -263,12 +266,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--uploads", type=int, default=20)
     parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
-    parser.add_argument(
-        "--idle",
-        action=argparse.BooleanOptionalAction,
-        default=Config().worker_idle,
-        help="the worker in the idle scheduling class",
-    )
+    idle_option(parser, "the worker in the idle scheduling class")
     parser.add_argument(
         "--baseline",
         type=Path,

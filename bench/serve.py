@@ -34,7 +34,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from _server import free_port, wait_listening  # type: ignore[import-not-found]
 from PIL import Image
 
 ADMIN_PASSWORD = "bench-admin-password"
@@ -61,12 +61,6 @@ PLAIN = "aiohttp FileResponse"
 # "the same 30 KB from RAM reaches 0.26x".
 REFERENCE = {PLAIN: 0.07, "aiohttp": 0.26}
 ENV_GYMHUB = "gymhub +env"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http(
@@ -183,21 +177,6 @@ http {{
     }}
 }}
 """
-
-
-def wait_listening(proc: subprocess.Popen[bytes], port: int, name: str, timeout: float) -> str:
-    """The base URL once proc accepts connections on port; its stderr if it exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return f"http://127.0.0.1:{port}"
-        except OSError:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                raise RuntimeError(f"{name} exited: {err}") from None
-            time.sleep(0.05)
-    raise RuntimeError(f"{name} did not start")
 
 
 class Nginx:

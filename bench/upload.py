@@ -37,9 +37,10 @@ from typing import Any
 import aiohttp
 from _server import (  # type: ignore[import-not-found]
     GET_CLIENTS,
-    PASSWORD,
     BareUploadServer,
     Server,
+    idle_option,
+    login,
     measure_gets,
     own_cpu,
     phone_jpeg,
@@ -111,7 +112,7 @@ async def run(
     try:
         gymhub = servers["gymhub"] = Server(workers, nice, idle=idle)
         async with aiohttp.ClientSession() as http:
-            tokens = {"gymhub": await _token(http, gymhub)}
+            tokens = {"gymhub": await login(http, gymhub.url)}
             alone = {"gymhub": await uploads_alone(http, gymhub, tokens["gymhub"], photos, clients)}
             if ceiling:
                 bare = servers["bare aiohttp"] = BareUploadServer(workers, nice, idle)
@@ -191,12 +192,6 @@ async def cpu_per_get(server: Server | BareUploadServer, token: str) -> int:
     rate, _, _ = await measure_gets(f"{server.url}/api/me", auth, window())
     cpu, seconds = spent
     return round(cpu / (rate * seconds) * 1e6)
-
-
-async def _token(http: aiohttp.ClientSession, server: Server) -> str:
-    body = {"username": "admin", "password": PASSWORD}
-    async with http.post(f"{server.url}/api/auth/login", json=body) as r:
-        return str((await r.json())["access_token"])
 
 
 async def paired_round(
@@ -301,12 +296,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=_at_least_one, default=3, help="paired idle/burst rounds")
     parser.add_argument("--nice", type=int, default=Config().worker_nice, help="worker niceness")
-    parser.add_argument(
-        "--idle",
-        action=argparse.BooleanOptionalAction,
-        default=Config().worker_idle,
-        help="workers in the idle scheduling class",
-    )
+    idle_option(parser, "workers in the idle scheduling class")
     parser.add_argument(
         "--ceiling",
         action=argparse.BooleanOptionalAction,
