@@ -78,15 +78,13 @@ async def current_viewer(request: web.Request) -> Viewer:
     cached = request.get(viewer_rkey)
     if cached is not None:
         return cached
-    claims = await claims_of(request)
-    viewer = await request.app[db_key].read(lambda c: viewer_from(c, claims))
-    request[viewer_rkey] = viewer
-    return viewer
+    await current_user(request)
+    return request[viewer_rkey]
 
 
 async def current_user(request: web.Request) -> users.User:
-    """Authenticate the request and return the caller's own row, both from one read (one hop to
-    the reader thread where `current_viewer` and a second read took two)."""
+    """Authenticate the request and return the caller's own row: the row the check reads anyway,
+    so `GET /api/me` needs no second read."""
     claims = await claims_of(request)
     account = await request.app[db_key].read(lambda c: users.get_user(c, claims.user_id))
     request[viewer_rkey] = viewer_of(account, claims)
