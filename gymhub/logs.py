@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import Any, TextIO
 from urllib.parse import unquote_plus
 
-from aiohttp.http_exceptions import HttpProcessingError
-
 from gymhub.logflood import INTERVAL, RepeatFilter
 
 time_now = time.time
@@ -270,6 +268,10 @@ class MalformedRequestFilter(logging.Filter):
     one INFO line naming the kind of error, nothing of what was sent."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Imported here: the CLI's user commands configure logging but never load aiohttp
+        # (a quarter of a second of every `gymhub user ...`).
+        from aiohttp.http_exceptions import HttpProcessingError
+
         exc = record.exc_info[1] if record.exc_info else None
         if not isinstance(exc, HttpProcessingError) or record.msg != _AIOHTTP_BAD_REQUEST:
             return True

@@ -36,7 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": USE_CASES | {"web"},
 }
 TOP = {"server", "cli", "demo", "__main__", "__init__", "static"}
-# aiohttp belongs to the HTTP adapter; schemas read requests, the hub writes to WebSockets.
+# aiohttp belongs to the HTTP adapter; the hub writes to WebSockets, schemas name Request in
+# annotations (tests/test_cli.py checks that the CLI runs without loading aiohttp).
 NO_AIOHTTP = {"imaging", "data", "auth", "storage", "services", "views", "ops", "datadir"}
 
 

@@ -9,7 +9,7 @@ from gymhub.auth import tokens
 from gymhub.data import users
 from gymhub.errors import InvalidCredentials, RateLimited
 from gymhub.handlers.common import check_own_password
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.schemas.query import FlagParam
 from gymhub.schemas.users import (
     LoginRequest,
@@ -23,6 +23,7 @@ from gymhub.services import account
 from gymhub.views.users import user_view
 from gymhub.web import identity
 from gymhub.web.appkeys import config_key, db_key, hashing_key, hub_key, keys_key, limiter_key
+from gymhub.web.bodies import json_response, no_content, read_json
 
 routes = web.RouteTableDef()
 REVOKED = 4401

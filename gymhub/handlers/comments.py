@@ -6,7 +6,7 @@ from aiohttp import web
 
 from gymhub.data.catalogue import COMMENT_TARGETS
 from gymhub.handlers.common import ID, path_id
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.schemas.feedback import (
     Comment,
     CommentCreate,
@@ -19,6 +19,7 @@ from gymhub.schemas.query import IntParam, StrParam
 from gymhub.services import comments
 from gymhub.storage.layout import FILE_ID
 from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 

@@ -27,7 +27,7 @@ from gymhub.data.catalogue import (
 )
 from gymhub.errors import ApiError, InvalidRequest, NotFound
 from gymhub.handlers.common import LIMIT, id_param
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.schemas.files import File, FileList, VisibilityPatch
 from gymhub.schemas.query import FormBody, IntParam, StrParam
 from gymhub.services.privacy import set_visibility
@@ -41,6 +41,7 @@ from gymhub.services.uploads import (
 from gymhub.storage.layout import FILE_ID
 from gymhub.views.files import render_files, render_one
 from gymhub.web.appkeys import config_key, db_key, hub_key, storage_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.forms import is_multipart_form
 from gymhub.web.idempotency import body_read, idempotent, note_part
 from gymhub.web.identity import current_viewer

@@ -11,11 +11,12 @@ from gymhub.data import files
 from gymhub.data.catalogue import MEAL_LINK, MEAL_PHOTOS
 from gymhub.handlers.common import id_param, limit_param
 from gymhub.handlers.files import BEFORE_FILE, LINK_FIELDS, ingest
-from gymhub.schemas.common import documented, json_response
+from gymhub.schemas.common import documented
 from gymhub.schemas.files import File, PhotoList
 from gymhub.schemas.query import FormBody, IntParam
 from gymhub.views.files import render_files
 from gymhub.web.appkeys import db_key
+from gymhub.web.bodies import json_response
 from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 

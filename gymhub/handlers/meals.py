@@ -11,11 +11,12 @@ from gymhub.handlers.common import ID, id_param, path_id
 from gymhub.handlers.files import uploads_of
 from gymhub.handlers.meal_form import MEAL_FORM, read_meal_form
 from gymhub.schemas.coaching import Meal, MealCreate, MealList, MealPatch, api_time
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.services.meal_upload import log_meal_with_photos
 from gymhub.services.meals import NewMeal, delete_meal, edit_meal, log_meal
 from gymhub.views.meals import meals_view
 from gymhub.web.appkeys import db_key, hub_key, storage_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.forms import is_multipart_form
 from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer

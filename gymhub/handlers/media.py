@@ -18,7 +18,7 @@ from gymhub.data.db import Database
 from gymhub.data.memo import GenerationMemo
 from gymhub.errors import NotFound
 from gymhub.handlers.files import clean_name, delete_by_id
-from gymhub.schemas.common import documented, json_response
+from gymhub.schemas.common import documented
 from gymhub.schemas.files import CleanupReport, MediaStats
 from gymhub.schemas.query import FlagParam
 from gymhub.services.viewlog import ViewRecorder
@@ -26,6 +26,7 @@ from gymhub.storage import stats
 from gymhub.storage.layout import MediaName, parse_media_name
 from gymhub.storage.store import Storage
 from gymhub.web.appkeys import config_key, db_key, keys_key, storage_key
+from gymhub.web.bodies import json_response
 from gymhub.web.identity import bearer_claims, claims_of, current_viewer, viewer_of
 from gymhub.web.media import Found, answer_cached, send_media
 from gymhub.web.storage_lifecycle import sweeper_key

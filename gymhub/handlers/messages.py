@@ -7,10 +7,11 @@ from aiohttp import web
 from gymhub.data import messages
 from gymhub.handlers.common import ID, LIMIT, id_param, path_id
 from gymhub.schemas.coaching import ChatMessage, MessageCreate, MessageList, MessagePatch
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.services import messages as chat
 from gymhub.views.messages import message_view
 from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gymhub.schemas.common import documented, json_response
+from gymhub.schemas.common import documented
 from gymhub.schemas.openapi import build_openapi
 from gymhub.schemas.users import Health
 from gymhub.web.appkeys import db_key
+from gymhub.web.bodies import json_response
 from gymhub.web.space import space_key
 
 routes = web.RouteTableDef()

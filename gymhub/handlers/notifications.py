@@ -9,10 +9,11 @@ from aiohttp import web
 
 from gymhub.data import notifications
 from gymhub.handlers.common import LIMIT
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.schemas.notifications import Envelope, NotificationList, ReadUpTo
 from gymhub.schemas.query import IntParam
 from gymhub.web.appkeys import db_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()

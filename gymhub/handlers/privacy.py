@@ -10,12 +10,13 @@ from gymhub.auth import policy
 from gymhub.data import export, users
 from gymhub.handlers.common import ID, LIMIT, check_own_password, id_param, path_id
 from gymhub.realtime.hub import REVOKED
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.schemas.privacy import AccessLog, EraseMe
 from gymhub.services.accounts import Allowed, erase_user
 from gymhub.services.export import Snapshot, stream_zip
 from gymhub.views.privacy import access_page
 from gymhub.web.appkeys import db_key, hub_key, storage_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.headers import secure
 from gymhub.web.identity import current_viewer
 from gymhub.web.viewlog_lifecycle import views_key

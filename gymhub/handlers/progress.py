@@ -17,10 +17,11 @@ from gymhub.schemas.coaching import (
     ProgressPatch,
     api_time,
 )
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.services.progress import NewEntry, delete_entry, edit_entry, record_progress
 from gymhub.views.progress import entries_view
 from gymhub.web.appkeys import db_key, hub_key, storage_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.idempotency import idempotent
 from gymhub.web.identity import current_viewer
 

@@ -6,11 +6,12 @@ from aiohttp import web
 
 from gymhub.data.trainers import ClientDay
 from gymhub.handlers.common import ID, path_id
-from gymhub.schemas.common import documented, json_response, read_json
+from gymhub.schemas.common import documented
 from gymhub.schemas.feedback import Announced, AnnouncementCreate, Dashboard, DashboardRow
 from gymhub.services import trainers
 from gymhub.views.users import user_view
 from gymhub.web.appkeys import db_key, hub_key
+from gymhub.web.bodies import json_response, read_json
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()

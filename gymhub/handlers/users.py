@@ -10,12 +10,13 @@ from gymhub.auth import policy, resetcodes
 from gymhub.data import users
 from gymhub.errors import Conflict, NotFound
 from gymhub.handlers.common import ID, path_id
-from gymhub.schemas.common import documented, json_response, no_content, read_json
+from gymhub.schemas.common import documented
 from gymhub.schemas.users import ResetCode, User, UserCreate, UserList, UserPatch
 from gymhub.services.account import issue_reset_code
 from gymhub.services.privacy import end_assignment
 from gymhub.views.users import user_view
 from gymhub.web.appkeys import db_key, hashing_key, hub_key
+from gymhub.web.bodies import json_response, no_content, read_json
 from gymhub.web.identity import current_viewer
 
 routes = web.RouteTableDef()

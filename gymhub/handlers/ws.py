@@ -25,7 +25,7 @@ from gymhub.errors import (
 from gymhub.handlers.common import ID, path_id
 from gymhub.realtime.events import address
 from gymhub.realtime.hub import Connection, Hub
-from gymhub.schemas.common import decode, documented, json_response, read_json
+from gymhub.schemas.common import decode, documented
 from gymhub.schemas.notifications import (
     Ack,
     ClientFrame,
@@ -40,6 +40,7 @@ from gymhub.schemas.notifications import (
 from gymhub.schemas.query import IntParam, StrParam
 from gymhub.web import identity
 from gymhub.web.appkeys import config_key, db_key, hub_key
+from gymhub.web.bodies import json_response, read_json
 from gymhub.web.headers import secure
 
 routes = web.RouteTableDef()

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
-from aiohttp import web
 
-from gymhub.errors import InvalidRequest, TooLarge
+from gymhub.errors import InvalidRequest
 from gymhub.schemas import text
 from gymhub.schemas.query import FormBody, QueryParam
 
@@ -19,7 +18,7 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 JSON_BODY_LIMIT = 1024 * 1024
-_encoder = msgspec.json.Encoder()
+encoder = msgspec.json.Encoder()
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
 
@@ -103,31 +102,6 @@ def decode(body: bytes, kind: type[T]) -> T:
     return value
 
 
-raw_json_key = web.RequestKey("raw_json_body", bytes)
-
-
-async def read_raw_json(request: web.Request) -> bytes:
-    """The body's bytes, at most 1 MiB, read once per request (an Idempotency-Key's
-    fingerprint reads them before the handler decodes them)."""
-    kept = request.get(raw_json_key)
-    if kept is not None:
-        return kept
-    if request.content_length is not None and request.content_length > JSON_BODY_LIMIT:
-        raise TooLarge("The JSON body is larger than 1 MiB.")
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > JSON_BODY_LIMIT:
-            raise TooLarge("The JSON body is larger than 1 MiB.")
-    request[raw_json_key] = raw = bytes(body)
-    return raw
-
-
-async def read_json(request: web.Request, kind: type[T]) -> T:
-    """Read a JSON body of at most 1 MiB and decode it into kind."""
-    return decode(await read_raw_json(request), kind)
-
-
 class Patch(msgspec.Struct, kw_only=True):
     """A PATCH body: a field left out stays as it is (UNSET), null clears a nullable one."""
 
@@ -138,23 +112,6 @@ class Patch(msgspec.Struct, kw_only=True):
             for name in self.__struct_fields__
             if (value := getattr(self, name)) is not msgspec.UNSET
         }
-
-
-def json_response(
-    data: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    """Encode a Struct (or plain data) once with msgspec."""
-    return web.Response(
-        body=_encoder.encode(data),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
-
-
-def no_content() -> web.Response:
-    """A 204 with no body."""
-    return web.Response(status=204)
 
 
 @dataclass(frozen=True)

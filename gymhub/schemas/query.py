@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from gymhub.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    # Annotations only: the CLI reads schemas without loading aiohttp.
+    from aiohttp import web
 
 # Larger values would overflow SQLite's 64-bit integers inside the driver.
 MAX_INT = 2**62

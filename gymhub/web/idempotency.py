@@ -19,10 +19,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from gymhub.errors import InvalidRequest
-from gymhub.schemas.common import IDEMPOTENT_ATTR, read_raw_json
+from gymhub.schemas.common import IDEMPOTENT_ATTR
 from gymhub.services import idempotency
 from gymhub.services.idempotency import Answer, Once, Replayed
 from gymhub.web.appkeys import db_key
+from gymhub.web.bodies import read_raw_json
 from gymhub.web.forms import is_multipart_form
 from gymhub.web.identity import current_viewer
 
