@@ -48,6 +48,9 @@ class Config:
     worker_idle: bool = _setting(
         True, "on Linux, image workers run in the idle scheduling class: requests preempt them"
     )
+    warm_pool: bool = _setting(
+        True, "start the image workers at start-up, each running one small photo through"
+    )
     orphan_max_age: int = _setting(3600, "age in seconds after which a file with no row is swept")
     sweep_interval: int = _setting(3600, "seconds between orphan sweeps")
     notification_retention_days: int = _setting(30, "days notifications are kept")

@@ -37,6 +37,9 @@ def make_config(root: Path, **overrides: Any) -> Config:
         # Two xdist processes and Chromium share two cores here: an idle-class worker would wait
         # behind them, so the suite runs its worker like any process (the class has its own test).
         "worker_idle": False,
+        # Each test's app would start its worker at once; the tests that upload start it on the
+        # first upload instead (tests/test_storage_pool.py checks the warm-up itself).
+        "warm_pool": False,
         **CHEAP_ARGON2,
     }
     return Config(**{**settings, **overrides})

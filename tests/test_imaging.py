@@ -63,6 +63,7 @@ def test_public_api() -> None:
         "plausible",
         "process_image",
         "sniff_bytes",
+        "warm_up",
     }
     assert {
         "image/jpeg",

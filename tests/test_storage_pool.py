@@ -6,15 +6,17 @@ import asyncio
 import os
 import signal
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from gymhub.server import make_app
 from gymhub.web.appkeys import storage_key
 from gymhub.web.storage_lifecycle import make_pool
 from tests import imaging_samples as samples
-from tests.support import create_user, error_of, make_config, until
+from tests.support import admin_token, create_user, error_of, make_config, until
 from tests.test_files_kit import table_count, tree_files, upload
 
 
@@ -42,6 +44,28 @@ def test_workers_run_at_the_configured_priority(tmp_path: Path, idle: bool) -> N
         nice = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
     assert policy == (os.SCHED_IDLE if idle else os.SCHED_OTHER)
     assert nice == niced
+
+
+@pytest.mark.parametrize("warm", [True, False])
+async def test_workers_start_with_the_server_when_the_pool_is_warmed(
+    aiohttp_client: Callable[..., Awaitable[TestClient]], tmp_path: Path, warm: bool
+) -> None:
+    client = await aiohttp_client(make_app(make_config(tmp_path, workers=2, warm_pool=warm)))
+    admin = await admin_token(client)
+    member = await create_user(client, admin, "client")
+    if warm:
+        # Both workers are up before any upload, and the warm-up left nothing in the media tree.
+        await until(lambda: len(worker_pids(client)) == 2)
+    else:
+        await asyncio.sleep(0.5)
+        assert worker_pids(client) == []
+    started = set(worker_pids(client))
+    assert tree_files(client.app) == []
+    first = await upload(client, member["token"], jpeg((320, 240), 3))
+    assert first.status == 201, await first.text()
+    # Warmed, the first upload found its worker running; unwarmed, it had to start one.
+    assert (set(worker_pids(client)) & started) == (started if warm else set())
+    assert len(worker_pids(client)) >= 1
 
 
 async def test_worker_killed_while_idle_next_upload_succeeds(

@@ -7,7 +7,7 @@ from .documents import inspect_document
 from .errors import ImagingError, InvalidFile, UnsupportedType
 from .images import process_image
 from .sniff import DOCUMENT_MIMES, IMAGE_MIMES, plausible, sniff_bytes
-from .worker import init_worker
+from .worker import init_worker, warm_up
 
 __all__ = [
     "DOCUMENT_MIMES",
@@ -20,4 +20,5 @@ __all__ = [
     "plausible",
     "process_image",
     "sniff_bytes",
+    "warm_up",
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import warnings
 
 from PIL import Image, ImageFile
 
-from .images import ensure_heif
+from .images import ensure_heif, process_image
+from .sniff import IMAGE_MIMES
 
 # The API's default limit; process_image applies the configured one per call.
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -41,3 +43,13 @@ def lower_to_idle() -> bool:
     except OSError:
         return False
     return True
+
+
+def warm_up() -> None:
+    """Run a small made-up photo through `process_image` in a temp dir, so the first real upload
+    finds the worker started, libmagic's database loaded and the codecs set up (~100-200 ms)."""
+    with tempfile.TemporaryDirectory(prefix="gymhub-warm-up-") as tmp:
+        path = os.path.join(tmp, "warm-up.jpg")
+        # Large enough that every variant is a real resize, as for a phone photo.
+        Image.new("RGB", (2400, 1800), (96, 128, 64)).save(path, "JPEG", quality=80)
+        process_image(path, tmp, "warm-up", DEFAULT_MAX_PIXELS, IMAGE_MIMES)

@@ -47,13 +47,32 @@ def make_pool(config: Config) -> ProcessPoolExecutor:
 
 
 async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The image process pool (forkserver context), shut down after the storage."""
-    pool = make_pool(app[config_key])
+    """The image process pool (forkserver context), warmed in the background, shut down after
+    the storage."""
+    config = app[config_key]
+    pool = make_pool(config)
     app[pool_key] = pool
+    warming = asyncio.ensure_future(warm(pool, worker_count(config))) if config.warm_pool else None
     try:
         yield
     finally:
+        if warming is not None:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
         await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
+
+
+async def warm(pool: ProcessPoolExecutor, workers: int) -> None:
+    """One warm-up job per worker, submitted together: the pool starts a worker for each job
+    that finds none idle, so all of them start now rather than on the first uploads. Start-up
+    does not wait for them; an upload that comes first queues behind one small photo."""
+    loop = asyncio.get_running_loop()
+    jobs = [loop.run_in_executor(pool, imaging.warm_up) for _ in range(workers)]
+    for outcome in await asyncio.gather(*jobs, return_exceptions=True):
+        if isinstance(outcome, Exception):
+            # Not fatal: a failed worker is started again for the first upload, as unwarmed.
+            log.warning("image worker warm-up failed: %s", outcome)
 
 
 @dataclass
