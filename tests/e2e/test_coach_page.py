@@ -66,6 +66,8 @@ def photo_entries(client: dict[str, Any]) -> None:
         api.call("POST", "/api/progress", body, 201)
 
 
+# A measurement (the two-second goal): with the long tests.
+@pytest.mark.long
 def test_trainer_feedback_reaches_the_clients_meal_within_two_seconds(
     browser: Any, server: Server, admin_api: Api
 ) -> None:
@@ -195,6 +197,8 @@ def test_dashboard_lists_the_inactive_client_first_and_updates_live(
     ctx.close()
 
 
+# Every screen in imperial units; the account test keeps the switch itself in the quick run.
+@pytest.mark.long
 def test_imperial_units_are_shown_and_entered(browser: Any, server: Server, admin_api: Api) -> None:
     trainer, client = pair(admin_api)
     client["api"].call("PATCH", "/api/me", {"units": "imperial"}, 200)

@@ -147,6 +147,9 @@ def refused_then_fixed(browser: Any, server: Server) -> None:
     context.close()
 
 
+# A server stop and restart and both pages' reconnect backoff (up to 8 s): with the long tests;
+# the refused-item test keeps the queue's send and retry in the quick run.
+@pytest.mark.long
 def test_offline_queue_survives_a_reload_and_arrives_once(browser: Any, tmp_path: Path) -> None:
     server = start_server(tmp_path)
     try:
@@ -185,7 +188,9 @@ def test_offline_queue_survives_a_reload_and_arrives_once(browser: Any, tmp_path
         server.start()
         cctx.set_offline(False)
         expect(counter).to_be_hidden(timeout=20_000)
-        # The trainer's open page shows each of them live.
+        # The trainer's page was retrying too, on its own backoff (at most 8 s between tries):
+        # once back, it replays what it missed and shows each of them live.
+        wait_live(tpage, timeout=20_000)
         expect(tpage.locator(".timeline-card .meal", has_text="Basement protein")).to_be_visible()
         expect(tpage.locator(".messages .message", has_text="No signal")).to_be_visible()
 

@@ -50,6 +50,8 @@ def assert_no_sideways_scroll(page: Any, where: str) -> None:
     assert widths["body"] <= widths["view"], (where, widths)
 
 
+# Every screen at every width: with the long gallery tests.
+@pytest.mark.long
 def test_long_words_and_urls_wrap_at_every_width(
     browser: Any, server: Server, admin_api: Api, tmp_path: Path
 ) -> None:
