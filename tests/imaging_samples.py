@@ -6,6 +6,7 @@ Every function writes one file at ``path`` and returns it as a ``Path``; nothing
 from __future__ import annotations
 
 import random
+import statistics
 import struct
 import zipfile
 import zlib
@@ -61,8 +62,19 @@ def photo_like(size: tuple[int, int], seed: int = 1) -> Image.Image:
     small = (max(1, w // 6), max(1, h // 6))
     texture = Image.effect_noise(small, 24).resize(size, Image.Resampling.BICUBIC)
     img = ImageChops.add(img, Image.merge("RGB", (texture,) * 3), scale=1.0, offset=-128)
-    grain = Image.merge("RGB", [Image.effect_noise(size, 5) for _ in range(3)])
-    return ImageChops.add(img, grain, scale=1.0, offset=-128)
+    return ImageChops.add(img, grain(size, rng), scale=1.0, offset=-128)
+
+
+# Uniform bytes through this table come out normal around 128 with sigma 5, as
+# Image.effect_noise(size, 5) gives, at a fifth of its cost (it took 1 s of a 12 MP sample).
+_GAUSS = statistics.NormalDist(128, 5)
+_GRAIN_LUT = [max(0, min(255, round(_GAUSS.inv_cdf((v + 0.5) / 256)))) for v in range(256)] * 3
+
+
+def grain(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """Per-channel sensor noise, normal around 128 with sigma 5."""
+    raw = rng.randbytes(size[0] * size[1] * 3)
+    return Image.frombytes("RGB", size, raw).point(_GRAIN_LUT)
 
 
 def make_jpeg(
