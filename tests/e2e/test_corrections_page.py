@@ -205,6 +205,8 @@ def test_account_changes_password_name_photo_and_units(
     assert coach.locator(".conv-peer img.avatar-photo").evaluate("i => i.naturalWidth") > 0
 
 
+# The page's side of a flow tests/test_account.py covers through the API: with the long tests.
+@pytest.mark.long
 def test_reset_code_from_admin_to_sign_in(browser: Any, server: Server, admin_api: Api) -> None:
     person = admin_api.user("client", "Rae Nakamura")
     _, admin, _ = open_page(browser, server, DESKTOP)
@@ -235,6 +237,8 @@ def test_reset_code_from_admin_to_sign_in(browser: Any, server: Server, admin_ap
     assert watch.errors == []
 
 
+# The page's side of a rule tests/test_privacy.py covers through the API: with the long tests.
+@pytest.mark.long
 def test_unassignment_drops_the_client_and_the_trainer_live(
     browser: Any, server: Server, admin_api: Api
 ) -> None:
