@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import tempfile
@@ -14,11 +15,19 @@ from .sniff import IMAGE_MIMES
 
 # The API's default limit; process_image applies the configured one per call.
 DEFAULT_MAX_PIXELS = 50_000_000
+# glibc's mallopt parameters: the size from which it maps a block of its own (above Pillow's
+# 16 MiB image blocks, so that they come from the heap), and the free space at the heap's top
+# it keeps rather than giving back (a 12 MP photo's peak fits; a 50 MP one is trimmed to it).
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 32 << 20
+TRIM_THRESHOLD_BYTES = 128 << 20
 
 
 def init_worker(nice: int = 0, idle: bool = False) -> None:
     """Prepare a pool process: HEIF opener, lower priority, Pillow's bomb and truncation guards."""
     ensure_heif()
+    keep_image_memory()
     if nice > 0:
         # A busy worker must not starve the event loop's process of the shared cores.
         os.nice(nice)
@@ -30,6 +39,27 @@ def init_worker(nice: int = 0, idle: bool = False) -> None:
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
     ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+def keep_image_memory() -> bool:
+    """Have glibc keep Pillow's image blocks in the heap between jobs; False elsewhere."""
+    # By default glibc maps each 16 MiB block afresh (the kernel zero-fills every page on first
+    # touch) until frees raise its threshold, and which frees do depends on the first jobs: a
+    # worker warmed up on a flat photo ran each later 12 MP job ~15% slower (decode 33 -> 38 ms,
+    # libmagic's sniff 0.6 -> 1.8 ms, 3 ms of unmapping after the job). A fixed threshold keeps
+    # the worker at the peak it reaches on every photo anyway (~70 MB for 12 MP).
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(
+        mallopt(ctypes.c_int(param), ctypes.c_int(value))
+        for param, value in (
+            (M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES),
+            (M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES),
+        )
+    )
 
 
 def lower_to_idle() -> bool:
