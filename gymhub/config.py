@@ -49,7 +49,7 @@ class Config:
         True, "on Linux, image workers run in the idle scheduling class: requests preempt them"
     )
     warm_pool: bool = _setting(
-        True, "start the image workers at start-up, each running one small photo through"
+        True, "start the image workers at start-up, each running one made-up 4 MP photo through"
     )
     orphan_max_age: int = _setting(3600, "age in seconds after which a file with no row is swept")
     sweep_interval: int = _setting(3600, "seconds between orphan sweeps")

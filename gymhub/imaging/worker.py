@@ -76,7 +76,7 @@ def lower_to_idle() -> bool:
 
 
 def warm_up() -> None:
-    """Run a small made-up photo through `process_image` in a temp dir, so the first real upload
+    """Run a made-up 4 MP photo through `process_image` in a temp dir, so the first real upload
     finds the worker started, libmagic's database loaded and the codecs set up (~100-200 ms)."""
     with tempfile.TemporaryDirectory(prefix="gymhub-warm-up-") as tmp:
         path = os.path.join(tmp, "warm-up.jpg")
