@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import gymhub
 
@@ -36,9 +37,20 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": USE_CASES | {"web"},
 }
 TOP = {"server", "cli", "demo", "__main__", "__init__", "static"}
-# aiohttp belongs to the HTTP adapter; the hub writes to WebSockets, schemas name Request in
-# annotations (tests/test_cli.py checks that the CLI runs without loading aiohttp).
-NO_AIOHTTP = {"imaging", "data", "auth", "storage", "services", "views", "ops", "datadir"}
+# aiohttp belongs to the HTTP adapter; the hub writes to WebSockets. schemas/ names aiohttp's
+# types in annotations only, under TYPE_CHECKING (tests/test_cli.py checks that the CLI runs
+# without loading aiohttp).
+NO_AIOHTTP = {
+    "imaging",
+    "data",
+    "auth",
+    "storage",
+    "services",
+    "views",
+    "ops",
+    "datadir",
+    "schemas",
+}
 
 
 def unit_of(path: Path, root: Path) -> str:
@@ -46,16 +58,32 @@ def unit_of(path: Path, root: Path) -> str:
     return path.relative_to(root).with_suffix("").parts[0]
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every module a file imports, fully named (`from a import b` gives a and a.b)."""
+def imports_of(path: Path, at_runtime: bool = False) -> set[str]:
+    """Every module a file imports, fully named (`from a import b` gives a and a.b); with
+    `at_runtime`, not those under `if TYPE_CHECKING:`."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    if at_runtime:
+        tree = _without_type_checking(tree)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
+
+
+def _without_type_checking(tree: ast.Module) -> ast.Module:
+    class Drop(ast.NodeTransformer):
+        def visit_If(self, node: ast.If) -> Any:
+            test = node.test
+            name = test.id if isinstance(test, ast.Name) else getattr(test, "attr", None)
+            if name == "TYPE_CHECKING":
+                return node.orelse
+            return self.generic_visit(node)
+
+    return Drop().visit(tree)
 
 
 def gymhub_unit(module: str, root: Path) -> str | None:
@@ -77,8 +105,12 @@ def violations(root: Path = ROOT) -> list[str]:
             target = gymhub_unit(module, root)
             if target is not None and target != unit and target not in ALLOWED[unit]:
                 found.append(f"{path.relative_to(root.parent)} imports {module}")
-            if unit in NO_AIOHTTP and module.split(".")[0] == "aiohttp":
-                found.append(f"{path.relative_to(root.parent)} imports {module} (no aiohttp here)")
+        if unit in NO_AIOHTTP:
+            for module in sorted(imports_of(path, at_runtime=True)):
+                if module.split(".")[0] == "aiohttp":
+                    found.append(
+                        f"{path.relative_to(root.parent)} imports {module} (no aiohttp here)"
+                    )
     return found
 
 
@@ -93,6 +125,8 @@ def test_the_check_sees_an_upward_import_and_aiohttp_below_the_adapter(tmp_path:
         "handlers/files.py": "",
         "data/users.py": "from gymhub.handlers import files\n",
         "services/meals.py": "from aiohttp import web\nfrom gymhub.data import users\n",
+        # Annotations only: allowed.
+        "schemas/query.py": "import typing\nif typing.TYPE_CHECKING:\n    import aiohttp\n",
     }.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from aiohttp import web
 
 from gymhub import __version__
 from gymhub.schemas.common import DOC_ATTR, IDEMPOTENT_ATTR, Doc
+
+if TYPE_CHECKING:
+    # Annotations only, as in schemas/query.py.
+    from aiohttp import web
 
 ERROR_SCHEMA = {
     "type": "object",
