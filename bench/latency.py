@@ -1,6 +1,7 @@
 """Benchmark: one 12 MP photo from the client's request to the trainer holding its thumbnail.
 
-Usage: python bench/latency.py [--uploads 20] [--nice N] [--no-idle]
+Usage: python bench/latency.py [--uploads 20] [--nice N] [--no-idle] [--baseline DIR]
+                               [--no-ceiling]
 
 A server (one image worker at the configured niceness and scheduling class) runs with
 GYMHUB_STAGE_TIMING=1, so each upload's 201 carries a Server-Timing header of its stages. A
@@ -10,6 +11,11 @@ the pipeline alone (imaging.process_image on the same kind of photo, in a warm p
 at the same priority) is timed, so the machine's changing load falls on both alike. Prints each
 stage's median and p95, and the two goals (DESIGN.md and issue #18): request to 201 against the
 pipeline alone, and request to the trainer holding the thumbnail's bytes against it.
+The ceiling (unless --no-ceiling): bench/_bare_upload.py, the simplest aiohttp app doing an
+upload's unavoidable work (the body to disk and fsynced, process_image in a pool started as
+gymhub's, a 201), its uploads taking turns with gymhub's: its request to 201 against the pipeline
+alone is what any aiohttp app reaches on this machine (moving 3 MB between two processes costs
+5-8 ms on loopback, which the pipeline alone does not pay).
 Traffic goes to 127.0.0.1 only; counts and durations are bounded.
 """
 
@@ -28,6 +34,7 @@ from pathlib import Path
 
 import aiohttp
 from _server import (  # type: ignore[import-not-found]
+    BareUploadServer,
     Server,
     idle_option,
     login,
@@ -204,12 +211,34 @@ class Target:
             series.setdefault(f"{key}_paired", []).append(series[key][-1] / alone)
 
 
-async def run(args: argparse.Namespace, base: bytes) -> list[Target]:
+class Ceiling:
+    """bench/_bare_upload.py as a target: request to 201 only (no trainer, no stages)."""
+
+    label = "bare aiohttp (ceiling)"
+
+    def __init__(self, server: BareUploadServer):
+        self.server = server
+        self.series: dict[str, list[float]] = {}
+
+    async def start(self, http: aiohttp.ClientSession, warm: bytes) -> None:
+        await upload(http, self.server.url, "unused", warm)
+
+    async def measure(self, http: aiohttp.ClientSession, photo: bytes, alone: float) -> None:
+        _, started, _ = await upload(http, self.server.url, "unused", photo)
+        self.series.setdefault("to_201", []).append(time.perf_counter() - started)
+        self.series.setdefault("pipeline", []).append(alone)
+        self.series.setdefault("to_201_paired", []).append(self.series["to_201"][-1] / alone)
+
+
+async def run(args: argparse.Namespace, base: bytes) -> tuple[list[Target], Ceiling | None]:
     tmp = Path(tempfile.mkdtemp(prefix="gymhub-latency-"))
     ctx = multiprocessing.get_context("forkserver")
     env = {"GYMHUB_STAGE_TIMING": "1"}
     targets = []
+    ceiling = None
     try:
+        if args.ceiling:
+            ceiling = Ceiling(BareUploadServer(1, args.nice, args.idle))
         if args.baseline is not None:
             targets.append(
                 Target("baseline", Server(1, args.nice, env, root=args.baseline, idle=args.idle))
@@ -220,23 +249,26 @@ async def run(args: argparse.Namespace, base: bytes) -> list[Target]:
         ) as pool:
             pipeline_once(pool, tmp, variant_of(base, 900_000), 0)  # warm its worker
             async with aiohttp.ClientSession() as http:
-                for n, target in enumerate(targets):
-                    await target.start(http, variant_of(base, 800_000 + n))
+                turns: list[Target | Ceiling] = [*targets, *([ceiling] if ceiling else [])]
+                for n, turn in enumerate(turns):
+                    await turn.start(http, variant_of(base, 800_000 + n))
                 for i in range(args.uploads):
                     alone = await asyncio.to_thread(
                         pipeline_once, pool, tmp, variant_of(base, 700_000 + i), i + 1
                     )
                     # Taking turns to go first, so neither always follows the pipeline's run.
-                    order = targets if i % 2 == 0 else targets[::-1]
-                    for n, target in enumerate(order):
-                        await target.measure(http, variant_of(base, 1000 * n + i), alone)
+                    order = turns if i % 2 == 0 else turns[::-1]
+                    for n, turn in enumerate(order):
+                        await turn.measure(http, variant_of(base, 1000 * n + i), alone)
                 for target in targets:
                     target.screen.cancel()
     finally:
         for target in targets:
             target.server.stop()
+        if ceiling is not None:
+            ceiling.server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    return targets
+    return targets, ceiling
 
 
 def report(target: Target) -> None:
@@ -262,6 +294,20 @@ def report(target: Target) -> None:
         )
 
 
+def report_ceiling(ceiling: Ceiling, ours: Target) -> None:
+    series = ceiling.series
+    bare, alone = pct(series["to_201"], 0.5), pct(series["pipeline"], 0.5)
+    gymhub = pct(ours.series["to_201"], 0.5)
+    print(
+        f"{ceiling.label}: request to 201 median {bare * 1000:.1f} ms "
+        f"(p95 {pct(series['to_201'], 0.95) * 1000:.1f} ms) = {bare / alone:.2f}x the pipeline "
+        f"alone (median of the paired ratios {pct(series['to_201_paired'], 0.5):.2f}x); "
+        f"this tree's request to 201 / the ceiling's: {gymhub / bare:.2f}x "
+        f"({(gymhub - bare) * 1000:.1f} ms more: placement, the commit, the notification, "
+        f"auth, the checks)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--uploads", type=int, default=20)
@@ -275,9 +321,15 @@ def main() -> None:
         "with this tree's: its table is the 'before' of the same run (a checkout older than "
         "worker_idle runs its worker niced only: compare it with --no-idle)",
     )
+    parser.add_argument(
+        "--no-ceiling",
+        dest="ceiling",
+        action="store_false",
+        help="leave out bench/_bare_upload.py, the bare aiohttp app doing the same upload",
+    )
     args = parser.parse_args()
     base = phone_jpeg()
-    targets = asyncio.run(run(args, base))
+    targets, ceiling = asyncio.run(run(args, base))
     print(
         f"{args.uploads} uploads of a 12 MP JPEG ({len(base) / 1e6:.1f} MB) per server, one at "
         f"a time, one image worker at nice {args.nice}"
@@ -285,6 +337,8 @@ def main() -> None:
     )
     for target in targets:
         report(target)
+    if ceiling is not None:
+        report_ceiling(ceiling, targets[-1])
     if len(targets) == 2:
         before, after = (pct(t.series["to_201"], 0.5) for t in targets)
         own = [pct(t.series["outside"], 0.5) for t in targets]
