@@ -1,14 +1,16 @@
-"""The simplest aiohttp app doing an upload's unavoidable work: bench/upload.py's ceiling.
+"""The simplest aiohttp app doing an upload's unavoidable work: the ceiling of bench/upload.py
+and bench/latency.py.
 
 `POST /api/files/upload` streams the form's first part into a temp file (one thread hop per
-MiB written), fsyncs it, runs gymhub's own `imaging.process_image` in a one-worker pool started
-as gymhub starts it (`imaging.init_worker`: the same niceness and scheduling class) and answers
-201. `GET /api/me` reads a user row by id from SQLite in a reader thread (API.md: every request is
-checked against the database), spends the microseconds of its loop's CPU last set by
-`PUT /spin` (a number as the body; 0 at start), then answers a small JSON. The bench sets what
-gymhub's loop spends per `/api/me` beyond this app's own, so the loop is as busy as gymhub's
-under the same GET load: what it keeps during the burst is what any aiohttp app doing this work
-keeps on this machine. No auth, no middleware, no access log.
+MiB written), runs gymhub's own `imaging.process_image` in a one-worker pool started as gymhub
+starts it (`imaging.init_worker`: the same niceness and scheduling class) while a thread fsyncs
+the file, and answers 201 once both are done. `GET /api/me` reads a user row by id from SQLite
+in a reader thread (API.md: every request is checked against the database), spends the
+microseconds of its loop's CPU last set by `PUT /spin` (a number as the body; 0 at start), then
+answers a small JSON. The bench sets what gymhub's loop spends per `/api/me` beyond this app's
+own, so the loop is as busy as gymhub's under the same GET load: what it keeps during the burst
+is what any aiohttp app doing this work keeps on this machine. No auth, no middleware, no access
+log.
 
     python bench/_bare_upload.py PORT TMP_DIR WORKERS NICE IDLE(0|1)
 
@@ -48,9 +50,15 @@ def _write(out: BinaryIO, chunks: list[bytes]) -> None:
 
 def _finish(out: BinaryIO, chunks: list[bytes]) -> None:
     _write(out, chunks)
-    out.flush()
-    os.fsync(out.fileno())
     out.close()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _reader(tmp: Path) -> tuple[ThreadPoolExecutor, Callable[[], tuple[Any, ...]]]:
@@ -106,7 +114,11 @@ def make_app(pool: ProcessPoolExecutor, tmp: Path) -> web.Application:
         await asyncio.to_thread(_finish, out, pending)
         loop = asyncio.get_running_loop()
         job = (str(path), str(tmp), stem, 50_000_000, imaging.IMAGE_MIMES)
-        result = await loop.run_in_executor(pool, imaging.process_image, *job)
+        # As gymhub does: the original is made durable beside the pool's work, not before it.
+        result, _ = await asyncio.gather(
+            loop.run_in_executor(pool, imaging.process_image, *job),
+            asyncio.to_thread(_fsync, path),
+        )
         return web.json_response({"id": stem, "mime": result["mime"]}, status=201)
 
     app = web.Application(client_max_size=64 * 1024 * 1024)

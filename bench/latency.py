@@ -199,16 +199,21 @@ class Target:
         file_id, started, timing = await upload(http, self.server.url, self.client, photo)
         done = time.perf_counter()
         await asyncio.wait_for(self.trainer.waiter(file_id).wait(), 60)
-        series.setdefault("pipeline", []).append(alone)
-        series.setdefault("to_201", []).append(done - started)
         series.setdefault("to_frame", []).append(self.trainer.frames[file_id] - started)
         series.setdefault("to_thumb", []).append(self.trainer.thumbs[file_id] - started)
         in_pool = sum(v for k, v in timing.items() if k.startswith("pool_"))
         timing["outside"] = timing.get("app", 0.0) - in_pool
         for name, _ in SERVER_STAGES:
             series.setdefault(name, []).append(timing.get(name, 0.0))
-        for key in ("to_201", "to_thumb"):
-            series.setdefault(f"{key}_paired", []).append(series[key][-1] / alone)
+        series.setdefault("to_thumb_paired", []).append(series["to_thumb"][-1] / alone)
+        add_201(series, done - started, alone)
+
+
+def add_201(series: dict[str, list[float]], seconds: float, alone: float) -> None:
+    """One upload's request to 201, with the pipeline alone timed beside it and their ratio."""
+    series.setdefault("to_201", []).append(seconds)
+    series.setdefault("pipeline", []).append(alone)
+    series.setdefault("to_201_paired", []).append(seconds / alone)
 
 
 class Ceiling:
@@ -225,9 +230,7 @@ class Ceiling:
 
     async def measure(self, http: aiohttp.ClientSession, photo: bytes, alone: float) -> None:
         _, started, _ = await upload(http, self.server.url, "unused", photo)
-        self.series.setdefault("to_201", []).append(time.perf_counter() - started)
-        self.series.setdefault("pipeline", []).append(alone)
-        self.series.setdefault("to_201_paired", []).append(self.series["to_201"][-1] / alone)
+        add_201(self.series, time.perf_counter() - started, alone)
 
 
 async def run(args: argparse.Namespace, base: bytes) -> tuple[list[Target], Ceiling | None]:
